@@ -1,0 +1,54 @@
+# PCO Sync: `make run` (the whole system locally) and `make test` (everything CI checks).
+# The Lambda runtime in template.yaml is the one place the Python version is pinned.
+SHELL := /bin/bash
+PYTHON_VERSION := $(shell sed -n 's/^ *Runtime: python\(3\.[0-9]*\).*/\1/p' template.yaml | head -1)
+PYTHON_BIN := $(shell command -v python$(PYTHON_VERSION) 2>/dev/null || ls -d $$HOME/.pyenv/versions/$(PYTHON_VERSION).*/bin/python 2>/dev/null | tail -1)
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM := .tools/sam/bin/sam
+export SAM_CLI_TELEMETRY := 0
+export PYTHONPATH := layers/pco_core:.
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: run test token bench lint typecheck cfn build unit integration sandbox e2e clean
+
+$(VENV)/.stamp: requirements/dev.lock layers/pco_core/requirements.txt
+	@test -n "$(PYTHON_BIN)" || { echo "Python $(PYTHON_VERSION) (the Lambda runtime in template.yaml) not found"; exit 1; }
+	$(PYTHON_BIN) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements/dev.lock
+	touch $@
+
+$(SAM): requirements/sam.lock
+	$(PYTHON_BIN) -m venv .tools/sam
+	.tools/sam/bin/pip install -q -r requirements/sam.lock
+	touch $@
+
+run: $(VENV)/.stamp
+	$(PY) -m local.stack
+
+token: $(VENV)/.stamp
+	@$(PY) -m local.stack token --role $(or $(ROLE),TECH_ADMIN)
+
+lint: $(VENV)/.stamp
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.stamp
+	$(VENV)/bin/mypy layers/pco_core/pco_core functions
+
+cfn: $(VENV)/.stamp $(SAM)
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml --region $(AWS_DEFAULT_REGION)
+
+build: $(SAM)
+	PATH="$(dir $(PYTHON_BIN)):$$PATH" $(SAM) build --template template.yaml --build-dir .aws-sam/build
+
+test: lint typecheck cfn build
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.stamp
+	$(PY) -m bench
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

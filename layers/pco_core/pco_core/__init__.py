@@ -1,0 +1,1 @@
+"""PCO Sync's domain logic: PCO client, record store, pull/push sync, runs and webhooks."""

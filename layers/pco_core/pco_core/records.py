@@ -1,0 +1,104 @@
+"""The church's own records as PCO Sync stores and serves them (the admin API shapes).
+
+Ids are strings; `pco_id` is PCO's string id or None for a record never exchanged with PCO.
+`pco_updated_at` and `pco_hash` remember the last exchange with PCO so unchanged records are skipped
+in both directions and our own writes echoing back through webhooks are recognised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PersonStatus = Literal["active", "inactive"]
+GroupRole = Literal["member", "leader"]
+PCO_GROUPS_DEPARTMENT = "PCO Groups"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Email(_Record):
+    address: str
+    location: str | None = None
+    primary: bool = False
+
+
+class Phone(_Record):
+    number: str
+    location: str | None = None
+    primary: bool = False
+
+
+class Address(_Record):
+    street: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | None = None
+    location: str | None = None
+    primary: bool = False
+
+
+class SyncMeta(_Record):
+    """What PCO Sync remembers about the last exchange of one record with PCO (not served by the API)."""
+
+    pco_updated_at: datetime | None = None
+    pco_hash: str | None = None
+    # The run that last wrote this record and what that write was, so a page retried after a crash
+    # counts the record the same way the first attempt did.
+    last_run_id: str | None = None
+    last_outcome: Literal["created", "updated"] | None = None
+
+
+class Person(_Record):
+    id: str
+    pco_id: str | None = None
+    first_name: str
+    last_name: str
+    gender: str | None = None
+    birthdate: date | None = None
+    status: PersonStatus = "active"
+    emails: list[Email] = Field(default_factory=list)
+    phones: list[Phone] = Field(default_factory=list)
+    addresses: list[Address] = Field(default_factory=list)
+    family_id: str | None = None
+    updated_at: datetime
+    sync: SyncMeta = Field(default_factory=SyncMeta, exclude=True)
+
+
+class Family(_Record):
+    id: str
+    pco_id: str | None = None
+    name: str
+    member_ids: list[str] = Field(default_factory=list)
+    primary_member_id: str | None = None
+    address: Address | None = None
+    updated_at: datetime
+    sync: SyncMeta = Field(default_factory=SyncMeta, exclude=True)
+
+
+class GroupMember(_Record):
+    person_id: str
+    role: GroupRole = "member"
+    joined_at: datetime | None = None
+
+
+class Group(_Record):
+    id: str
+    pco_id: str | None = None
+    name: str
+    department: str = PCO_GROUPS_DEPARTMENT
+    members: list[GroupMember] = Field(default_factory=list)
+    updated_at: datetime
+    sync: SyncMeta = Field(default_factory=SyncMeta, exclude=True)
+
+
+def content_hash(payload: object) -> str:
+    """A stable hash of JSON-able content: what was last exchanged with PCO."""
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]

@@ -1,0 +1,95 @@
+"""A sync run as stored and as served by the admin API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RunType = Literal[
+    "people",
+    "families",
+    "groups",
+    "full_sync",
+    "push_people",
+    "push_families",
+    "push_memberships",
+    "full_push",
+]
+RunStatus = Literal["RUNNING", "COMPLETED", "FAILED", "CANCELLED"]
+Domain = Literal["people", "families", "groups", "memberships"]
+
+RUN_LABELS: dict[str, str] = {
+    "people": "People",
+    "families": "Families",
+    "groups": "Groups",
+    "full_sync": "Full Sync",
+    "push_people": "Push People",
+    "push_families": "Push Families",
+    "push_memberships": "Push Group Memberships",
+    "full_push": "Full Push",
+}
+
+# The domains a pull run walks, in order. Group memberships are their own domain so that one page
+# stays one bounded piece of work; "Sync Groups" walks groups then their memberships.
+PULL_DOMAINS: dict[str, list[Domain]] = {
+    "people": ["people"],
+    "families": ["families"],
+    "groups": ["groups", "memberships"],
+    "full_sync": ["people", "families", "groups", "memberships"],
+}
+
+
+class RunProgress(BaseModel):
+    domain: Domain | None = None
+    processed: int = 0
+    total: int | None = None
+
+
+class Cursor(BaseModel):
+    """Where a run is: the domain it is on and that domain's own position (opaque to the run)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    domain_index: int = 0
+    position: dict[str, Any] = Field(default_factory=dict)
+
+
+class Run(BaseModel):
+    id: str
+    type: RunType
+    label: str
+    status: RunStatus
+    started_at: datetime
+    finished_at: datetime | None = None
+    duration_seconds: float | None = None
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    failed: int = 0
+    started_by: str
+    error: str | None = None
+    progress: RunProgress = Field(default_factory=RunProgress)
+    # Internal state, not part of the API answer.
+    domains: list[Domain] = Field(default_factory=list, exclude=True)
+    cursor: Cursor = Field(default_factory=Cursor, exclude=True)
+    page_seq: int = Field(default=0, exclude=True)
+    pages_in_execution: int = Field(default=0, exclude=True)
+
+
+class PageCounts(BaseModel):
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+class PageResult(BaseModel):
+    """What a page Lambda returns to the state machine."""
+
+    run_id: str
+    cursor: dict[str, Any] = Field(default_factory=dict)
+    wait_seconds: int = 0
+    done: bool = False
+    continue_as_new: bool = False
