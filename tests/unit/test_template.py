@@ -1,0 +1,359 @@
+"""template.yaml and samconfig.toml: the contracts' names and schemas, the code folders, least privilege.
+
+cfn-lint and `sam validate --lint` check the template's syntax (`make cfn`); these tests check what they
+cannot: that the template says what the other parts rely on.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import decode
+
+from pco_core import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = ROOT / "template.yaml"
+SAMCONFIG_PATH = ROOT / "samconfig.toml"
+MACHINE_NAME = "${AWS::StackName}-sync-run"
+SECRET_PARAMETERS = {"PcoAppId", "PcoSecret", "PcoWebhookSecret"}
+
+# Every env var a function may get besides its settings model's fields.
+OBSERVABILITY_ENV = {"POWERTOOLS_SERVICE_NAME", "LOG_LEVEL"}
+FUNCTION_SETTINGS: dict[str, type[settings._Env]] = {
+    "AdminApiFunction": settings.AdminApiEnv,
+    "SyncPageFunction": settings.SyncPageEnv,
+    "RunStepFunction": settings.RunStepEnv,
+}
+# CloudWatch Logs delivery actions (Step Functions logging) have no resource-level permissions: AWS
+# documents Resource "*" for exactly these. Nothing else may use "*".
+STAR_RESOURCE_ACTIONS = {
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    loaded, problems = decode(str(TEMPLATE_PATH))
+    assert problems == []
+    assert loaded is not None
+    return dict(loaded)
+
+
+@pytest.fixture(scope="module")
+def resources(template: dict[str, Any]) -> dict[str, Any]:
+    return dict(template["Resources"])
+
+
+def of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {name: r for name, r in resources.items() if r["Type"] == kind}
+
+
+def sorted_attrs(definitions: list[dict[str, str]]) -> list[tuple[str, str]]:
+    return sorted((d["AttributeName"], d["AttributeType"]) for d in definitions)
+
+
+def keys(schema: list[dict[str, str]]) -> list[tuple[str, str]]:
+    return [(k["AttributeName"], k["KeyType"]) for k in schema]
+
+
+# ---------------------------------------------------------------- tables
+
+
+def test_records_table_is_the_contracts_schema(resources: dict[str, Any]) -> None:
+    table = resources["RecordsTable"]
+    props = table["Properties"]
+    assert table["Type"] == "AWS::DynamoDB::Table"
+    assert keys(props["KeySchema"]) == [("pk", "HASH"), ("sk", "RANGE")]
+    assert sorted_attrs(props["AttributeDefinitions"]) == [
+        ("id", "S"),
+        ("kind", "S"),
+        ("pk", "S"),
+        ("sk", "S"),
+    ]
+    (index,) = props["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "kind-index"
+    assert keys(index["KeySchema"]) == [("kind", "HASH"), ("id", "RANGE")]
+    assert index["Projection"] == {"ProjectionType": "ALL"}
+    # The church's records outlive the stack.
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_sync_state_table_is_the_contracts_schema(resources: dict[str, Any]) -> None:
+    props = resources["SyncStateTable"]["Properties"]
+    assert keys(props["KeySchema"]) == [("pk", "HASH"), ("sk", "RANGE")]
+    assert sorted_attrs(props["AttributeDefinitions"]) == [("pk", "S"), ("sk", "S")]
+    assert "GlobalSecondaryIndexes" not in props
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+@pytest.mark.parametrize("name", ["RecordsTable", "SyncStateTable"])
+def test_tables_are_on_demand_encrypted_and_recoverable(resources: dict[str, Any], name: str) -> None:
+    props = resources[name]["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+
+
+# ---------------------------------------------------------------- code
+
+
+def test_every_function_code_folder_has_its_handler(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    functions = of_type(resources, "AWS::Serverless::Function")
+    assert set(functions) == set(FUNCTION_SETTINGS)
+    default_handler = template["Globals"]["Function"]["Handler"]
+    for name, function in functions.items():
+        props = function["Properties"]
+        assert props.get("Handler", default_handler) == "app.handler", name
+        app = ROOT / props["CodeUri"] / "app.py"
+        assert app.is_file(), f"{name}: {app} missing"
+        assert re.search(r"^def handler\(", app.read_text(), re.MULTILINE), f"{name}: no handler in {app}"
+
+
+def test_runtime_is_pinned_once_for_the_makefile(template: dict[str, Any], resources: dict[str, Any]) -> None:
+    # The Makefile reads the first `Runtime: python3.XX` line of template.yaml.
+    first = re.search(r"^ *Runtime: (python3\.\d+)", TEMPLATE_PATH.read_text(), re.MULTILINE)
+    assert first is not None
+    runtime = template["Globals"]["Function"]["Runtime"]
+    assert first.group(1) == runtime == "python3.12"
+    layer = resources["PcoCoreLayer"]
+    assert layer["Properties"]["CompatibleRuntimes"] == [runtime]
+    assert layer["Metadata"]["BuildMethod"] == runtime
+    for name, function in of_type(resources, "AWS::Serverless::Function").items():
+        assert "Runtime" not in function["Properties"], f"{name} overrides the pinned runtime"
+
+
+def test_every_function_uses_the_layer(template: dict[str, Any], resources: dict[str, Any]) -> None:
+    layer = resources["PcoCoreLayer"]
+    content = ROOT / layer["Properties"]["ContentUri"]
+    assert (content / "pco_core" / "__init__.py").is_file()
+    assert (content / "requirements.txt").is_file()
+    assert template["Globals"]["Function"]["Layers"] == [{"Ref": "PcoCoreLayer"}]
+
+
+# ---------------------------------------------------------------- environment
+
+
+def function_env(template: dict[str, Any], resources: dict[str, Any], name: str) -> dict[str, Any]:
+    env = dict(template["Globals"]["Function"]["Environment"]["Variables"])
+    env.update(resources[name]["Properties"].get("Environment", {}).get("Variables", {}))
+    return env
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTION_SETTINGS))
+def test_each_function_gets_exactly_the_settings_it_reads(
+    template: dict[str, Any], resources: dict[str, Any], name: str
+) -> None:
+    # Given the settings model the handler validates at start
+    wanted = {field.upper() for field in FUNCTION_SETTINGS[name].model_fields}
+    # Then the template sets every one of them, and nothing the function does not read
+    env = function_env(template, resources, name)
+    assert set(env) - OBSERVABILITY_ENV == wanted
+    assert env["POWERTOOLS_SERVICE_NAME"] == "pco-sync"
+    assert env["LOG_LEVEL"] == {"Ref": "LogLevel"}
+
+
+def test_env_values_point_at_the_right_resources(template: dict[str, Any], resources: dict[str, Any]) -> None:
+    expected = {
+        "RECORDS_TABLE": {"Ref": "RecordsTable"},
+        "STATE_TABLE": {"Ref": "SyncStateTable"},
+        "PCO_SECRET_ARN": {"Ref": "PcoCredentialsSecret"},
+        "PCO_BASE_URL": {"Ref": "PcoBaseUrl"},
+        "ROLE_PERMISSIONS": {"Ref": "RolePermissions"},
+        "RUN_LEASE_SECONDS": {"Ref": "RunLeaseSeconds"},
+    }
+    for name in FUNCTION_SETTINGS:
+        env = function_env(template, resources, name)
+        for var, value in expected.items():
+            if var in env:
+                assert env[var] == value, f"{name}.{var}"
+
+
+def test_state_machine_arn_is_built_from_the_machines_name(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # A !Ref to the machine would be a circular dependency (the machine references the functions).
+    machine = resources["SyncRunStateMachine"]["Properties"]
+    assert machine["Name"] == {"Fn::Sub": MACHINE_NAME}
+    for name in ["AdminApiFunction", "RunStepFunction"]:
+        arn = function_env(template, resources, name)["SYNC_STATE_MACHINE_ARN"]
+        prefix = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"
+        assert arn == {"Fn::Sub": prefix + MACHINE_NAME}
+
+
+def test_parameter_defaults(template: dict[str, Any]) -> None:
+    params = template["Parameters"]
+    assert params["PcoSecret"]["NoEcho"] is True
+    assert params["PcoWebhookSecret"]["NoEcho"] is True
+    assert params["PcoWebhookSecret"]["Default"] == ""
+    assert params["PcoBaseUrl"]["Default"] == "https://api.planningcenteronline.com"
+    assert params["RolePermissions"]["Default"] == '{"TECH_ADMIN":["pco.manage"]}'
+    assert int(params["RunLeaseSeconds"]["Default"]) == 900
+    assert params["LogLevel"]["Default"] == "INFO"
+    assert params["AdminCallbackUrls"]["Type"] == "CommaDelimitedList"
+
+
+def test_secret_holds_the_three_credentials(resources: dict[str, Any]) -> None:
+    secret = resources["PcoCredentialsSecret"]["Properties"]["SecretString"]["Fn::Sub"]
+    assert re.findall(r'"(\w+)":"\$\{(\w+)\}"', secret) == [
+        ("app_id", "PcoAppId"),
+        ("secret", "PcoSecret"),
+        ("webhook_secret", "PcoWebhookSecret"),
+    ]
+
+
+# ---------------------------------------------------------------- permissions
+
+
+def policies(resources: dict[str, Any], name: str) -> list[Any]:
+    return list(resources[name]["Properties"].get("Policies", []))
+
+
+def policy_templates(resources: dict[str, Any], name: str) -> list[tuple[str, Any]]:
+    return [
+        (kind, args)
+        for policy in policies(resources, name)
+        if isinstance(policy, dict)
+        for kind, args in policy.items()
+        if kind != "Statement"
+    ]
+
+
+def test_no_star_resource_in_inline_statements(resources: dict[str, Any]) -> None:
+    for name, resource in resources.items():
+        for policy in resource.get("Properties", {}).get("Policies", []) or []:
+            if not isinstance(policy, dict):
+                continue
+            statements = policy.get("Statement") or policy.get("PolicyDocument", {}).get("Statement", [])
+            for statement in statements:
+                targets = statement.get("Resource", [])
+                targets = targets if isinstance(targets, list) else [targets]
+                if "*" in targets:
+                    actions = statement["Action"]
+                    actions = set(actions if isinstance(actions, list) else [actions])
+                    assert actions <= STAR_RESOURCE_ACTIONS, f"{name}: '*' resource for {actions}"
+
+
+def test_functions_get_only_what_they_need(resources: dict[str, Any]) -> None:
+    crud_both = [
+        ("DynamoDBCrudPolicy", {"TableName": {"Ref": "RecordsTable"}}),
+        ("DynamoDBCrudPolicy", {"TableName": {"Ref": "SyncStateTable"}}),
+    ]
+    read_secret = [("AWSSecretsManagerGetSecretValuePolicy", {"SecretArn": {"Ref": "PcoCredentialsSecret"}})]
+    start_machine = [("StepFunctionsExecutionPolicy", {"StateMachineName": {"Fn::Sub": MACHINE_NAME}})]
+    assert policy_templates(resources, "AdminApiFunction") == crud_both + read_secret + start_machine
+    assert policy_templates(resources, "SyncPageFunction") == crud_both + read_secret
+    assert policy_templates(resources, "RunStepFunction") == crud_both[1:] + start_machine
+    for name in FUNCTION_SETTINGS:
+        assert all(isinstance(p, dict) for p in policies(resources, name)), f"{name}: managed policy by name"
+
+
+def test_state_machine_invokes_only_its_two_functions(resources: dict[str, Any]) -> None:
+    machine = resources["SyncRunStateMachine"]["Properties"]
+    assert machine["DefinitionUri"] == "statemachines/sync_run.asl.json"
+    assert machine["DefinitionSubstitutions"] == {
+        "SyncPageFunctionArn": {"Fn::GetAtt": ["SyncPageFunction", "Arn"]},
+        "RunStepFunctionArn": {"Fn::GetAtt": ["RunStepFunction", "Arn"]},
+    }
+    placeholders = set(re.findall(r"\$\{(\w+)\}", (ROOT / machine["DefinitionUri"]).read_text()))
+    assert placeholders == set(machine["DefinitionSubstitutions"])
+    assert policy_templates(resources, "SyncRunStateMachine") == [
+        ("LambdaInvokePolicy", {"FunctionName": {"Ref": "SyncPageFunction"}}),
+        ("LambdaInvokePolicy", {"FunctionName": {"Ref": "RunStepFunction"}}),
+    ]
+    assert machine["Logging"]["IncludeExecutionData"] is False
+    assert machine["Logging"]["Level"] in {"ALL", "ERROR"}
+    assert machine["Tracing"] == {"Enabled": True}
+
+
+# ---------------------------------------------------------------- admin sign-in and API
+
+
+def test_admin_api_requires_a_cognito_jwt(resources: dict[str, Any]) -> None:
+    auth = resources["AdminHttpApi"]["Properties"]["Auth"]
+    authorizer = auth["Authorizers"][auth["DefaultAuthorizer"]]
+    assert authorizer["JwtConfiguration"]["issuer"] == {
+        "Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"
+    }
+    assert authorizer["JwtConfiguration"]["audience"] == [{"Ref": "UserPoolClient"}]
+    events = resources["AdminApiFunction"]["Properties"]["Events"]
+    for event in events.values():
+        assert event["Type"] == "HttpApi"
+        assert event["Properties"]["ApiId"] == {"Ref": "AdminHttpApi"}
+        # No route opts out of the default authorizer.
+        assert "Auth" not in event["Properties"]
+    assert {e["Properties"]["Path"] for e in events.values()} == {"/api", "/api/{proxy+}"}
+
+
+def test_sign_in_is_invite_only_with_pkce_client(resources: dict[str, Any]) -> None:
+    pool = resources["UserPool"]["Properties"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert pool["UsernameAttributes"] == ["email"]
+    assert pool["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+    client = resources["UserPoolClient"]["Properties"]
+    assert client["GenerateSecret"] is False
+    assert client["AllowedOAuthFlows"] == ["code"]
+    assert set(client["AllowedOAuthScopes"]) == {"openid", "email", "profile"}
+    assert client["CallbackURLs"] == {"Ref": "AdminCallbackUrls"}
+    group = resources["TechAdminGroup"]["Properties"]
+    assert group["GroupName"] == "TECH_ADMIN"
+
+
+def test_outputs(template: dict[str, Any]) -> None:
+    assert {
+        "AdminApiUrl",
+        "UserPoolId",
+        "UserPoolClientId",
+        "SyncStateMachineArn",
+        "RecordsTableName",
+        "SyncStateTableName",
+        "SecretArn",
+    } <= set(template["Outputs"])
+
+
+# ---------------------------------------------------------------- samconfig.toml
+
+
+@pytest.fixture(scope="module")
+def samconfig() -> dict[str, Any]:
+    return tomllib.loads(SAMCONFIG_PATH.read_text())
+
+
+def test_samconfig_default_deploy(samconfig: dict[str, Any]) -> None:
+    assert samconfig["version"] == 0.1
+    deploy = samconfig["default"]["deploy"]["parameters"]
+    assert deploy["stack_name"] == "pco-sync"
+    assert deploy["capabilities"] == "CAPABILITY_IAM CAPABILITY_AUTO_EXPAND"
+    assert deploy["resolve_s3"] is True
+    assert deploy["confirm_changeset"] is True
+
+
+def test_samconfig_never_stores_secrets(template: dict[str, Any], samconfig: dict[str, Any]) -> None:
+    declared = set(template["Parameters"])
+    for env_name, env in samconfig.items():
+        if not isinstance(env, dict):
+            continue
+        overrides = env.get("deploy", {}).get("parameters", {}).get("parameter_overrides", [])
+        overrides = overrides if isinstance(overrides, list) else overrides.split()
+        names = {override.split("=", 1)[0] for override in overrides}
+        assert names <= declared, f"{env_name}: unknown parameters {names - declared}"
+        assert not names & SECRET_PARAMETERS, f"{env_name} stores a secret"
+
+
+def test_samconfig_has_an_example_church(samconfig: dict[str, Any]) -> None:
+    deploy = samconfig["example-church"]["deploy"]["parameters"]
+    assert deploy["stack_name"] == "pco-sync-example-church"
+    assert deploy["capabilities"] == "CAPABILITY_IAM CAPABILITY_AUTO_EXPAND"
