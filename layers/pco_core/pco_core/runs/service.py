@@ -1,0 +1,152 @@
+"""Starting, watching, failing and continuing sync runs: one at a time, guarded by the run lock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from pco_core.errors import BadRequest, ConfigError, Conflict, NotFound
+from pco_core.observability import logger
+from pco_core.runs.ids import new_run_id
+from pco_core.runs.models import PULL_DOMAINS, RUN_LABELS, Run, RunProgress
+from pco_core.store.executions import ExecutionStarter
+from pco_core.store.runs import RunStore
+
+DEFAULT_MAX_WAIT_SECONDS = 300
+MAX_HISTORY = 100
+LEASE_EXPIRED = "lease expired"
+
+
+class RunService:
+    def __init__(
+        self,
+        runs: RunStore,
+        starter: ExecutionStarter | None,
+        clock: Callable[[], datetime],
+        lease_seconds: int,
+        *,
+        max_wait_seconds: int = DEFAULT_MAX_WAIT_SECONDS,
+    ) -> None:
+        self.runs = runs
+        self.starter = starter
+        self.clock = clock
+        self.lease_seconds = lease_seconds
+        self.max_wait_seconds = max_wait_seconds
+
+    def start_run(self, run_type: str, started_by: str) -> Run:
+        """Create a RUNNING run, take the lock for it and start its first execution."""
+        if run_type not in RUN_LABELS:
+            raise BadRequest(
+                f"unknown run type '{run_type}'; valid types: {', '.join(RUN_LABELS)}",
+                details=[{"field": "type", "valid": list(RUN_LABELS)}],
+            )
+        if run_type not in PULL_DOMAINS:
+            raise BadRequest("push is not available yet", details=[{"field": "type", "value": run_type}])
+        starter = self._starter()
+        now = self.clock()
+        self._clear_dead_runs(now)
+        domains = list(PULL_DOMAINS[run_type])
+        run = Run(
+            id=new_run_id(now),
+            type=run_type,
+            label=RUN_LABELS[run_type],
+            status="RUNNING",
+            started_at=now,
+            started_by=started_by,
+            domains=domains,
+            progress=RunProgress(domain=domains[0]),
+        )
+        if not self.runs.acquire_lock(run.id, now, self.lease_seconds):
+            raise self._conflict(self.runs.lock_holder(now))
+        try:
+            self.runs.put_run(run)
+            starter.start(run.id, {"run_id": run.id, "max_wait_seconds": self.max_wait_seconds})
+        except Exception as exc:
+            # Leave no RUNNING run and no held lock behind; the caller still sees the error.
+            self.runs.finish_run(
+                run.id,
+                "FAILED",
+                error=f"could not start the run: {type(exc).__name__}",
+                finished_at=self.clock(),
+            )
+            self.runs.release_lock(run.id)
+            raise
+        logger.info("run started", extra={"run_id": run.id, "run_type": run_type})
+        return run
+
+    def current_run(self) -> Run | None:
+        """The RUNNING run holding a live lease, if any."""
+        holder = self.runs.lock_holder(self.clock())
+        if holder is None:
+            return None
+        run = self.runs.get_run(holder)
+        return run if run is not None and run.status == "RUNNING" else None
+
+    def get_run(self, run_id: str) -> Run:
+        run = self.runs.get_run(run_id)
+        if run is None:
+            raise NotFound(f"no run with id '{run_id}'")
+        return run
+
+    def list_runs(self, limit: int) -> list[Run]:
+        if not 1 <= limit <= MAX_HISTORY:
+            raise BadRequest(f"'limit' must be between 1 and {MAX_HISTORY}")
+        return self.runs.list_runs(limit)
+
+    def fail_run(self, run_id: str, error: str) -> None:
+        """Mark the run FAILED (if still RUNNING) and release its lock; calling it again changes nothing."""
+        if not self.runs.finish_run(run_id, "FAILED", error=error, finished_at=self.clock()):
+            self.get_run(run_id)  # NotFound for an unknown run; a finished run stays as it ended
+        self.runs.release_lock(run_id)
+        logger.info("run failed", extra={"run_id": run_id, "error": error})
+
+    def continue_run(self, run_id: str, max_wait_seconds: int) -> str:
+        """Start a fresh execution of a RUNNING run (continue-as-new); its ARN.
+
+        The execution is named `<run id>-<page_seq>`: a retried step finds the execution it already
+        started instead of starting a second one.
+        """
+        starter = self._starter()
+        run = self.get_run(run_id)
+        if run.status != "RUNNING":
+            raise Conflict(f"run {run_id} is {run.status}; there is nothing to continue")
+        self.runs.reset_execution_pages(run_id)
+        return starter.start(
+            f"{run_id}-{run.page_seq}", {"run_id": run_id, "max_wait_seconds": max_wait_seconds}
+        )
+
+    def _starter(self) -> ExecutionStarter:
+        if self.starter is None:
+            raise ConfigError("no state machine is configured to run syncs")
+        return self.starter
+
+    def _conflict(self, holder: str | None) -> Conflict:
+        return Conflict("a run is already active", details=[{"run_id": holder}])
+
+    def _clear_dead_runs(self, now: datetime) -> None:
+        """Fail RUNNING runs whose lease has expired and free a lock kept by a run that is over.
+
+        The latest run is read before the lock: a run that exists by then took the lock before it was
+        written, so if the lock is no longer its own, that run is dead.
+        """
+        latest = self.runs.list_runs(1)
+        lock = self.runs.lock_state()
+        if lock is not None and lock.live_at(now):
+            holder = next((r for r in latest if r.id == lock.run_id), None) or self.runs.get_run(lock.run_id)
+            if holder is None or holder.status == "RUNNING":
+                # A holder with no run item yet is a start in progress.
+                raise self._conflict(lock.run_id)
+            # The run ended but its lock outlived it (e.g. released after a crash): let it go.
+            self.runs.release_lock(lock.run_id)
+        elif lock is not None:
+            expired = self.runs.get_run(lock.run_id)
+            if expired is not None and expired.status == "RUNNING":
+                self._fail_dead(expired.id, now)
+        # Any other RUNNING run holds no live lease (the live holder raised Conflict above).
+        for run in latest:
+            if run.status == "RUNNING":
+                self._fail_dead(run.id, now)
+
+    def _fail_dead(self, run_id: str, now: datetime) -> None:
+        if self.runs.finish_run(run_id, "FAILED", error=LEASE_EXPIRED, finished_at=now):
+            logger.warning("run lease expired; marked failed", extra={"run_id": run_id})

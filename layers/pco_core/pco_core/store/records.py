@@ -1,0 +1,326 @@
+"""The church's records in DynamoDB: one item per person/family/group, plus the lookup items that make
+every match (PCO id, email, name + birthdate) a single read.
+
+A save writes the lookup items first and the records last, so a save that dies half-way and is retried
+with the same (new, previous) pairs converges; reads check each looked-up record still carries the key,
+so a lookup item left behind by an abandoned save never produces a wrong match.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel
+
+from pco_core.errors import BadRequest
+from pco_core.records import Family, Group, Person
+from pco_core.store._dynamo import (
+    Item,
+    Key,
+    Sleep,
+    batch_get,
+    batch_write,
+    deserialise,
+    dynamodb_client,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, QueryInputTypeDef
+
+Kind = Literal["person", "family", "group"]
+RECORD_SK = "RECORD"
+LOOKUP_SK = "LOOKUP"
+KIND_INDEX = "kind-index"
+_RECORD_PREFIX: dict[Kind, str] = {"person": "PERSON#", "family": "FAMILY#", "group": "GROUP#"}
+_STORAGE_KEYS = ("pk", "sk", "kind")
+MAX_LIST_LIMIT = 1000
+
+
+def normalise_email(address: str) -> str:
+    return address.strip().lower()
+
+
+def normalise_name(name: str) -> str:
+    """Casefolded, NFKC-normalised, trimmed, inner whitespace collapsed: ' ZOË  Ann ' -> 'zoë ann'."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    return " ".join(folded.split())
+
+
+def record_key(kind: Kind, record_id: str) -> Key:
+    return (f"{_RECORD_PREFIX[kind]}{record_id}", RECORD_SK)
+
+
+def pco_lookup_key(kind: Kind, pco_id: str) -> Key:
+    return (f"PCO#{kind}#{pco_id}", LOOKUP_SK)
+
+
+def email_lookup_key(email: str, person_id: str) -> Key:
+    return (f"EMAIL#{normalise_email(email)}", f"PERSON#{person_id}")
+
+
+def name_lookup_pk(last: str, first: str, birthdate: date | None) -> str:
+    born = birthdate.isoformat() if birthdate else "-"
+    return f"NAME#{normalise_name(last)}#{normalise_name(first)}#{born}"
+
+
+def _lookup_keys(kind: Kind, record: Person | Family | Group | None) -> set[Key]:
+    if record is None:
+        return set()
+    keys: set[Key] = set()
+    if record.pco_id:
+        keys.add(pco_lookup_key(kind, record.pco_id))
+    if isinstance(record, Person):
+        keys.update(
+            email_lookup_key(email.address, record.id)
+            for email in record.emails
+            if normalise_email(email.address)
+        )
+        keys.add(
+            (name_lookup_pk(record.last_name, record.first_name, record.birthdate), f"PERSON#{record.id}")
+        )
+    return keys
+
+
+def _record_item(kind: Kind, record: Person | Family | Group) -> Item:
+    # `sync` is excluded from API dumps but is part of what we store.
+    item: Item = record.model_dump(mode="json")
+    item["sync"] = record.sync.model_dump(mode="json")
+    pk, sk = record_key(kind, record.id)
+    return {"pk": pk, "sk": sk, "kind": kind, **item}
+
+
+def _lookup_item(kind: Kind, lookup: Key, record_id: str) -> Item:
+    return {"pk": lookup[0], "sk": lookup[1], "record_id": record_id, "record_kind": kind}
+
+
+def _from_item[M: BaseModel](model: type[M], item: Item) -> M:
+    return model.model_validate({k: v for k, v in item.items() if k not in _STORAGE_KEYS})
+
+
+def encode_cursor(last_key: dict[str, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kind: Kind) -> dict[str, str]:
+    """An opaque list cursor back to the GSI key it stands for; anything else is a 400."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data: Any = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise BadRequest("'cursor' is malformed") from None
+    expected = {"pk", "sk", "kind", "id"}
+    if (
+        not isinstance(data, dict)
+        or set(data) != expected
+        or not all(isinstance(v, str) and v for v in data.values())
+        or data["kind"] != kind
+        or data["pk"] != record_key(kind, data["id"])[0]
+        or data["sk"] != RECORD_SK
+    ):
+        raise BadRequest("'cursor' is malformed")
+    return data
+
+
+class RecordStore:
+    """People, families and groups in the RecordsTable (schema in pco_contracts.md)."""
+
+    def __init__(
+        self, table_name: str, *, client: DynamoDBClient | None = None, sleep: Sleep = time.sleep
+    ) -> None:
+        self.table_name = table_name
+        self._client = client
+        self._sleep = sleep
+
+    @property
+    def client(self) -> DynamoDBClient:
+        if self._client is None:
+            self._client = dynamodb_client()
+        return self._client
+
+    # people
+
+    def get_person(self, person_id: str) -> Person | None:
+        return self._get_one("person", Person, person_id)
+
+    def get_people(self, ids: Iterable[str]) -> dict[str, Person]:
+        return self._get_many("person", Person, ids)
+
+    def people_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Person]:
+        return self._by_pco_ids("person", Person, pco_ids)
+
+    def people_by_email(self, email: str) -> list[Person]:
+        wanted = normalise_email(email)
+        if not wanted:
+            return []
+        people = self._by_lookup_partition(f"EMAIL#{wanted}")
+        return [p for p in people if any(normalise_email(e.address) == wanted for e in p.emails)]
+
+    def people_by_name(self, last: str, first: str, birthdate: date | None) -> list[Person]:
+        pk = name_lookup_pk(last, first, birthdate)
+        people = self._by_lookup_partition(pk)
+        return [p for p in people if name_lookup_pk(p.last_name, p.first_name, p.birthdate) == pk]
+
+    def save_people(self, changes: Sequence[tuple[Person, Person | None]]) -> None:
+        self._save("person", changes)
+
+    def list_people(self, limit: int, cursor: str | None) -> tuple[list[Person], str | None]:
+        return self._list("person", Person, limit, cursor)
+
+    # families
+
+    def get_family(self, family_id: str) -> Family | None:
+        return self._get_one("family", Family, family_id)
+
+    def get_families(self, ids: Iterable[str]) -> dict[str, Family]:
+        return self._get_many("family", Family, ids)
+
+    def families_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Family]:
+        return self._by_pco_ids("family", Family, pco_ids)
+
+    def save_families(self, changes: Sequence[tuple[Family, Family | None]]) -> None:
+        self._save("family", changes)
+
+    def list_families(self, limit: int, cursor: str | None) -> tuple[list[Family], str | None]:
+        return self._list("family", Family, limit, cursor)
+
+    # groups
+
+    def get_group(self, group_id: str) -> Group | None:
+        return self._get_one("group", Group, group_id)
+
+    def get_groups(self, ids: Iterable[str]) -> dict[str, Group]:
+        return self._get_many("group", Group, ids)
+
+    def groups_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Group]:
+        return self._by_pco_ids("group", Group, pco_ids)
+
+    def save_groups(self, changes: Sequence[tuple[Group, Group | None]]) -> None:
+        self._save("group", changes)
+
+    def list_groups(self, limit: int, cursor: str | None) -> tuple[list[Group], str | None]:
+        return self._list("group", Group, limit, cursor)
+
+    def iter_groups_with_pco_id(self, after_id: str | None, limit: int) -> list[Group]:
+        """Up to `limit` groups that have a PCO id, in id order, starting after `after_id`."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        values: dict[str, AttributeValueTypeDef] = {":kind": {"S": "group"}, ":string": {"S": "S"}}
+        names = {"#kind": "kind"}
+        condition = "#kind = :kind"
+        if after_id is not None:
+            condition += " AND #id > :after"
+            names["#id"] = "id"
+            values[":after"] = {"S": after_id}
+        query: QueryInputTypeDef = {
+            "TableName": self.table_name,
+            "IndexName": KIND_INDEX,
+            "KeyConditionExpression": condition,
+            "FilterExpression": "attribute_type(pco_id, :string)",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "Limit": limit,
+        }
+        groups: list[Group] = []
+        while len(groups) < limit:
+            answer = self.client.query(**query)
+            groups.extend(_from_item(Group, deserialise(raw)) for raw in answer.get("Items", []))
+            last = answer.get("LastEvaluatedKey")
+            if not last:
+                break
+            query["ExclusiveStartKey"] = last
+        return groups[:limit]
+
+    # shared
+
+    def _get_one[M: BaseModel](self, kind: Kind, model: type[M], record_id: str) -> M | None:
+        pk, sk = record_key(kind, record_id)
+        answer = self.client.get_item(
+            TableName=self.table_name, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True
+        )
+        raw = answer.get("Item")
+        return _from_item(model, deserialise(raw)) if raw else None
+
+    def _get_many[M: BaseModel](self, kind: Kind, model: type[M], ids: Iterable[str]) -> dict[str, M]:
+        items = batch_get(self.client, self.table_name, (record_key(kind, i) for i in ids), sleep=self._sleep)
+        return {item["id"]: _from_item(model, item) for item in items.values()}
+
+    def _by_pco_ids[M: Person | Family | Group](
+        self, kind: Kind, model: type[M], pco_ids: Iterable[str]
+    ) -> dict[str, M]:
+        wanted = set(pco_ids)
+        lookups = batch_get(
+            self.client, self.table_name, (pco_lookup_key(kind, p) for p in wanted), sleep=self._sleep
+        )
+        records = self._get_many(kind, model, (item["record_id"] for item in lookups.values()))
+        return {r.pco_id: r for r in records.values() if r.pco_id is not None and r.pco_id in wanted}
+
+    def _by_lookup_partition(self, pk: str) -> list[Person]:
+        ids: list[str] = []
+        query: QueryInputTypeDef = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :person)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":person": {"S": "PERSON#"}},
+            "ConsistentRead": True,
+        }
+        while True:
+            answer = self.client.query(**query)
+            ids.extend(deserialise(raw)["record_id"] for raw in answer.get("Items", []))
+            last = answer.get("LastEvaluatedKey")
+            if not last:
+                break
+            query["ExclusiveStartKey"] = last
+        found = self.get_people(ids)
+        return [found[i] for i in sorted(found)]
+
+    def _save[M: Person | Family | Group](self, kind: Kind, changes: Sequence[tuple[M, M | None]]) -> None:
+        lookup_puts: list[Item] = []
+        lookup_deletes: list[Key] = []
+        records: list[Item] = []
+        for new, previous in changes:
+            if previous is not None and previous.id != new.id:
+                raise ValueError(f"previous version of {kind} {new.id} has id {previous.id}")
+            before, after = _lookup_keys(kind, previous), _lookup_keys(kind, new)
+            lookup_deletes.extend(sorted(before - after))
+            lookup_puts.extend(_lookup_item(kind, k, new.id) for k in sorted(after - before))
+            records.append(_record_item(kind, new))
+        batch_write(self.client, self.table_name, lookup_puts, lookup_deletes, sleep=self._sleep)
+        batch_write(self.client, self.table_name, records, sleep=self._sleep)
+
+    def _list[M: BaseModel](
+        self, kind: Kind, model: type[M], limit: int, cursor: str | None
+    ) -> tuple[list[M], str | None]:
+        if not 1 <= limit <= MAX_LIST_LIMIT:
+            raise BadRequest(f"'limit' must be between 1 and {MAX_LIST_LIMIT}")
+        query: QueryInputTypeDef = {
+            "TableName": self.table_name,
+            "IndexName": KIND_INDEX,
+            "KeyConditionExpression": "#kind = :kind",
+            "ExpressionAttributeNames": {"#kind": "kind"},
+            "ExpressionAttributeValues": {":kind": {"S": kind}},
+            # One more than asked, so a next cursor is only handed out when there is a next item.
+            "Limit": limit + 1,
+        }
+        if cursor is not None:
+            query["ExclusiveStartKey"] = {k: {"S": v} for k, v in decode_cursor(cursor, kind).items()}
+        items: list[Item] = []
+        while len(items) <= limit:
+            answer = self.client.query(**query)
+            items.extend(deserialise(raw) for raw in answer.get("Items", []))
+            last = answer.get("LastEvaluatedKey")
+            if not last:
+                break
+            query["ExclusiveStartKey"] = last
+        page = items[:limit]
+        next_cursor = None
+        if len(items) > limit:
+            tail = page[-1]
+            next_cursor = encode_cursor({k: tail[k] for k in ("pk", "sk", "kind", "id")})
+        return [_from_item(model, item) for item in page], next_cursor

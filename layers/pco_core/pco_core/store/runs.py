@@ -1,0 +1,280 @@
+"""Runs and the one-run-at-a-time lease in the SyncStateTable (schema in pco_contracts.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from pco_core.errors import LeaseLost, NotFound
+from pco_core.runs.models import Cursor, PageCounts, Run, RunProgress, RunStatus
+from pco_core.store._dynamo import Item, deserialise, dynamodb_client, key, serialise, serialise_value
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+RUN_PK = "RUN"
+LOCK_KEY = ("LOCK", "RUN")
+# Kept on the run item so a conditional update can compute the duration without reading the run first.
+_STARTED_EPOCH = "started_epoch"
+_STORAGE_KEYS = ("pk", "sk", _STARTED_EPOCH)
+
+
+def _epoch(moment: datetime) -> Decimal:
+    if moment.tzinfo is None:
+        raise ValueError("datetimes must be timezone-aware")
+    return Decimal(str(round(moment.timestamp(), 6)))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _lease_seconds(moment: datetime) -> int:
+    return int(_epoch(moment))
+
+
+def _condition_failed(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _run_item(run: Run) -> Item:
+    item: Item = run.model_dump(mode="json")
+    # The internal fields are excluded from API dumps but are the run's state.
+    item.update(
+        domains=list(run.domains),
+        cursor=run.cursor.model_dump(mode="json"),
+        page_seq=run.page_seq,
+        pages_in_execution=run.pages_in_execution,
+    )
+    return {"pk": RUN_PK, "sk": run.id, _STARTED_EPOCH: _epoch(run.started_at), **item}
+
+
+def _run_from_item(item: Item) -> Run:
+    return Run.model_validate({k: v for k, v in item.items() if k not in _STORAGE_KEYS})
+
+
+@dataclass(frozen=True)
+class RunLock:
+    run_id: str
+    lease_expires_at: int
+
+    def live_at(self, now: datetime) -> bool:
+        return self.lease_expires_at > _lease_seconds(now)
+
+
+class RunStore:
+    """Run items (pk=RUN, sk=<run id>) and the lock item (pk=LOCK, sk=RUN)."""
+
+    def __init__(self, table_name: str, *, client: DynamoDBClient | None = None) -> None:
+        self.table_name = table_name
+        self._client = client
+
+    @property
+    def client(self) -> DynamoDBClient:
+        if self._client is None:
+            self._client = dynamodb_client()
+        return self._client
+
+    # runs
+
+    def put_run(self, run: Run) -> None:
+        self.client.put_item(TableName=self.table_name, Item=serialise(_run_item(run)))
+
+    def get_run(self, run_id: str) -> Run | None:
+        answer = self.client.get_item(TableName=self.table_name, Key=key(RUN_PK, run_id), ConsistentRead=True)
+        raw = answer.get("Item")
+        return _run_from_item(deserialise(raw)) if raw else None
+
+    def list_runs(self, limit: int) -> list[Run]:
+        """The most recent runs first (run ids sort by start time)."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        answer = self.client.query(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": RUN_PK}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [_run_from_item(deserialise(raw)) for raw in answer.get("Items", [])]
+
+    def commit_page(
+        self,
+        run_id: str,
+        *,
+        seen_seq: int,
+        counts: PageCounts,
+        cursor: Cursor,
+        progress: RunProgress,
+        pages_in_execution: int,
+        complete_at: datetime | None = None,
+    ) -> bool:
+        """Count one page and move the run's cursor, exactly once: False if this page was already
+        committed (page_seq moved on) or the run is no longer RUNNING. With `complete_at` the same
+        update marks the run COMPLETED; the lock is then released (a separate, conditional delete).
+        """
+        sets = [
+            "#cursor = :cursor",
+            "progress = :progress",
+            "page_seq = :next_seq",
+            "pages_in_execution = :pages",
+        ]
+        values: dict[str, AttributeValueTypeDef] = {
+            ":created": {"N": str(counts.created)},
+            ":updated": {"N": str(counts.updated)},
+            ":skipped": {"N": str(counts.skipped)},
+            ":failed": {"N": str(counts.failed)},
+            ":cursor": serialise_value(cursor.model_dump(mode="json")),
+            ":progress": serialise_value(progress.model_dump(mode="json")),
+            ":seen": {"N": str(seen_seq)},
+            ":next_seq": {"N": str(seen_seq + 1)},
+            ":pages": {"N": str(pages_in_execution)},
+            ":running": {"S": "RUNNING"},
+        }
+        if complete_at is not None:
+            sets += [
+                "#status = :completed",
+                "finished_at = :finished_at",
+                f"duration_seconds = :end - {_STARTED_EPOCH}",
+            ]
+            values[":completed"] = {"S": "COMPLETED"}
+            values[":finished_at"] = {"S": _iso(complete_at)}
+            values[":end"] = {"N": str(_epoch(complete_at))}
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=key(RUN_PK, run_id),
+                UpdateExpression=(
+                    f"SET {', '.join(sets)} "
+                    "ADD created :created, updated :updated, skipped :skipped, failed :failed"
+                ),
+                ConditionExpression="page_seq = :seen AND #status = :running",
+                ExpressionAttributeNames={"#cursor": "cursor", "#status": "status"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        if complete_at is not None:
+            self.release_lock(run_id)
+        return True
+
+    def finish_run(self, run_id: str, status: RunStatus, *, error: str | None, finished_at: datetime) -> bool:
+        """End a RUNNING run with `status`; False if the run is missing or already over."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=key(RUN_PK, run_id),
+                UpdateExpression=(
+                    f"SET #status = :status, #error = :error, finished_at = :finished_at, "
+                    f"duration_seconds = :end - {_STARTED_EPOCH}"
+                ),
+                ConditionExpression="#status = :running",
+                ExpressionAttributeNames={"#status": "status", "#error": "error"},
+                ExpressionAttributeValues={
+                    ":status": {"S": status},
+                    ":error": serialise_value(error),
+                    ":finished_at": {"S": _iso(finished_at)},
+                    ":end": {"N": str(_epoch(finished_at))},
+                    ":running": {"S": "RUNNING"},
+                },
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def reset_execution_pages(self, run_id: str) -> None:
+        """Start counting pages afresh for a new execution of the run (continue-as-new)."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=key(RUN_PK, run_id),
+                UpdateExpression="SET pages_in_execution = :zero",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":zero": {"N": "0"}},
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                raise NotFound(f"no run with id '{run_id}'") from None
+            raise
+
+    # lock
+
+    def acquire_lock(self, run_id: str, now: datetime, lease_seconds: int) -> bool:
+        """Take the lock for `run_id` if it is free, its lease has expired, or `run_id` already holds it."""
+        now_s = _lease_seconds(now)
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=serialise(
+                    {
+                        "pk": LOCK_KEY[0],
+                        "sk": LOCK_KEY[1],
+                        "run_id": run_id,
+                        "lease_expires_at": now_s + lease_seconds,
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(pk) OR lease_expires_at <= :now OR run_id = :me",
+                ExpressionAttributeValues={":now": {"N": str(now_s)}, ":me": {"S": run_id}},
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def refresh_lock(self, run_id: str, now: datetime, lease_seconds: int) -> None:
+        """Extend `run_id`'s lease; LeaseLost if the lock was released or another run holds it."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=key(*LOCK_KEY),
+                UpdateExpression="SET lease_expires_at = :expires",
+                ConditionExpression="run_id = :me",
+                ExpressionAttributeValues={
+                    ":expires": {"N": str(_lease_seconds(now) + lease_seconds)},
+                    ":me": {"S": run_id},
+                },
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                raise LeaseLost(f"run {run_id} no longer holds the run lock") from None
+            raise
+
+    def release_lock(self, run_id: str) -> bool:
+        """Release the lock if `run_id` holds it; False (and nothing changed) otherwise."""
+        try:
+            self.client.delete_item(
+                TableName=self.table_name,
+                Key=key(*LOCK_KEY),
+                ConditionExpression="run_id = :me",
+                ExpressionAttributeValues={":me": {"S": run_id}},
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def lock_holder(self, now: datetime) -> str | None:
+        """The run holding a live lease, or None when the lock is free or its lease has expired."""
+        state = self.lock_state()
+        return state.run_id if state is not None and state.live_at(now) else None
+
+    def lock_state(self) -> RunLock | None:
+        """The lock as stored, live or expired; None when free."""
+        lock = self._lock_item()
+        return None if lock is None else RunLock(str(lock["run_id"]), int(lock["lease_expires_at"]))
+
+    def _lock_item(self) -> dict[str, Any] | None:
+        answer = self.client.get_item(TableName=self.table_name, Key=key(*LOCK_KEY), ConsistentRead=True)
+        raw = answer.get("Item")
+        return deserialise(raw) if raw else None

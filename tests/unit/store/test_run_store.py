@@ -1,0 +1,193 @@
+"""RunStore on moto: run items, the lease lock with an injected clock, and exactly-once page commits."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from pco_core.errors import LeaseLost, NotFound
+from pco_core.runs.models import Cursor, PageCounts, Run, RunProgress
+from pco_core.store.runs import RunStore
+from tests.unit.store.clients import AtomicRequestsClient
+
+T0 = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+LEASE = 900
+
+
+def make_run(run_id: str = "20261124T140000Z-0000aaaa", **changes: Any) -> Run:
+    values: dict[str, Any] = {
+        "id": run_id,
+        "type": "full_sync",
+        "label": "Full Sync",
+        "status": "RUNNING",
+        "started_at": T0,
+        "started_by": "admin@church.example",
+        "domains": ["people", "families", "groups", "memberships"],
+        "progress": RunProgress(domain="people"),
+    }
+    values.update(changes)
+    return Run(**values)
+
+
+@pytest.fixture
+def store(dynamodb: Any, state_table: str) -> RunStore:
+    return RunStore(state_table, client=dynamodb)
+
+
+def commit(store: RunStore, run_id: str, seen: int, created: int = 1, **kwargs: Any) -> bool:
+    return store.commit_page(
+        run_id,
+        seen_seq=seen,
+        counts=PageCounts(created=created, updated=2, skipped=3, failed=0),
+        cursor=Cursor(domain_index=0, position={"offset": (seen + 1) * 100, "since": "2026-01-01T00:00:00Z"}),
+        progress=RunProgress(domain="people", processed=(seen + 1) * 100, total=1000),
+        pages_in_execution=seen + 1,
+        **kwargs,
+    )
+
+
+def test_a_run_round_trips_with_its_internal_state(store, dynamodb):
+    run = make_run(cursor=Cursor(domain_index=1, position={"offset": 200, "ratio": 0.5}), page_seq=4)
+    store.put_run(run)
+    assert store.get_run(run.id) == run
+    assert store.get_run(run.id).cursor.position == {"offset": 200, "ratio": 0.5}
+    assert store.get_run("nope") is None
+    raw = dynamodb.get_item(TableName=store.table_name, Key={"pk": {"S": "RUN"}, "sk": {"S": run.id}})["Item"]
+    assert raw["created"] == {"N": "0"}
+    assert raw["page_seq"] == {"N": "4"}
+
+
+def test_list_runs_is_most_recent_first(store):
+    ids = ["20261124T120000Z-00000001", "20261124T140000Z-00000003", "20261124T130000Z-00000002"]
+    for run_id in ids:
+        store.put_run(make_run(run_id))
+    store.acquire_lock(ids[0], T0, LEASE)  # the lock item shares the table but is not a run
+    assert [r.id for r in store.list_runs(10)] == sorted(ids, reverse=True)
+    assert [r.id for r in store.list_runs(2)] == sorted(ids, reverse=True)[:2]
+
+
+def test_commit_page_counts_once_per_page_seq(store):
+    run = make_run()
+    store.put_run(run)
+
+    assert commit(store, run.id, seen=0) is True
+    assert commit(store, run.id, seen=0) is False  # a retried page after its commit landed
+    after = store.get_run(run.id)
+    assert (after.created, after.updated, after.skipped, after.failed) == (1, 2, 3, 0)
+    assert after.page_seq == 1
+    assert after.cursor.position["offset"] == 100
+    assert after.progress.processed == 100
+    assert after.pages_in_execution == 1
+
+    assert commit(store, run.id, seen=1, created=5) is True
+    after = store.get_run(run.id)
+    assert (after.created, after.updated, after.page_seq) == (6, 4, 2)
+
+
+def test_commit_page_on_a_run_no_longer_running_changes_nothing(store):
+    run = make_run()
+    store.put_run(run)
+    assert store.finish_run(run.id, "CANCELLED", error=None, finished_at=T0 + timedelta(seconds=5)) is True
+    assert commit(store, run.id, seen=0) is False
+    assert store.get_run(run.id).created == 0
+    assert commit(store, "missing-run", seen=0) is False
+
+
+def test_the_last_commit_completes_the_run_with_its_duration_and_releases_the_lock(store):
+    run = make_run()
+    store.put_run(run)
+    store.acquire_lock(run.id, T0, LEASE)
+    done_at = T0 + timedelta(minutes=2, seconds=3, milliseconds=500)
+
+    assert commit(store, run.id, seen=0, complete_at=done_at) is True
+
+    after = store.get_run(run.id)
+    assert after.status == "COMPLETED"
+    assert after.finished_at == done_at
+    assert after.duration_seconds == pytest.approx(123.5)
+    assert store.lock_state() is None
+    assert commit(store, run.id, seen=1) is False
+
+
+def test_finish_run_only_ends_a_running_run(store):
+    run = make_run()
+    store.put_run(run)
+    assert store.finish_run(
+        run.id, "FAILED", error="PcoAuthError: 401", finished_at=T0 + timedelta(seconds=9)
+    )
+    assert not store.finish_run(run.id, "COMPLETED", error=None, finished_at=T0 + timedelta(seconds=20))
+    after = store.get_run(run.id)
+    assert (after.status, after.error, after.duration_seconds) == ("FAILED", "PcoAuthError: 401", 9)
+    assert not store.finish_run("missing", "FAILED", error="x", finished_at=T0)
+
+
+def test_reset_execution_pages(store):
+    run = make_run(pages_in_execution=1000)
+    store.put_run(run)
+    store.reset_execution_pages(run.id)
+    assert store.get_run(run.id).pages_in_execution == 0
+    with pytest.raises(NotFound):
+        store.reset_execution_pages("missing")
+
+
+def test_lock_is_taken_once_until_its_lease_expires(store):
+    assert store.acquire_lock("run-a", T0, LEASE) is True
+    assert store.acquire_lock("run-b", T0 + timedelta(seconds=LEASE - 1), LEASE) is False
+    assert store.lock_holder(T0 + timedelta(seconds=LEASE - 1)) == "run-a"
+    assert store.acquire_lock("run-a", T0 + timedelta(seconds=10), LEASE) is True  # re-taking is idempotent
+
+    expired = T0 + timedelta(seconds=10 + LEASE)
+    assert store.lock_holder(expired) is None
+    assert store.acquire_lock("run-b", expired, LEASE) is True  # an expired lease can be taken over
+    assert store.lock_holder(expired) == "run-b"
+
+
+def test_refresh_extends_only_the_holders_lease(store):
+    store.acquire_lock("run-a", T0, LEASE)
+    store.refresh_lock("run-a", T0 + timedelta(seconds=800), LEASE)
+    later = T0 + timedelta(seconds=1000)
+    assert store.lock_holder(later) == "run-a"
+    assert store.acquire_lock("run-b", later, LEASE) is False
+
+    with pytest.raises(LeaseLost):
+        store.refresh_lock("run-b", later, LEASE)
+
+
+def test_given_a_stolen_lock_then_the_old_holder_loses_its_lease_and_cannot_release_it(store):
+    store.acquire_lock("run-a", T0, LEASE)
+    stolen_at = T0 + timedelta(seconds=LEASE)
+    assert store.acquire_lock("run-b", stolen_at, LEASE) is True
+
+    with pytest.raises(LeaseLost):
+        store.refresh_lock("run-a", stolen_at, LEASE)
+    assert store.release_lock("run-a") is False
+    assert store.lock_holder(stolen_at) == "run-b"
+    assert store.release_lock("run-b") is True
+    assert store.lock_holder(stolen_at) is None
+    with pytest.raises(LeaseLost):  # a released lock cannot be refreshed either
+        store.refresh_lock("run-b", stolen_at, LEASE)
+
+
+def test_given_a_page_retried_concurrently_then_exactly_one_commit_counts(store, dynamodb):
+    run = make_run()
+    store.put_run(run)
+    racers = [RunStore(store.table_name, client=AtomicRequestsClient(dynamodb)) for _ in range(4)]
+    barrier = threading.Barrier(len(racers))
+    outcomes: list[bool] = []
+
+    def race(racer: RunStore) -> None:
+        barrier.wait(timeout=10)
+        outcomes.append(commit(racer, run.id, seen=0, created=10))
+
+    threads = [threading.Thread(target=race, args=(r,)) for r in racers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
+    assert sorted(outcomes) == [False, False, False, True]
+    after = store.get_run(run.id)
+    assert (after.created, after.page_seq) == (10, 1)
