@@ -1,0 +1,12 @@
+"""Time, injected: code takes a `Clock` (a callable returning an aware UTC datetime) so tests never sleep."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,78 @@
+"""The state machine's bookkeeping steps: fail a run with the error it caught, or continue it anew."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from pco_core.clock import utc_now
+from pco_core.runs.service import RunService
+from pco_core.settings import RunStepEnv
+from pco_core.store.executions import ExecutionStarter
+from pco_core.store.runs import RunStore
+
+MAX_ERROR_LENGTH = 500
+
+
+class CaughtError(BaseModel):
+    """What a Step Functions Catch puts at ResultPath: the error name and its cause."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    error: str = Field(alias="Error")
+    cause: str | None = Field(default=None, alias="Cause")
+
+    def describe(self) -> str:
+        """A one-line reason for the run history: the Lambda's errorMessage when the cause carries one."""
+        message = self.cause or ""
+        try:
+            parsed: Any = json.loads(message)
+        except (json.JSONDecodeError, TypeError):
+            parsed = None
+        if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
+            message = parsed["errorMessage"]
+        text = f"{self.error}: {message}" if message else self.error
+        return text[:MAX_ERROR_LENGTH]
+
+
+class FailStep(BaseModel):
+    action: Literal["fail"]
+    run_id: str
+    error: CaughtError
+
+
+class ContinueStep(BaseModel):
+    action: Literal["continue"]
+    run_id: str
+    max_wait_seconds: int = Field(ge=0)
+
+
+class RunStep(RootModel[Annotated[FailStep | ContinueStep, Field(discriminator="action")]]):
+    pass
+
+
+@dataclass(frozen=True)
+class RunSteps:
+    runs: RunService
+
+    @classmethod
+    def from_env(cls, env: RunStepEnv) -> RunSteps:
+        service = RunService(
+            RunStore(env.state_table),
+            ExecutionStarter(env.sync_state_machine_arn),
+            utc_now,
+            env.run_lease_seconds,
+        )
+        return cls(service)
+
+    def apply(self, step: FailStep | ContinueStep) -> dict[str, Any]:
+        if isinstance(step, FailStep):
+            self.runs.fail_run(step.run_id, step.error.describe())
+            return {"run_id": step.run_id, "status": "FAILED"}
+        return {
+            "run_id": step.run_id,
+            "execution_arn": self.runs.continue_run(step.run_id, step.max_wait_seconds),
+        }

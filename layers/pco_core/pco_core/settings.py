@@ -1,0 +1,68 @@
+"""Each Lambda's environment as a validated model: a missing setting fails at start with its name."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pco_core.errors import ConfigError
+
+DEFAULT_ROLE_PERMISSIONS = {"TECH_ADMIN": ["pco.manage"]}
+
+
+class _Env(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        source = os.environ if env is None else env
+        values = {name: source[name.upper()] for name in cls.model_fields if name.upper() in source}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            problems = ", ".join(
+                f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+            )
+            raise ConfigError(f"invalid Lambda environment: {problems}") from None
+
+
+class StoreEnv(_Env):
+    records_table: str = Field(min_length=1)
+    state_table: str = Field(min_length=1)
+
+
+class PcoEnv(_Env):
+    pco_secret_arn: str = Field(min_length=1)
+    pco_base_url: str = Field(min_length=1)
+
+
+class RunEnv(_Env):
+    state_table: str = Field(min_length=1)
+    sync_state_machine_arn: str = Field(min_length=1)
+    run_lease_seconds: int = Field(default=900, ge=60)
+
+
+class AdminApiEnv(StoreEnv, PcoEnv, RunEnv):
+    role_permissions: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_ROLE_PERMISSIONS))
+
+    @field_validator("role_permissions", mode="before")
+    @classmethod
+    def _parse_json(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError("must be a JSON object of role -> [permissions]") from None
+        return value
+
+
+class SyncPageEnv(StoreEnv, PcoEnv):
+    run_lease_seconds: int = Field(default=900, ge=60)
+
+
+class RunStepEnv(RunEnv):
+    pass

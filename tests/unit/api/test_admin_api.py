@@ -1,0 +1,231 @@
+"""The admin API's contract: routes, auth answers, validation and error shapes (services faked)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from pco_core.api import create_app
+from pco_core.api.services import AdminServices
+from pco_core.errors import BadRequest, ConfigError, Conflict, NotFound
+from pco_core.records import Person
+from pco_core.runs.models import RUN_LABELS, Run
+from tests.unit.api.events import ADMIN, VOLUNTEER, http_event
+
+NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+
+
+def make_run(run_type: str = "full_sync", **changes: Any) -> Run:
+    fields: dict[str, Any] = {
+        "id": "20261124T140000Z-abcd1234",
+        "type": run_type,
+        "label": RUN_LABELS[run_type],
+        "status": "RUNNING",
+        "started_at": NOW,
+        "started_by": "admin@church.example",
+    }
+    return Run.model_validate(fields | changes)
+
+
+class FakeRuns:
+    def __init__(self) -> None:
+        self.started: list[tuple[str, str]] = []
+        self.active: Run | None = None
+        self.history: list[Run] = []
+
+    def start_run(self, run_type: str, started_by: str) -> Run:
+        if self.active:
+            raise Conflict("a run is already active", details=[{"run_id": self.active.id}])
+        self.started.append((run_type, started_by))
+        self.active = make_run(run_type, started_by=started_by)
+        return self.active
+
+    def current_run(self) -> Run | None:
+        return self.active
+
+    def list_runs(self, limit: int) -> list[Run]:
+        return self.history[:limit]
+
+    def get_run(self, run_id: str) -> Run:
+        for run in self.history:
+            if run.id == run_id:
+                return run
+        raise NotFound(f"no run with id '{run_id}'")
+
+
+class FakeRecords:
+    def __init__(self, people: list[Person]) -> None:
+        self.people = {p.id: p for p in people}
+        self.list_calls: list[tuple[int, str | None]] = []
+
+    def get_person(self, person_id: str) -> Person | None:
+        return self.people.get(person_id)
+
+    def list_people(self, limit: int, cursor: str | None) -> tuple[list[Person], str | None]:
+        self.list_calls.append((limit, cursor))
+        items = sorted(self.people.values(), key=lambda p: p.id)
+        return items[:limit], ("next" if len(items) > limit else None)
+
+
+@pytest.fixture
+def fakes() -> tuple[FakeRuns, FakeRecords]:
+    person = Person(
+        id="p-1", pco_id="101", first_name="Zoë", last_name="Smith-Jones", birthdate=None, updated_at=NOW
+    )
+    return FakeRuns(), FakeRecords([person])
+
+
+@pytest.fixture
+def call(fakes: tuple[FakeRuns, FakeRecords]) -> Any:
+    runs, records = fakes
+    services = AdminServices(
+        runs=runs,  # type: ignore[arg-type]
+        records=records,  # type: ignore[arg-type]
+        role_permissions={"TECH_ADMIN": ["pco.manage"]},
+    )
+    app = create_app(lambda: services)
+
+    def _call(method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        kwargs.setdefault("claims", ADMIN)
+        answer = app.resolve(http_event(method, path, **kwargs), None)  # type: ignore[arg-type]
+        assert answer["headers"]["Content-Type"] == "application/json"
+        return answer["statusCode"], json.loads(answer["body"])
+
+    return _call
+
+
+def test_given_an_admin_when_starting_a_full_sync_then_202_with_the_run_started_by_them(call, fakes):
+    status, body = call("POST", "/api/runs", body={"type": "full_sync"})
+    assert status == 202
+    assert body["label"] == "Full Sync"
+    assert body["status"] == "RUNNING"
+    assert body["started_by"] == "admin@church.example"
+    assert "cursor" not in body  # internal state stays internal
+    assert "page_seq" not in body
+    assert fakes[0].started == [("full_sync", "admin@church.example")]
+
+
+def test_given_an_active_run_when_starting_another_then_409_names_it(call):
+    call("POST", "/api/runs", body={"type": "people"})
+    status, body = call("POST", "/api/runs", body={"type": "groups"})
+    assert status == 409
+    assert body["message"] == "a run is already active"
+    assert body["details"] == [{"run_id": "20261124T140000Z-abcd1234"}]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message_part"),
+    [
+        ({"body": {"type": "everything"}}, "'type' must be one of"),
+        ({"body": {}}, "'type' must be one of"),
+        ({"body": ["people"]}, "must be a JSON object"),
+        ({"raw_body": "{not json"}, "not valid JSON"),
+        ({}, "needs a JSON object body"),
+    ],
+)
+def test_given_a_bad_start_body_then_400_says_what_is_wrong_and_nothing_starts(
+    call, fakes, kwargs, message_part
+):
+    status, body = call("POST", "/api/runs", **kwargs)
+    assert status == 400
+    assert message_part in body["message"]
+    assert fakes[0].started == []
+
+
+def test_given_no_verified_claims_then_401(call, fakes):
+    status, body = call("POST", "/api/runs", body={"type": "people"}, claims={})
+    assert status == 401
+    assert "sign in" in body["message"]
+    assert fakes[0].started == []
+
+
+def test_given_a_user_without_pco_manage_then_403_on_every_route(call, fakes):
+    for method, path in [
+        ("POST", "/api/runs"),
+        ("GET", "/api/runs"),
+        ("GET", "/api/people"),
+        ("GET", "/api/runs/current"),
+    ]:
+        status, body = call(method, path, body={"type": "people"}, claims=VOLUNTEER)
+        assert status == 403, path
+        assert "pco.manage" in body["message"]
+    assert fakes[0].started == []
+
+
+def test_roles_arrive_as_a_list_from_other_issuers(call):
+    status, _ = call("GET", "/api/runs/current", claims={"sub": "x", "cognito:groups": ["TECH_ADMIN"]})
+    assert status == 200
+
+
+def test_current_run_is_null_when_idle_then_the_run_when_active(call):
+    assert call("GET", "/api/runs/current") == (200, {"run": None})
+    call("POST", "/api/runs", body={"type": "people"})
+    status, body = call("GET", "/api/runs/current")
+    assert status == 200
+    assert body["run"]["type"] == "people"
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "ten"])
+def test_history_limit_is_validated(call, limit):
+    status, body = call("GET", "/api/runs", query={"limit": limit})
+    assert status == 400
+    assert "'limit'" in body["message"]
+
+
+def test_unknown_run_and_unknown_person_are_404(call):
+    assert call("GET", "/api/runs/nope")[0] == 404
+    status, body = call("GET", "/api/people/nope")
+    assert (status, body) == (404, {"message": "no person with id 'nope'"})
+
+
+def test_people_list_passes_paging_and_serves_the_record_shape(call, fakes):
+    status, body = call("GET", "/api/people", query={"limit": "10", "cursor": "abc"})
+    assert status == 200
+    assert fakes[1].list_calls == [(10, "abc")]
+    assert body["next_cursor"] is None
+    (person,) = body["items"]
+    assert person == {
+        "id": "p-1",
+        "pco_id": "101",
+        "first_name": "Zoë",
+        "last_name": "Smith-Jones",
+        "gender": None,
+        "birthdate": None,
+        "status": "active",
+        "emails": [],
+        "phones": [],
+        "addresses": [],
+        "family_id": None,
+        "updated_at": "2026-11-24T14:00:00Z",
+    }
+
+
+def test_unknown_route_is_a_json_404(call):
+    status, body = call("GET", "/api/nothing-here")
+    assert status == 404
+    assert "no route" in body["message"]
+
+
+def test_a_misconfigured_deployment_answers_500_naming_the_setting():
+    def broken() -> AdminServices:
+        raise ConfigError("invalid Lambda environment: RECORDS_TABLE: Field required")
+
+    app = create_app(broken)
+    answer = app.resolve(http_event("GET", "/api/runs", claims=ADMIN), None)  # type: ignore[arg-type]
+    assert answer["statusCode"] == 500
+    assert "RECORDS_TABLE" in json.loads(answer["body"])["message"]
+
+
+def test_bad_request_details_are_passed_through(call, fakes):
+    def refuse(run_type: str, started_by: str) -> Run:
+        raise BadRequest("push is not available yet", details=[{"type": run_type}])
+
+    fakes[0].start_run = refuse  # type: ignore[method-assign]
+    status, body = call("POST", "/api/runs", body={"type": "push_people"})
+    assert (status, body) == (
+        400,
+        {"message": "push is not available yet", "details": [{"type": "push_people"}]},
+    )
