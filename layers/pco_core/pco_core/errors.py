@@ -1,21 +1,21 @@
 """The one exception tree of PCO Sync.
 
-    PcoSyncError
-    ├── RetriableError          the step may succeed if tried again (state machines Retry on these names)
-    │   ├── PcoUnavailable      PCO answered 5xx, timed out or dropped the connection
-    │   ├── RateLimited         PCO answered 429; carries retry_after (seconds, >= 1)
-    │   └── StoreConflict       a conditional write lost a race; re-read and try again
-    ├── FatalError              the run cannot go on (state machines Catch these and fail the run)
-    │   ├── PcoAuthError        PCO rejected the credentials (401/403)
-    │   ├── PcoRequestError     PCO rejected the request (other 4xx); carries status and PCO's errors
-    │   ├── ConfigError         a setting or secret is missing or malformed
-    │   └── LeaseLost           another run holds the lock; this run must stop
-    ├── SkippableRecordError    one record cannot be synced; it is counted as failed and the run goes on
-    └── ApiError                an admin API request cannot be served; carries the HTTP status
-        ├── BadRequest          400: the body or a parameter is malformed
-        ├── NotFound            404
-        ├── Conflict            409: e.g. a run is already active
-        └── Unprocessable       422: well-formed but not acceptable
+PcoSyncError
+├── RetriableError          the step may succeed if tried again (state machines Retry on these names)
+│   ├── PcoUnavailable      PCO answered 5xx, timed out or dropped the connection
+│   ├── RateLimited         PCO answered 429; carries retry_after (seconds, >= 1)
+│   └── StoreConflict       a conditional write lost a race; re-read and try again
+├── FatalError              the run cannot go on (state machines Catch these and fail the run)
+│   ├── PcoAuthError        PCO rejected the credentials (401/403)
+│   ├── PcoRequestError     PCO rejected the request (other 4xx); carries status and PCO's errors
+│   ├── ConfigError         a setting or secret is missing or malformed
+│   └── LeaseLost           another run holds the lock; this run must stop
+├── SkippableRecordError    one record cannot be synced; it is counted as failed and the run goes on
+└── ApiError                an admin API request cannot be served; carries the HTTP status
+    ├── BadRequest          400: the body or a parameter is malformed
+    ├── NotFound            404
+    ├── Conflict            409: e.g. a run is already active
+    └── Unprocessable       422: well-formed but not acceptable
 """
 
 from __future__ import annotations
