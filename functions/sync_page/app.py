@@ -1,0 +1,24 @@
+"""Sync page Lambda: one bounded page of a run, called in a loop by the sync-run state machine."""
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pco_core.observability import logger, tracer
+from pco_core.settings import SyncPageEnv
+from pco_core.sync.handler import PageRequest, PullDeps, run_page
+
+
+@cache
+def deps() -> PullDeps:
+    return PullDeps.from_env(SyncPageEnv.from_env())
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=PageRequest)
+def handler(event: PageRequest, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(run_id=event.run_id)
+    return run_page(event, deps()).model_dump(mode="json")

@@ -1,0 +1,283 @@
+"""PCO -> local fields: what a pull takes from PCO for a person, family, group or membership, and its hash.
+
+The hash of the mapped fields is what was last exchanged with PCO (`sync.pco_hash`): a record whose hash is
+unchanged is skipped, so an unchanged PCO record never overwrites local edits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from pco_core.pco.models import PcoPerson
+from pco_core.records import (
+    PCO_GROUPS_DEPARTMENT,
+    Address,
+    Email,
+    Family,
+    Group,
+    GroupMember,
+    GroupRole,
+    Person,
+    PersonStatus,
+    Phone,
+    SyncMeta,
+    content_hash,
+)
+
+# Records a pull creates get uuid5(NAMESPACE_PCO_SYNC, "<kind>:<pco_id>"), so a retried page never duplicates.
+NAMESPACE_PCO_SYNC = uuid.UUID("6f1c7a52-3d0e-5b8a-9c41-2b7e8d5f0a93")
+
+Kind = Literal["person", "family", "group"]
+Outcome = Literal["created", "updated", "skipped"]
+
+_GENDERS = {"m": "Male", "male": "Male", "f": "Female", "female": "Female"}
+
+
+def record_id_for(kind: Kind, pco_id: str) -> str:
+    return str(uuid.uuid5(NAMESPACE_PCO_SYNC, f"{kind}:{pco_id}"))
+
+
+def normalise_gender(value: str | None) -> str | None:
+    """PCO sends "Male"/"Female" (or "M"/"F" on some versions); anything else is unknown."""
+    if value is None:
+        return None
+    return _GENDERS.get(value.strip().casefold())
+
+
+def normalise_status(value: str | None) -> PersonStatus:
+    return "inactive" if (value or "").strip().casefold() == "inactive" else "active"
+
+
+def normalise_role(value: str | None) -> GroupRole:
+    return "leader" if (value or "").strip().casefold() == "leader" else "member"
+
+
+def unchanged_outcome(sync: SyncMeta, run_id: str) -> Outcome:
+    """How an unchanged record counts: as the write this run already made (a retried page), else skipped."""
+    if sync.last_run_id == run_id and sync.last_outcome is not None:
+        return sync.last_outcome
+    return "skipped"
+
+
+def _clean(value: str | None) -> str:
+    return " ".join((value or "").split())
+
+
+def _optional(value: str | None) -> str | None:
+    return _clean(value) or None
+
+
+# ---- mapped fields ----
+
+
+class _Fields(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def content_hash(self) -> str:
+        return content_hash(self.model_dump(mode="json"))
+
+
+class PersonFields(_Fields):
+    """A person's PCO-owned fields, as the local record holds them."""
+
+    first_name: str
+    last_name: str
+    gender: str | None
+    birthdate: date | None
+    status: PersonStatus
+    emails: tuple[Email, ...]
+    phones: tuple[Phone, ...]
+    addresses: tuple[Address, ...]
+
+
+class FamilyFields(_Fields):
+    name: str
+    member_ids: tuple[str, ...]
+    primary_member_id: str | None
+    address: Address | None
+
+
+class GroupFields(_Fields):
+    name: str
+    department: str = PCO_GROUPS_DEPARTMENT
+
+
+def _one_primary[T: (Email, Phone, Address)](items: list[T], key: str) -> tuple[T, ...]:
+    """At most one primary (the first PCO marks), primary first, then a stable order so the hash is stable."""
+    seen_primary = False
+    flagged: list[T] = []
+    for item in items:
+        primary = item.primary and not seen_primary
+        seen_primary = seen_primary or primary
+        flagged.append(item if item.primary == primary else item.model_copy(update={"primary": primary}))
+    return tuple(sorted(flagged, key=lambda i: (not i.primary, str(getattr(i, key) or "").casefold())))
+
+
+def person_fields(pco: PcoPerson) -> PersonFields:
+    emails: dict[str, Email] = {}
+    for email in pco.emails:
+        address = _clean(email.address)
+        if address and address.casefold() not in emails:
+            emails[address.casefold()] = Email(
+                address=address, location=_optional(email.location), primary=email.primary
+            )
+    phones = [
+        Phone(number=_clean(phone.number), location=_optional(phone.location), primary=phone.primary)
+        for phone in pco.phone_numbers
+        if _clean(phone.number)
+    ]
+    addresses = [
+        Address(
+            street=_optional(a.street),
+            city=_optional(a.city),
+            state=_optional(a.state),
+            zip=_optional(a.zip),
+            location=_optional(a.location),
+            primary=a.primary,
+        )
+        for a in pco.addresses
+    ]
+    return PersonFields(
+        first_name=_clean(pco.first_name),
+        last_name=_clean(pco.last_name),
+        gender=normalise_gender(pco.gender),
+        birthdate=pco.birthdate,
+        status=normalise_status(pco.status),
+        emails=_one_primary(list(emails.values()), "address"),
+        phones=_one_primary(phones, "number"),
+        addresses=_one_primary(addresses, "street"),
+    )
+
+
+def merge_person(
+    existing: Person | None,
+    fields: PersonFields,
+    *,
+    pco_id: str,
+    pco_updated_at: datetime | None,
+    run_id: str,
+    now: datetime,
+) -> tuple[Person | None, Outcome]:
+    """The person to write (None when nothing changed) and how it counts."""
+    digest = fields.content_hash()
+    if existing is not None and existing.pco_id == pco_id and existing.sync.pco_hash == digest:
+        return None, unchanged_outcome(existing.sync, run_id)
+    outcome: Outcome = "created" if existing is None else "updated"
+    sync = SyncMeta(pco_updated_at=pco_updated_at, pco_hash=digest, last_run_id=run_id, last_outcome=outcome)
+    values = {
+        "pco_id": pco_id,
+        "first_name": fields.first_name,
+        "last_name": fields.last_name,
+        "gender": fields.gender,
+        "birthdate": fields.birthdate,
+        "status": fields.status,
+        "emails": list(fields.emails),
+        "phones": list(fields.phones),
+        "addresses": list(fields.addresses),
+        "updated_at": now,
+    }
+    if existing is None:
+        return Person.model_validate({"id": record_id_for("person", pco_id), **values, "sync": sync}), outcome
+    return existing.model_copy(update={**values, "sync": sync}), outcome
+
+
+def family_fields(name: str | None, members: Sequence[Person], primary: Person | None) -> FamilyFields:
+    """A household's fields in local terms: members are the local people already imported."""
+    return FamilyFields(
+        name=_clean(name) or _fallback_family_name(members),
+        member_ids=tuple(sorted({m.id for m in members})),
+        primary_member_id=primary.id if primary is not None else None,
+        address=family_address(members, primary),
+    )
+
+
+def _fallback_family_name(members: Sequence[Person]) -> str:
+    return f"{members[0].last_name} Household" if members else "Household"
+
+
+def family_address(members: Sequence[Person], primary: Person | None) -> Address | None:
+    """The primary member's primary address, else any member's primary address, else any address at all."""
+    ordered = ([primary] if primary is not None else []) + [m for m in members if m is not primary]
+    for person in ordered:
+        found = next((a for a in person.addresses if a.primary), None)
+        if found is not None:
+            return found
+    return next((a for person in ordered for a in person.addresses), None)
+
+
+def group_member(person_id: str, role: str | None, joined_at: datetime | None) -> GroupMember:
+    return GroupMember(person_id=person_id, role=normalise_role(role), joined_at=joined_at)
+
+
+def merge_family(
+    existing: Family | None,
+    fields: FamilyFields,
+    *,
+    pco_id: str,
+    pco_updated_at: datetime | None,
+    run_id: str,
+    now: datetime,
+) -> tuple[Family | None, Outcome]:
+    """The family to write (None when nothing changed) and how it counts."""
+    digest = fields.content_hash()
+    if existing is not None and existing.pco_id == pco_id and existing.sync.pco_hash == digest:
+        return None, unchanged_outcome(existing.sync, run_id)
+    outcome: Outcome = "created" if existing is None else "updated"
+    sync = SyncMeta(pco_updated_at=pco_updated_at, pco_hash=digest, last_run_id=run_id, last_outcome=outcome)
+    values = {
+        "pco_id": pco_id,
+        "name": fields.name,
+        "member_ids": list(fields.member_ids),
+        "primary_member_id": fields.primary_member_id,
+        "address": fields.address,
+        "updated_at": now,
+    }
+    if existing is None:
+        return Family.model_validate({"id": record_id_for("family", pco_id), **values, "sync": sync}), outcome
+    return existing.model_copy(update={**values, "sync": sync}), outcome
+
+
+def merge_group(
+    existing: Group | None, fields: GroupFields, *, pco_id: str, run_id: str, now: datetime
+) -> tuple[Group | None, Outcome]:
+    """The group to write (None when nothing changed) and how it counts; members are the memberships' part."""
+    digest = fields.content_hash()
+    if existing is not None and existing.pco_id == pco_id and existing.sync.pco_hash == digest:
+        return None, unchanged_outcome(existing.sync, run_id)
+    outcome: Outcome = "created" if existing is None else "updated"
+    sync = SyncMeta(
+        pco_updated_at=existing.sync.pco_updated_at if existing is not None else None,
+        pco_hash=digest,
+        last_run_id=run_id,
+        last_outcome=outcome,
+    )
+    values = {"pco_id": pco_id, "name": fields.name, "department": fields.department, "updated_at": now}
+    if existing is None:
+        return Group.model_validate({"id": record_id_for("group", pco_id), **values, "sync": sync}), outcome
+    return existing.model_copy(update={**values, "sync": sync}), outcome
+
+
+def memberships_run_mark(run_id: str) -> str:
+    """`sync.last_run_id` a memberships write leaves on its group, apart from the group domain's own write
+    in the same run, so a retried memberships page counts a group as its first attempt did."""
+    return f"{run_id}#memberships"
+
+
+def merge_members(
+    group: Group, members: Sequence[GroupMember], *, run_id: str, now: datetime
+) -> tuple[Group | None, Outcome]:
+    """The group with its member list replaced as a whole (None when identical) and how it counts:
+    created when the group had no members, updated when they changed, skipped when identical."""
+    mark = memberships_run_mark(run_id)
+    wanted = sorted(members, key=lambda m: m.person_id)
+    current = sorted(group.members, key=lambda m: m.person_id)
+    if wanted == current:
+        return None, unchanged_outcome(group.sync, mark)
+    outcome: Outcome = "created" if not current else "updated"
+    sync = group.sync.model_copy(update={"last_run_id": mark, "last_outcome": outcome})
+    return group.model_copy(update={"members": wanted, "updated_at": now, "sync": sync}), outcome

@@ -1,0 +1,155 @@
+"""One page of a pull run: read the run, hold the lease, do one bounded piece of PCO work, commit it once.
+
+The run item is the truth (never the state machine's input): a page retried after a crash starts from the
+committed cursor, and a commit that finds the page already counted (or the run cancelled) changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_lambda_powertools import Logger
+
+from pco_core.clock import Clock, utc_now
+from pco_core.errors import RateLimited
+from pco_core.runs.models import Cursor, Domain, PageCounts, PageResult, Run, RunProgress
+from pco_core.settings import SyncPageEnv
+from pco_core.sync.domain import DomainContext, DomainPage, PageFunction
+from pco_core.sync.families import pull_families_page
+from pco_core.sync.groups import pull_groups_page
+from pco_core.sync.memberships import pull_memberships_page
+from pco_core.sync.people import pull_people_page
+from pco_core.sync.ports import PcoReader, RecordWriter, RunLedger
+
+logger = Logger(child=True)
+
+PAGES_BEFORE_CONTINUE_AS_NEW = 1000
+# Requests kept in hand when PCO's rate headers say the window is nearly spent.
+RATE_RESERVE = 10
+
+PAGE_FUNCTIONS: dict[Domain, PageFunction] = {
+    "people": pull_people_page,
+    "families": pull_families_page,
+    "groups": pull_groups_page,
+    "memberships": pull_memberships_page,
+}
+
+
+@dataclass(frozen=True)
+class PullDeps:
+    """Everything a page needs, injected: the PCO client, both stores, the clock and the lease length."""
+
+    client: PcoReader
+    records: RecordWriter
+    runs: RunLedger
+    clock: Clock
+    lease_seconds: int
+
+    @classmethod
+    def from_env(cls, env: SyncPageEnv) -> PullDeps:
+        """The deployed wiring: DynamoDB stores, the PCO client with the Secrets Manager credentials."""
+        # Imported here so the pull logic (and its tests) never load boto3 or open a connection.
+        from pco_core.pco.client import PcoClient
+        from pco_core.store.records import RecordStore
+        from pco_core.store.runs import RunStore
+        from pco_core.store.secrets import load_pco_credentials
+
+        credentials = load_pco_credentials(env.pco_secret_arn)
+        return cls(
+            client=PcoClient(env.pco_base_url, credentials.app_id, credentials.secret.get_secret_value()),
+            records=RecordStore(env.records_table),
+            runs=RunStore(env.state_table),
+            clock=utc_now,
+            lease_seconds=env.run_lease_seconds,
+        )
+
+
+def run_pull_page(run_id: str, max_wait_seconds: int, deps: PullDeps) -> PageResult:
+    """One page of run `run_id`; LeaseLost propagates (the state machine fails the run)."""
+    run = deps.runs.get_run(run_id)
+    if run is None or run.status != "RUNNING":
+        logger.info("run is not running: nothing to do", extra={"status": run.status if run else None})
+        return _finished(run_id, run, deps)
+
+    deps.runs.refresh_lock(run_id, deps.clock(), deps.lease_seconds)
+    index = run.cursor.domain_index
+    counts = PageCounts()
+    if index >= len(run.domains):
+        # Every domain is done but the completing commit never landed (or the run has no domains).
+        cursor, progress, done = run.cursor, run.progress, True
+    else:
+        domain = run.domains[index]
+        context = DomainContext(client=deps.client, records=deps.records, run_id=run_id, clock=deps.clock)
+        try:
+            page = PAGE_FUNCTIONS[domain](context, dict(run.cursor.position))
+        except RateLimited as exc:
+            wait = min(exc.retry_after, max_wait_seconds)
+            logger.info("rate limited: nothing committed", extra={"domain": domain, "wait_seconds": wait})
+            return PageResult(run_id=run_id, cursor=run.cursor.model_dump(mode="json"), wait_seconds=wait)
+        counts = page.counts
+        cursor, progress, done = _advance(run, index, page)
+
+    pages = run.pages_in_execution + 1
+    committed = deps.runs.commit_page(
+        run_id,
+        seen_seq=run.page_seq,
+        counts=counts,
+        cursor=cursor,
+        progress=progress,
+        pages_in_execution=pages,
+        complete_at=deps.clock() if done else None,
+    )
+    if not committed:
+        return _after_lost_commit(run_id, deps)
+    logger.info(
+        "page committed",
+        extra={
+            "domain": progress.domain,
+            "page_seq": run.page_seq + 1,
+            "done": done,
+            "counts": counts.model_dump(),
+        },
+    )
+    if done:
+        return PageResult(run_id=run_id, cursor=cursor.model_dump(mode="json"), done=True)
+    return PageResult(
+        run_id=run_id,
+        cursor=cursor.model_dump(mode="json"),
+        wait_seconds=min(deps.client.suggested_wait(RATE_RESERVE), max_wait_seconds),
+        continue_as_new=pages >= PAGES_BEFORE_CONTINUE_AS_NEW,
+    )
+
+
+def _advance(run: Run, index: int, page: DomainPage) -> tuple[Cursor, RunProgress, bool]:
+    """The cursor and progress after `page`, and whether the run is complete."""
+    domain = run.domains[index]
+    if page.next_position is not None:
+        progress = RunProgress(domain=domain, processed=page.processed, total=page.total)
+        return Cursor(domain_index=index, position=page.next_position), progress, False
+    following = index + 1
+    if following < len(run.domains):
+        return Cursor(domain_index=following), RunProgress(domain=run.domains[following]), False
+    final = RunProgress(domain=domain, processed=page.processed, total=max(page.total or 0, page.processed))
+    return Cursor(domain_index=following), final, True
+
+
+def _after_lost_commit(run_id: str, deps: PullDeps) -> PageResult:
+    """The page was committed by an earlier attempt, or the run stopped: count nothing, follow the run."""
+    fresh = deps.runs.get_run(run_id)
+    if fresh is None or fresh.status != "RUNNING":
+        logger.info("commit refused: run is over", extra={"status": fresh.status if fresh else None})
+        return _finished(run_id, fresh, deps)
+    logger.info("commit refused: page already committed", extra={"page_seq": fresh.page_seq})
+    return PageResult(
+        run_id=run_id,
+        cursor=fresh.cursor.model_dump(mode="json"),
+        continue_as_new=fresh.pages_in_execution >= PAGES_BEFORE_CONTINUE_AS_NEW,
+    )
+
+
+def _finished(run_id: str, run: Run | None, deps: PullDeps) -> PageResult:
+    if run is not None and run.status == "COMPLETED":
+        # The completing commit releases the lock; a crash right after it must not leave the lock held.
+        deps.runs.release_lock(run_id)
+    cursor = run.cursor.model_dump(mode="json") if run is not None else {}
+    return PageResult(run_id=run_id, cursor=cursor, done=True)

@@ -1,0 +1,316 @@
+"""In-memory stand-ins for the record store and run store, and a fake PCO behind httpx.MockTransport."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from pco_core.errors import LeaseLost
+from pco_core.pco.client import PcoClient
+from pco_core.records import Family, Group, Person
+from pco_core.runs.models import Cursor, Domain, PageCounts, Run, RunProgress
+from pco_core.sync.matching import normalise_email, normalise_name
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class FakeClock:
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class FakeRecords:
+    """Keeps records by id; lookups behave as the DynamoDB store's (linked/normalised keys)."""
+
+    def __init__(self) -> None:
+        self.people: dict[str, Person] = {}
+        self.families: dict[str, Family] = {}
+        self.groups: dict[str, Group] = {}
+        self.calls: Counter[str] = Counter()
+        self.saved_people: list[tuple[Person, Person | None]] = []
+
+    def add(self, *records: Person | Family | Group) -> None:
+        for r in records:
+            target: dict[str, Any] = (
+                self.people
+                if isinstance(r, Person)
+                else self.families
+                if isinstance(r, Family)
+                else self.groups
+            )
+            target[r.id] = r
+
+    def people_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Person]:
+        self.calls["people_by_pco_ids"] += 1
+        wanted = set(pco_ids)
+        return {p.pco_id: p for p in self.people.values() if p.pco_id in wanted and p.pco_id is not None}
+
+    def people_by_email(self, email: str) -> list[Person]:
+        self.calls["people_by_email"] += 1
+        wanted = normalise_email(email)
+        return [
+            p for p in self.people.values() if any(normalise_email(e.address) == wanted for e in p.emails)
+        ]
+
+    def people_by_name(self, last: str, first: str, birthdate: date | None) -> list[Person]:
+        self.calls["people_by_name"] += 1
+        return [
+            p
+            for p in self.people.values()
+            if normalise_name(p.last_name) == normalise_name(last)
+            and normalise_name(p.first_name) == normalise_name(first)
+            and p.birthdate == birthdate
+        ]
+
+    def get_people(self, ids: Iterable[str]) -> dict[str, Person]:
+        return {i: self.people[i] for i in ids if i in self.people}
+
+    def save_people(self, changes: Sequence[tuple[Person, Person | None]]) -> None:
+        self.calls["save_people"] += 1
+        self.saved_people.extend(changes)
+        for new, _ in changes:
+            self.people[new.id] = new
+
+    def families_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Family]:
+        wanted = set(pco_ids)
+        return {f.pco_id: f for f in self.families.values() if f.pco_id in wanted and f.pco_id is not None}
+
+    def save_families(self, changes: Sequence[tuple[Family, Family | None]]) -> None:
+        for new, _ in changes:
+            self.families[new.id] = new
+
+    def groups_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Group]:
+        wanted = set(pco_ids)
+        return {g.pco_id: g for g in self.groups.values() if g.pco_id in wanted and g.pco_id is not None}
+
+    def save_groups(self, changes: Sequence[tuple[Group, Group | None]]) -> None:
+        for new, _ in changes:
+            self.groups[new.id] = new
+
+    def iter_groups_with_pco_id(self, after_id: str | None, limit: int) -> list[Group]:
+        linked = sorted((g for g in self.groups.values() if g.pco_id), key=lambda g: g.id)
+        return [g for g in linked if after_id is None or g.id > after_id][:limit]
+
+    def person_by_pco(self, pco_id: str) -> Person:
+        return next(p for p in self.people.values() if p.pco_id == pco_id)
+
+
+class FakeRuns:
+    """One run in memory with commit_page's exactly-once condition (page_seq and RUNNING)."""
+
+    def __init__(self, run: Run) -> None:
+        self.runs = {run.id: run}
+        self.lock: str | None = run.id
+        self.commits = 0
+
+    def get_run(self, run_id: str) -> Run | None:
+        run = self.runs.get(run_id)
+        return run.model_copy(deep=True) if run else None
+
+    def refresh_lock(self, run_id: str, now: datetime, lease_seconds: int) -> None:
+        if self.lock != run_id:
+            raise LeaseLost(run_id)
+
+    def commit_page(
+        self,
+        run_id: str,
+        *,
+        seen_seq: int,
+        counts: PageCounts,
+        cursor: Cursor,
+        progress: RunProgress,
+        pages_in_execution: int,
+        complete_at: datetime | None = None,
+    ) -> bool:
+        run = self.runs[run_id]
+        if run.page_seq != seen_seq or run.status != "RUNNING":
+            return False
+        self.commits += 1
+        update: dict[str, Any] = {
+            "created": run.created + counts.created,
+            "updated": run.updated + counts.updated,
+            "skipped": run.skipped + counts.skipped,
+            "failed": run.failed + counts.failed,
+            "cursor": cursor,
+            "progress": progress,
+            "page_seq": seen_seq + 1,
+            "pages_in_execution": pages_in_execution,
+        }
+        if complete_at is not None:
+            update.update(status="COMPLETED", finished_at=complete_at)
+            self.lock = None
+        self.runs[run_id] = run.model_copy(update=update)
+        return True
+
+    def release_lock(self, run_id: str) -> bool:
+        if self.lock == run_id:
+            self.lock = None
+            return True
+        return False
+
+    def run(self, run_id: str = "R1") -> Run:
+        return self.runs[run_id]
+
+
+def make_run(domains: list[Domain], run_id: str = "R1", **extra: Any) -> Run:
+    values: dict[str, Any] = {
+        "id": run_id,
+        "type": "full_sync",
+        "label": "Full Sync",
+        "status": "RUNNING",
+        "started_at": START,
+        "started_by": "tester",
+        "domains": domains,
+    }
+    return Run.model_validate({**values, **extra})
+
+
+# ---- a fake PCO: JSON:API documents from plain dicts, served through httpx.MockTransport ----
+
+
+def pco_person(
+    pid: str,
+    first: str,
+    last: str,
+    *,
+    birthdate: str | None = None,
+    gender: str | None = None,
+    status: str = "active",
+    emails: list[tuple[str, bool]] | None = None,
+    addresses: list[dict[str, Any]] | None = None,
+    updated_at: str = "2025-12-01T00:00:00Z",
+) -> dict[str, Any]:
+    return {
+        "id": pid,
+        "first_name": first,
+        "last_name": last,
+        "birthdate": birthdate,
+        "gender": gender,
+        "status": status,
+        "updated_at": updated_at,
+        "emails": emails or [],
+        "addresses": addresses or [],
+    }
+
+
+class FakePco:
+    """Serves /people/v2/people, /people/v2/households, /groups/v2/groups and memberships with offsets."""
+
+    def __init__(self) -> None:
+        self.people: list[dict[str, Any]] = []
+        self.households: list[dict[str, Any]] = []  # {"id","name","primary","people":[ids]}
+        self.groups: list[dict[str, Any]] = []  # {"id","name"}
+        self.memberships: dict[
+            str, list[dict[str, Any]]
+        ] = {}  # group id -> [{"id","person","role","joined_at"}]
+        self.requests: list[httpx.Request] = []
+        self.rate_limited = False
+        self.rate_count = 1
+        self.per_page_cap = 100
+
+    def client(self) -> PcoClient:
+        return PcoClient("https://pco.test", "app", "secret", transport=httpx.MockTransport(self.handle))
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        headers = {
+            "X-PCO-API-Request-Rate-Limit": "100",
+            "X-PCO-API-Request-Rate-Period": "20",
+            "X-PCO-API-Request-Rate-Count": str(self.rate_count),
+        }
+        if self.rate_limited:
+            body = {"errors": [{"code": "429", "detail": "Rate limit exceeded"}]}
+            return httpx.Response(429, json=body, headers={**headers, "Retry-After": "7"})
+        params = request.url.params
+        per_page = min(int(params.get("per_page", "25")), self.per_page_cap)
+        offset = int(params.get("offset", "0"))
+        path = request.url.path
+        if path == "/people/v2/people":
+            data, included = self._people()
+        elif path == "/people/v2/households":
+            data, included = self._households()
+        elif path == "/groups/v2/groups":
+            data, included = (
+                [{"type": "Group", "id": g["id"], "attributes": {"name": g["name"]}} for g in self.groups],
+                [],
+            )
+        elif path.startswith("/groups/v2/groups/") and path.endswith("/memberships"):
+            data, included = self._memberships(path.split("/")[4])
+        else:
+            return httpx.Response(404, json={"errors": [{"status": "404", "title": "Not Found"}]})
+        page = data[offset : offset + per_page]
+        meta: dict[str, Any] = {"total_count": len(data), "count": len(page)}
+        if offset + per_page < len(data):
+            meta["next"] = {"offset": offset + per_page}
+        body = {"data": page, "included": included, "meta": meta, "links": {}}
+        return httpx.Response(200, content=json.dumps(body).encode(), headers=headers)
+
+    def _people(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        data, included = [], []
+        for p in self.people:
+            emails = []
+            for n, (address, primary) in enumerate(p["emails"]):
+                eid = f"{p['id']}-e{n}"
+                emails.append({"type": "Email", "id": eid})
+                included.append(
+                    {"type": "Email", "id": eid, "attributes": {"address": address, "primary": primary}}
+                )
+            addresses = []
+            for n, address in enumerate(p["addresses"]):
+                aid = f"{p['id']}-a{n}"
+                addresses.append({"type": "Address", "id": aid})
+                included.append({"type": "Address", "id": aid, "attributes": address})
+            attrs = {
+                k: p[k] for k in ("first_name", "last_name", "birthdate", "gender", "status", "updated_at")
+            }
+            data.append(
+                {
+                    "type": "Person",
+                    "id": p["id"],
+                    "attributes": attrs,
+                    "relationships": {
+                        "emails": {"data": emails},
+                        "addresses": {"data": addresses},
+                        "phone_numbers": {"data": []},
+                    },
+                }
+            )
+        return data, included
+
+    def _households(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        data = [
+            {
+                "type": "Household",
+                "id": h["id"],
+                "attributes": {"name": h["name"], "updated_at": "2025-12-01T00:00:00Z"},
+                "relationships": {
+                    "people": {"data": [{"type": "Person", "id": pid} for pid in h["people"]]},
+                    "primary_contact": {"data": {"type": "Person", "id": h["primary"]}},
+                },
+            }
+            for h in self.households
+        ]
+        return data, []
+
+    def _memberships(self, group_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        data = [
+            {
+                "type": "Membership",
+                "id": m["id"],
+                "attributes": {"role": m.get("role", "member"), "joined_at": m.get("joined_at")},
+                "relationships": {"person": {"data": {"type": "Person", "id": m["person"]}}},
+            }
+            for m in self.memberships.get(group_id, [])
+        ]
+        return data, []
