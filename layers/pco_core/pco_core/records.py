@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from datetime import date, datetime
 from typing import Literal
 
@@ -102,3 +103,13 @@ def content_hash(payload: object) -> str:
     """A stable hash of JSON-able content: what was last exchanged with PCO."""
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def normalise_email(address: str) -> str:
+    return address.strip().lower()
+
+
+def normalise_name(name: str) -> str:
+    """Casefolded, NFKC-normalised, trimmed, inner whitespace collapsed: ' ZOË  Ann ' -> 'zoë ann'."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    return " ".join(folded.split())

@@ -9,8 +9,18 @@ from typing import Any
 import pytest
 
 from pco_core.errors import BadRequest, StoreConflict
-from pco_core.records import Address, Email, Family, Group, GroupMember, Person, SyncMeta
-from pco_core.store.records import RecordStore, normalise_email, normalise_name
+from pco_core.records import (
+    Address,
+    Email,
+    Family,
+    Group,
+    GroupMember,
+    Person,
+    SyncMeta,
+    normalise_email,
+    normalise_name,
+)
+from pco_core.store.records import RecordStore
 from tests.unit.store.clients import CountingClient, NeverServingClient, ThrottledClient
 
 NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)

@@ -51,7 +51,7 @@ def test_given_pco_values_in_various_shapes_then_mapping_normalises_them() -> No
     ]
     female = person_fields(PcoPerson(id="2", gender="Female", updated_at=START)).gender
     other = person_fields(PcoPerson(id="3", gender="Unknown", updated_at=START)).gender
-    assert (female, other) == ("Female", None)
+    assert (female, other) == ("Female", "Unknown")  # values PCO may add later pass through
 
 
 def test_given_the_same_emails_in_another_order_then_the_hash_is_the_same() -> None:

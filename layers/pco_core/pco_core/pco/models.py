@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pco_core.errors import SkippableRecordError
 from pco_core.pco.jsonapi import Document, Resource
@@ -221,6 +221,11 @@ class PcoPerson(_PcoRecord):
     phone_numbers: list[PcoPhone] = Field(default_factory=list)
     addresses: list[PcoAddress] = Field(default_factory=list)
     household_ids: list[str] = Field(default_factory=list)
+
+    @field_validator("gender", mode="before")
+    @classmethod
+    def _normalise_gender(cls, value: object) -> str | None:
+        return normalise_gender(value)
 
     @classmethod
     def from_resource(cls, resource: Resource, document: Document | None = None) -> Self:

@@ -12,7 +12,6 @@ import base64
 import binascii
 import json
 import time
-import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel
 
 from pco_core.errors import BadRequest
-from pco_core.records import Family, Group, Person
+from pco_core.records import Family, Group, Person, normalise_email, normalise_name
 from pco_core.store._dynamo import (
     Item,
     Key,
@@ -42,16 +41,6 @@ KIND_INDEX = "kind-index"
 _RECORD_PREFIX: dict[Kind, str] = {"person": "PERSON#", "family": "FAMILY#", "group": "GROUP#"}
 _STORAGE_KEYS = ("pk", "sk", "kind")
 MAX_LIST_LIMIT = 1000
-
-
-def normalise_email(address: str) -> str:
-    return address.strip().lower()
-
-
-def normalise_name(name: str) -> str:
-    """Casefolded, NFKC-normalised, trimmed, inner whitespace collapsed: ' ZOË  Ann ' -> 'zoë ann'."""
-    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
-    return " ".join(folded.split())
 
 
 def record_key(kind: Kind, record_id: str) -> Key:

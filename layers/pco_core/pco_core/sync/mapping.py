@@ -35,18 +35,9 @@ NAMESPACE_PCO_SYNC = uuid.UUID("6f1c7a52-3d0e-5b8a-9c41-2b7e8d5f0a93")
 Kind = Literal["person", "family", "group"]
 Outcome = Literal["created", "updated", "skipped"]
 
-_GENDERS = {"m": "Male", "male": "Male", "f": "Female", "female": "Female"}
-
 
 def record_id_for(kind: Kind, pco_id: str) -> str:
     return str(uuid.uuid5(NAMESPACE_PCO_SYNC, f"{kind}:{pco_id}"))
-
-
-def normalise_gender(value: str | None) -> str | None:
-    """PCO sends "Male"/"Female" (or "M"/"F" on some versions); anything else is unknown."""
-    if value is None:
-        return None
-    return _GENDERS.get(value.strip().casefold())
 
 
 def normalise_status(value: str | None) -> PersonStatus:
@@ -145,7 +136,7 @@ def person_fields(pco: PcoPerson) -> PersonFields:
     return PersonFields(
         first_name=_clean(pco.first_name),
         last_name=_clean(pco.last_name),
-        gender=normalise_gender(pco.gender),
+        gender=pco.gender,
         birthdate=pco.birthdate,
         status=normalise_status(pco.status),
         emails=_one_primary(list(emails.values()), "address"),

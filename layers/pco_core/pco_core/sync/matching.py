@@ -6,24 +6,13 @@ wrong merge loses data, a duplicate is only a chore.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from pco_core.pco.models import PcoPerson
-from pco_core.records import Person
+from pco_core.records import Person, normalise_email, normalise_name
 from pco_core.sync.ports import PersonLookup
-
-
-def normalise_name(name: str) -> str:
-    """As the record store keys names: casefolded, NFKC, trimmed, inner whitespace collapsed."""
-    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
-    return " ".join(folded.split())
-
-
-def normalise_email(address: str) -> str:
-    return address.strip().lower()
 
 
 def _birthdates_conflict(a: date | None, b: date | None) -> bool:
