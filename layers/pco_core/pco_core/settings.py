@@ -47,6 +47,8 @@ class RunEnv(_Env):
 
 
 class AdminApiEnv(StoreEnv, PcoEnv, RunEnv):
+    # The longest single Wait a run's state machine makes for PCO's rate limit (tests pass 0).
+    run_max_wait_seconds: int = Field(default=300, ge=0, le=3600)
     role_permissions: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_ROLE_PERMISSIONS))
 
     @field_validator("role_permissions", mode="before")

@@ -27,6 +27,7 @@ class AdminServices:
                 ExecutionStarter(env.sync_state_machine_arn),
                 utc_now,
                 env.run_lease_seconds,
+                max_wait_seconds=env.run_max_wait_seconds,
             ),
             records=RecordStore(env.records_table),
             role_permissions=env.role_permissions,
