@@ -2,10 +2,13 @@
 # The Lambda runtime in template.yaml is the one place the Python version is pinned.
 SHELL := /bin/bash
 PYTHON_VERSION := $(shell sed -n 's/^ *Runtime: python\(3\.[0-9]*\).*/\1/p' template.yaml | head -1)
-PYTHON_BIN := $(shell command -v python$(PYTHON_VERSION) 2>/dev/null || ls -d $$HOME/.pyenv/versions/$(PYTHON_VERSION).*/bin/python 2>/dev/null | tail -1)
+# The first interpreter of that version that really runs (a pyenv shim may exist without the version).
+PYTHON_BIN := $(shell for p in $$(ls -d $$HOME/.pyenv/versions/$(PYTHON_VERSION).*/bin/python 2>/dev/null) \
+	$$(command -v python$(PYTHON_VERSION)); do "$$p" -c 'import sys' 2>/dev/null && { echo "$$p"; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 SAM := .tools/sam/bin/sam
+SAM_STAMP := .tools/sam/.stamp
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := layers/pco_core:.
 export AWS_DEFAULT_REGION ?= us-east-1
@@ -19,7 +22,8 @@ $(VENV)/.stamp: requirements/dev.lock layers/pco_core/requirements.txt
 	$(PY) -m pip install -q -r requirements/dev.lock
 	touch $@
 
-$(SAM): requirements/sam.lock
+$(SAM_STAMP): requirements/sam.lock
+	@test -n "$(PYTHON_BIN)" || { echo "Python $(PYTHON_VERSION) (the Lambda runtime in template.yaml) not found"; exit 1; }
 	$(PYTHON_BIN) -m venv .tools/sam
 	.tools/sam/bin/pip install -q -r requirements/sam.lock
 	touch $@
@@ -37,11 +41,11 @@ lint: $(VENV)/.stamp
 typecheck: $(VENV)/.stamp
 	$(VENV)/bin/mypy layers/pco_core/pco_core functions
 
-cfn: $(VENV)/.stamp $(SAM)
+cfn: $(VENV)/.stamp $(SAM_STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml --region $(AWS_DEFAULT_REGION)
 
-build: $(SAM)
+build: $(SAM_STAMP)
 	PATH="$(dir $(PYTHON_BIN)):$$PATH" $(SAM) build --template template.yaml --build-dir .aws-sam/build
 
 test: lint typecheck cfn build
