@@ -1,0 +1,182 @@
+"""The Groups API (/groups/v2) routes. Groups cannot be created or deleted through the API (405)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from local.sandbox import resources
+from local.sandbox.api_people import ORG_PARENT, base_url, organization
+from local.sandbox.data import Record, Store
+from local.sandbox.groups import GroupsService
+from local.sandbox.jsonapi import ApiError, json_response, read_document
+from local.sandbox.query import ListSpec, list_document, one_document
+
+ARCHIVE_STATUSES = ("not_archived", "archived", "only", "include_archived")
+
+
+def _archive_status(records: list[Record], value: str) -> list[Record]:
+    value = value.casefold()
+    if value not in ARCHIVE_STATUSES:
+        raise ApiError(
+            400,
+            "Bad Request",
+            f"archive_status must be one of {', '.join(ARCHIVE_STATUSES)}",
+            code="invalid_where",
+            source={"parameter": "where[archive_status]"},
+        )
+    if value == "include_archived":
+        return records
+    archived = value in ("archived", "only")
+    return [r for r in records if bool(r.attributes.get("archived_at")) == archived]
+
+
+def _group_type_of(store: Store, record: Record, base: str) -> list[dict[str, Any]]:
+    kind = store.find("GroupType", record.link("group_type"))
+    return [resources.group_type(store, kind, base)] if kind else []
+
+
+def _membership_person(store: Store, record: Record, base: str) -> list[dict[str, Any]]:
+    person = store.find("Person", record.link("person"))
+    return [resources.groups_person(store, person, base)] if person else []
+
+
+def _membership_group(store: Store, record: Record, base: str) -> list[dict[str, Any]]:
+    group = store.find("Group", record.link("group"))
+    return [resources.group(store, group, base)] if group else []
+
+
+GROUPS = ListSpec(
+    can_order_by=("created_at", "memberships_count", "name"),
+    can_query_by=("name", "archive_status"),
+    can_include=("enrollment", "group_type", "location"),
+    includers={"group_type": _group_type_of},
+    renderer=resources.group,
+    special_where={"archive_status": _archive_status},
+)
+GROUP_TYPES = ListSpec(
+    can_order_by=("name", "position"),
+    can_query_by=("name",),
+    renderer=resources.group_type,
+)
+MEMBERSHIPS = ListSpec(
+    can_order_by=("first_name", "joined_at", "last_name", "role"),
+    can_query_by=("role",),
+    can_include=("group", "person"),
+    includers={"person": _membership_person, "group": _membership_group},
+    renderer=resources.membership,
+)
+GROUPS_PEOPLE = ListSpec(
+    can_order_by=("first_name", "last_name"),
+    can_query_by=("first_name", "last_name"),
+    renderer=resources.groups_person,
+)
+
+
+def groups_blueprint(store: Store) -> Blueprint:
+    bp = Blueprint("groups_v2", __name__, url_prefix="/groups/v2")
+    service = GroupsService(store)
+
+    def listing(records: list[Record], spec: ListSpec, parent: dict[str, str] = ORG_PARENT) -> Response:
+        with store.lock:
+            document = list_document(
+                store,
+                records,
+                base=base_url(),
+                path=request.path,
+                args=request.args,
+                spec=spec,
+                parent=parent,
+            )
+        return json_response(document)
+
+    def single(
+        record: Record, spec: ListSpec, status: int = 200, parent: dict[str, str] = ORG_PARENT
+    ) -> Response:
+        with store.lock:
+            document = one_document(
+                store, record, base=base_url(), args=request.args, spec=spec, parent=parent
+            )
+        return json_response(document, status)
+
+    @bp.get("")
+    def org() -> Response:
+        return json_response(organization(store, "/groups/v2"))
+
+    @bp.get("/groups")
+    def list_groups() -> Response:
+        # PCO lists only groups that are not archived unless where[archive_status] says otherwise.
+        args = request.args
+        records = store.all("Group")
+        if "where[archive_status]" not in args:
+            records = [r for r in records if not r.attributes.get("archived_at")]
+        return listing(records, GROUPS)
+
+    @bp.get("/groups/<group_id>")
+    def get_group(group_id: str) -> Response:
+        return single(store.get("Group", group_id), GROUPS)
+
+    @bp.patch("/groups/<group_id>")
+    def update_group(group_id: str) -> Response:
+        store.get("Group", group_id)
+        attributes, _ = read_document(request.get_data(), "Group")
+        return single(service.update_group(group_id, attributes), GROUPS)
+
+    @bp.get("/group_types")
+    def list_group_types() -> Response:
+        return listing(store.all("GroupType"), GROUP_TYPES)
+
+    @bp.get("/group_types/<type_id>")
+    def get_group_type(type_id: str) -> Response:
+        return single(store.get("GroupType", type_id), GROUP_TYPES)
+
+    @bp.get("/group_types/<type_id>/groups")
+    def group_type_groups(type_id: str) -> Response:
+        store.get("GroupType", type_id)
+        records = store.children("Group", "group_type", type_id)
+        if "where[archive_status]" not in request.args:
+            records = [r for r in records if not r.attributes.get("archived_at")]
+        return listing(records, GROUPS, {"id": type_id, "type": "GroupType"})
+
+    def group_parent(group_id: str) -> dict[str, str]:
+        return {"id": group_id, "type": "Group"}
+
+    @bp.get("/groups/<group_id>/memberships")
+    def list_memberships(group_id: str) -> Response:
+        store.get("Group", group_id)
+        return listing(store.children("Membership", "group", group_id), MEMBERSHIPS, group_parent(group_id))
+
+    @bp.post("/groups/<group_id>/memberships")
+    def create_membership(group_id: str) -> Response:
+        store.get("Group", group_id)
+        attributes, _ = read_document(request.get_data(), "Membership")
+        record = service.create_membership(group_id, attributes)
+        return single(record, MEMBERSHIPS, 201, group_parent(group_id))
+
+    @bp.get("/groups/<group_id>/memberships/<membership_id>")
+    def get_membership(group_id: str, membership_id: str) -> Response:
+        return single(service.membership(group_id, membership_id), MEMBERSHIPS, 200, group_parent(group_id))
+
+    @bp.patch("/groups/<group_id>/memberships/<membership_id>")
+    def update_membership(group_id: str, membership_id: str) -> Response:
+        service.membership(group_id, membership_id)
+        attributes, _ = read_document(request.get_data(), "Membership")
+        record = service.update_membership(group_id, membership_id, attributes)
+        return single(record, MEMBERSHIPS, 200, group_parent(group_id))
+
+    @bp.delete("/groups/<group_id>/memberships/<membership_id>")
+    def delete_membership(group_id: str, membership_id: str) -> Response:
+        service.delete_membership(group_id, membership_id)
+        return Response(status=204)
+
+    @bp.get("/people")
+    def list_people() -> Response:
+        return listing(store.all("Person"), GROUPS_PEOPLE)
+
+    @bp.get("/people/<groups_person_id>")
+    def get_person(groups_person_id: str) -> Response:
+        person_id = resources.people_person_id(store, groups_person_id)
+        return single(store.get("Person", person_id or ""), GROUPS_PEOPLE)
+
+    return bp
