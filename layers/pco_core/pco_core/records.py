@@ -54,6 +54,8 @@ class SyncMeta(_Record):
     # counts the record the same way the first attempt did.
     last_run_id: str | None = None
     last_outcome: Literal["created", "updated"] | None = None
+    # For a write that stands for several counted rows (a group's member list): what it counted.
+    last_counts: dict[str, int] | None = None
 
 
 class Person(_Record):

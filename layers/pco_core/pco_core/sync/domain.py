@@ -44,6 +44,10 @@ class Tally:
     def add(self, outcome: Outcome) -> None:
         setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
 
+    def add_counts(self, counts: dict[str, int]) -> None:
+        for outcome, n in counts.items():
+            setattr(self.counts, outcome, getattr(self.counts, outcome) + n)
+
     def failed(self) -> None:
         self.counts.failed += 1
 

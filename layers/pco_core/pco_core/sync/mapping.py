@@ -63,6 +63,12 @@ def _optional(value: str | None) -> str | None:
     return _clean(value) or None
 
 
+def _street(value: str | None) -> str | None:
+    """A street keeps its line breaks (PCO's street_line_1/_2): each line cleaned, blank lines dropped."""
+    lines = [_clean(line) for line in (value or "").splitlines()]
+    return "\n".join(line for line in lines if line) or None
+
+
 # ---- mapped fields ----
 
 
@@ -124,7 +130,7 @@ def person_fields(pco: PcoPerson) -> PersonFields:
     ]
     addresses = [
         Address(
-            street=_optional(a.street),
+            street=_street(a.street),
             city=_optional(a.city),
             state=_optional(a.state),
             zip=_optional(a.zip),
@@ -261,14 +267,21 @@ def memberships_run_mark(run_id: str) -> str:
 
 def merge_members(
     group: Group, members: Sequence[GroupMember], *, run_id: str, now: datetime
-) -> tuple[Group | None, Outcome]:
-    """The group with its member list replaced as a whole (None when identical) and how it counts:
-    created when the group had no members, updated when they changed, skipped when identical."""
+) -> tuple[Group | None, dict[str, int]]:
+    """The group with its member list replaced as a whole (None when identical), and how its membership
+    rows count: a new member is created, a changed or removed one updated, an identical one skipped.
+    A page retried after writing the list counts what the first attempt counted."""
     mark = memberships_run_mark(run_id)
     wanted = sorted(members, key=lambda m: m.person_id)
-    current = sorted(group.members, key=lambda m: m.person_id)
-    if wanted == current:
-        return None, unchanged_outcome(group.sync, mark)
-    outcome: Outcome = "created" if not current else "updated"
-    sync = group.sync.model_copy(update={"last_run_id": mark, "last_outcome": outcome})
-    return group.model_copy(update={"members": wanted, "updated_at": now, "sync": sync}), outcome
+    current = {m.person_id: m for m in group.members}
+    if wanted == sorted(current.values(), key=lambda m: m.person_id):
+        if group.sync.last_run_id == mark and group.sync.last_counts is not None:
+            return None, dict(group.sync.last_counts)
+        return None, {"skipped": len(wanted)}
+    counts = {"created": 0, "updated": 0, "skipped": 0}
+    for member in wanted:
+        before = current.pop(member.person_id, None)
+        counts["created" if before is None else "updated" if before != member else "skipped"] += 1
+    counts["updated"] += len(current)  # members PCO no longer has
+    sync = group.sync.model_copy(update={"last_run_id": mark, "last_outcome": None, "last_counts": counts})
+    return group.model_copy(update={"members": wanted, "updated_at": now, "sync": sync}), counts

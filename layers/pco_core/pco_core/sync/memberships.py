@@ -59,8 +59,8 @@ def pull_memberships_page(ctx: DomainContext, position: Position) -> DomainPage:
                 tally.add("skipped")
                 continue
             members.setdefault(person.id, group_member(person.id, membership.role, membership.joined_at))
-        new, outcome = merge_members(group, list(members.values()), run_id=ctx.run_id, now=now)
-        tally.add(outcome)
+        new, counts = merge_members(group, list(members.values()), run_id=ctx.run_id, now=now)
+        tally.add_counts(counts)
         if new is not None:
             changes.append((new, group))
     if changes:
