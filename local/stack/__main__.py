@@ -7,7 +7,6 @@ python -m local.stack token --role ROLE   print a bearer token for the running s
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import logging
 import os
@@ -89,18 +88,16 @@ def run() -> int:
         webhook_secret = os.environ.get("PCO_WEBHOOK_SECRET", LOCAL_WEBHOOK_SECRET)
         pco_base_url = os.environ.get("PCO_BASE_URL")
         if not pco_base_url:
-            if importlib.util.find_spec("local.sandbox.generator") is None:
-                raise SystemExit(
-                    "the PCO sandbox (local/sandbox) is not available; set PCO_BASE_URL to a PCO server"
-                )
-            pco_base_url, stop_sandbox, _ = start_sandbox(
+            sandbox = start_sandbox(
                 port=_env_int("SANDBOX_PORT", DEFAULT_SANDBOX_PORT),
                 people=_env_int("SANDBOX_PEOPLE", 500),
                 seed=_env_int("SANDBOX_SEED", 7),
                 app_id=app_id,
                 secret=secret,
+                webhook_secret=webhook_secret or None,
             )
-            stops.append(stop_sandbox)
+            pco_base_url = sandbox.url
+            stops.append(sandbox.stop)
 
         for name, value in AWS_TEST_ENV.items():
             os.environ.setdefault(name, value)

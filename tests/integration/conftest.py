@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from local.stack.harness import LocalStack
+from local.stack.pco_sandbox import RunningSandbox, start_sandbox
 
 APP_ID = "it-app-id"
 SECRET = "it-secret"
@@ -16,29 +16,39 @@ SANDBOX_PEOPLE = 300
 SANDBOX_SEED = 7
 
 
-@pytest.fixture(scope="session")
-def sandbox() -> Iterator[Any]:
-    """The sandbox object (A's Sandbox) with `.url` set to where it is served; shared by the session."""
-    pytest.importorskip("local.sandbox.generator", reason="the PCO sandbox is not written yet")
-    from local.stack.pco_sandbox import start_sandbox
+# Generous, so the suite's own reads never collide with a run's; PCO's real limit is exercised by the
+# sandbox's tests, the 429 burst test here and `make bench`.
+SANDBOX_RATE_LIMIT = (1000, 20)
 
-    url, stop, box = start_sandbox(
-        port=0, people=SANDBOX_PEOPLE, seed=SANDBOX_SEED, app_id=APP_ID, secret=SECRET
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[RunningSandbox]:
+    """A seeded PCO sandbox served over HTTP on 127.0.0.1, shared by the session."""
+    running = start_sandbox(
+        port=0,
+        people=SANDBOX_PEOPLE,
+        seed=SANDBOX_SEED,
+        app_id=APP_ID,
+        secret=SECRET,
+        rate_limit=SANDBOX_RATE_LIMIT,
     )
     try:
-        yield SandboxHandle(url, box)
+        yield running
     finally:
-        stop()
-
-
-class SandboxHandle:
-    def __init__(self, url: str, sandbox: Any) -> None:
-        self.url = url
-        self.sandbox = sandbox
+        running.stop()
 
 
 @pytest.fixture
-def stack(sandbox: SandboxHandle) -> Iterator[LocalStack]:
-    """A fresh local stack (empty tables, new handler modules) talking to the session's sandbox."""
-    with LocalStack.start(sandbox.url, APP_ID, SECRET, webhook_secret=WEBHOOK_SECRET) as local:
+def stack(sandbox: RunningSandbox) -> Iterator[LocalStack]:
+    """A fresh local stack (empty tables, new handler modules) talking to the session's sandbox.
+
+    Rate-limit Waits are capped at 1 s so a 429 is really waited out in the state machine, briefly.
+    """
+    with LocalStack.start(
+        sandbox.url,
+        APP_ID,
+        SECRET,
+        webhook_secret=WEBHOOK_SECRET,
+        extra_env={"RUN_MAX_WAIT_SECONDS": "1"},
+    ) as local:
         yield local
