@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := layers/pco_core:.
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test token bench lint typecheck cfn build unit integration sandbox e2e clean
+.PHONY: run test token bench lint typecheck cfn build chromium clean
 
 $(VENV)/.stamp: requirements/dev.lock layers/pco_core/requirements.txt
 	@test -n "$(PYTHON_BIN)" || { echo "Python $(PYTHON_VERSION) (the Lambda runtime in template.yaml) not found"; exit 1; }
@@ -27,6 +27,10 @@ $(SAM_STAMP): requirements/sam.lock
 	$(PYTHON_BIN) -m venv .tools/sam
 	.tools/sam/bin/pip install -q -r requirements/sam.lock
 	touch $@
+
+# Debian's Chromium for the admin page's browser tests (Playwright drives it; never `playwright install`).
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 run: $(VENV)/.stamp
 	$(PY) -m local.stack
@@ -48,7 +52,7 @@ cfn: $(VENV)/.stamp $(SAM_STAMP)
 build: $(SAM_STAMP)
 	PATH="$(dir $(PYTHON_BIN)):$$PATH" $(SAM) build --template template.yaml --build-dir .aws-sam/build
 
-test: lint typecheck cfn build
+test: lint typecheck cfn build chromium
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.stamp

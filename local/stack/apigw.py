@@ -22,9 +22,11 @@ from urllib.parse import parse_qsl
 from flask import Flask, Request, Response, request, send_from_directory
 from werkzeug.exceptions import NotFound
 
-from local.stack.auth import InvalidTokenError, JwtVerifier
+from local.stack.auth import DevIssuer, InvalidTokenError, JwtVerifier
 from local.stack.lambdas import Handler, invoke_handler
 from local.stack.template import ACCOUNT_ID, HttpRoute
+
+LOCAL_ROLE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 
 API_ID = "local"
 _TEXT_TYPES = re.compile(
@@ -224,8 +226,13 @@ def create_api_app(
     verifier: JwtVerifier,
     site_dir: Path | None = None,
     clock: Callable[[], float] = time.time,
+    dev_issuer: DevIssuer | None = None,
 ) -> Flask:
-    """The stand-in: `functions` maps each route's function logical id to what to call."""
+    """The stand-in: `functions` maps each route's function logical id to what to call.
+
+    With `dev_issuer`, `POST /local/token {"role": ...}` signs a token for the admin page's local
+    sign-in (the deployed page signs in through Cognito's hosted UI instead).
+    """
     usable = [r for r in routes if r.function_logical_id in functions]
     app = Flask("pco_sync_local_api", static_folder=None)
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
@@ -258,6 +265,17 @@ def create_api_app(
             app.logger.error("%s failed: %s", fn.name, result.get("errorMessage"))
             return _json_response(500, {"message": "Internal Server Error"})
         return response_from_result(result)
+
+    if dev_issuer is not None:
+
+        @app.post("/local/token")
+        def local_token() -> Response:
+            body = request.get_json(silent=True)
+            role = body.get("role") if isinstance(body, dict) else None
+            if not isinstance(role, str) or not LOCAL_ROLE.fullmatch(role):
+                return _json_response(400, {"message": "'role' must be a role name such as TECH_ADMIN"})
+            email = f"{role.lower()}@local.pco-sync"
+            return _json_response(200, {"token": dev_issuer.issue_token(role, email=email)})
 
     @app.route("/", defaults={"path": ""}, methods=methods)
     @app.route("/<path:path>", methods=methods)

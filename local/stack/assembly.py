@@ -88,6 +88,10 @@ def assemble(
         for lid, fn in resources.functions.items()
     }
     api_app = create_api_app(
-        routes=routes, functions=api_functions, verifier=issuer.verifier(), site_dir=site_dir
+        routes=routes,
+        functions=api_functions,
+        verifier=issuer.verifier(),
+        site_dir=site_dir,
+        dev_issuer=issuer,
     )
     return AssembledStack(resources, issuer, handlers, api_app, environment, uninstall)

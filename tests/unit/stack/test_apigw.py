@@ -217,3 +217,28 @@ def test_claims_are_rendered_as_strings_like_api_gateway() -> None:
         "ok": "false",
         "s": "x",
     }
+
+
+def test_the_local_sign_in_issues_tokens_the_authorizer_accepts_and_refuses_a_bad_role() -> None:
+    # Given the stand-in with the dev issuer (as make run builds it)
+    handler = Recorder()
+    functions = {"Admin": ApiFunction("admin-fn", handler)}
+    app = create_api_app(routes=ROUTES, functions=functions, verifier=ISSUER.verifier(), dev_issuer=ISSUER)
+    client = app.test_client()
+    # When the page signs in locally as a TECH_ADMIN
+    answer = client.post("/local/token", json={"role": "TECH_ADMIN"})
+    # Then the token passes the authorizer and carries the role as Cognito would
+    assert answer.status_code == 200
+    token = answer.get_json()["token"]
+    assert client.get("/api/runs", headers=bearer(token)).status_code == 200
+    claims = handler.events[0]["requestContext"]["authorizer"]["jwt"]["claims"]
+    assert claims["cognito:groups"] == "[TECH_ADMIN]"
+    # And a missing or malformed role is a 400 with a message, issuing nothing
+    for body in ({}, {"role": ""}, {"role": "<script>"}, ["TECH_ADMIN"]):
+        refused = client.post("/local/token", json=body)
+        assert refused.status_code == 400
+        assert "role" in refused.get_json()["message"]
+
+
+def test_without_a_dev_issuer_there_is_no_local_sign_in() -> None:
+    assert client_for(Recorder()).post("/local/token", json={"role": "TECH_ADMIN"}).status_code == 404

@@ -1,0 +1,86 @@
+// The admin API client: JSON in and out, the bearer token on every call, errors as ApiError.
+
+/** An API answer that was not a success; `message` is the server's own message when it sent one. */
+export class ApiError extends Error {
+  constructor(status, message, details = null) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.details = details;
+  }
+}
+
+const NETWORK_MESSAGE = "Could not reach the PCO Sync API. Check your connection and try again.";
+
+async function readBody(response) {
+  const text = await response.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+export class ApiClient {
+  /**
+   * @param {string} baseUrl "" for the same origin, or the deployed API's URL.
+   * @param {() => string | null} getToken the current bearer token.
+   */
+  constructor(baseUrl, getToken) {
+    this.baseUrl = (baseUrl || "").replace(/\/+$/, "");
+    this.getToken = getToken;
+  }
+
+  async request(method, path, body) {
+    const headers = { Accept: "application/json" };
+    const token = this.getToken();
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const init = { method, headers, cache: "no-store" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, init);
+    } catch {
+      throw new ApiError(0, NETWORK_MESSAGE);
+    }
+    const data = await readBody(response);
+    if (!response.ok) {
+      const message =
+        data && typeof data.message === "string" && data.message
+          ? data.message
+          : `The server answered HTTP ${response.status}.`;
+      throw new ApiError(response.status, message, data?.details ?? null);
+    }
+    return data;
+  }
+
+  getConnection() {
+    return this.request("GET", "/api/connection");
+  }
+
+  testConnection() {
+    return this.request("POST", "/api/connection/test");
+  }
+
+  startRun(type) {
+    return this.request("POST", "/api/runs", { type });
+  }
+
+  async currentRun() {
+    const data = await this.request("GET", "/api/runs/current");
+    return data?.run ?? null;
+  }
+
+  async listRuns(limit = 20) {
+    const data = await this.request("GET", `/api/runs?limit=${encodeURIComponent(limit)}`);
+    return Array.isArray(data?.runs) ? data.runs : [];
+  }
+
+  cancelRun(id) {
+    return this.request("POST", `/api/runs/${encodeURIComponent(id)}/cancel`);
+  }
+}

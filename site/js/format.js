@@ -1,0 +1,170 @@
+// Pure formatting and estimation for the admin page: no DOM, no fetch, so it can be tested on its own.
+
+export const STATUS_CLASSES = Object.freeze({
+  COMPLETED: "badge--completed",
+  FAILED: "badge--failed",
+  RUNNING: "badge--running",
+  CANCELLED: "badge--cancelled",
+});
+
+const STATUS_TEXT = Object.freeze({
+  COMPLETED: "Completed",
+  FAILED: "Failed",
+  RUNNING: "Running",
+  CANCELLED: "Cancelled",
+});
+
+const DOMAIN_LABELS = Object.freeze({
+  people: "People",
+  families: "Families",
+  groups: "Groups",
+  memberships: "Group memberships",
+});
+
+/** The badge modifier class for a run status ("" for an unknown one). */
+export function statusClass(status) {
+  return STATUS_CLASSES[status] ?? "";
+}
+
+/** Human text for a run status. */
+export function statusText(status) {
+  return STATUS_TEXT[status] ?? String(status ?? "Unknown");
+}
+
+/** Human label of a progress domain ("memberships" -> "Group memberships"). */
+export function domainLabel(domain) {
+  if (!domain) return "";
+  return DOMAIN_LABELS[domain] ?? domain.charAt(0).toUpperCase() + domain.slice(1);
+}
+
+/** "2 min 5 s", "45 s", "1 h 2 min", "< 1 s"; "—" when unknown. */
+export function formatDuration(seconds) {
+  if (seconds === null || seconds === undefined || !Number.isFinite(Number(seconds))) return "—";
+  const total = Math.max(0, Number(seconds));
+  if (total < 1) return "< 1 s";
+  const whole = Math.round(total);
+  const hours = Math.floor(whole / 3600);
+  const minutes = Math.floor((whole % 3600) / 60);
+  const secs = whole % 60;
+  if (hours > 0) return minutes > 0 ? `${hours} h ${minutes} min` : `${hours} h`;
+  if (minutes > 0) return secs > 0 ? `${minutes} min ${secs} s` : `${minutes} min`;
+  return `${secs} s`;
+}
+
+/** A count with thousands separators; "0" for a missing one. */
+export function formatCount(value, locale) {
+  const n = Number(value ?? 0);
+  return (Number.isFinite(n) ? n : 0).toLocaleString(locale);
+}
+
+/** An ISO-8601 timestamp shown in the viewer's local time, e.g. "Nov 24, 2026, 8:05 AM"; "—" when missing. */
+export function formatLocalTime(iso, locale) {
+  if (!iso) return "—";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "—";
+  return date.toLocaleString(locale, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** Whole percent done (0-100), or null when the total is not known yet. */
+export function percentDone(processed, total) {
+  const done = Number(processed ?? 0);
+  const all = Number(total);
+  if (total === null || total === undefined || !Number.isFinite(all) || all <= 0) return null;
+  const pct = Math.floor((Math.max(0, done) / all) * 100);
+  return Math.min(100, Math.max(0, pct));
+}
+
+/**
+ * Seconds left at the rate seen so far: elapsed * remaining / processed.
+ * null when there is nothing to go on (no total, nothing processed yet, no time elapsed).
+ */
+export function estimateSecondsLeft(processed, total, elapsedSeconds) {
+  const done = Number(processed ?? 0);
+  const all = Number(total);
+  const elapsed = Number(elapsedSeconds);
+  if (total === null || total === undefined || !Number.isFinite(all) || all <= 0) return null;
+  if (!Number.isFinite(done) || done <= 0 || !Number.isFinite(elapsed) || elapsed <= 0) return null;
+  const remaining = Math.max(0, all - done);
+  return (elapsed * remaining) / done;
+}
+
+/** "About 3 min left", "Less than a minute left", "Almost done"; "Estimating time left…" when unknown. */
+export function formatTimeLeft(seconds) {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "Estimating time left…";
+  if (seconds < 5) return "Almost done";
+  if (seconds < 60) return "Less than a minute left";
+  if (seconds < 3600) return `About ${Math.round(seconds / 60)} min left`;
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.round((seconds % 3600) / 60);
+  return minutes > 0 ? `About ${hours} h ${minutes} min left` : `About ${hours} h left`;
+}
+
+/** Seconds between an ISO start and `nowMs` (never negative); null for a bad start. */
+export function elapsedSeconds(startedIso, nowMs) {
+  const start = Date.parse(startedIso);
+  if (Number.isNaN(start)) return null;
+  return Math.max(0, (nowMs - start) / 1000);
+}
+
+/** "People: 120 of 500", "People: 120 processed" when the total is unknown; "" with no domain. */
+export function progressText(progress, locale) {
+  if (!progress || !progress.domain) return "";
+  const label = domainLabel(progress.domain);
+  const done = formatCount(progress.processed, locale);
+  if (progress.total === null || progress.total === undefined) return `${label}: ${done} processed`;
+  return `${label}: ${done} of ${formatCount(progress.total, locale)}`;
+}
+
+/** Who started a run, for the history's "By" column ("schedule" reads as "Nightly schedule"). */
+export function startedByText(startedBy) {
+  if (!startedBy) return "—";
+  if (startedBy === "schedule") return "Schedule";
+  return startedBy;
+}
+
+/** A one-line summary of a finished run for the live region. */
+export function runSummary(run, locale) {
+  const counts =
+    `${formatCount(run.created, locale)} created, ${formatCount(run.updated, locale)} updated, ` +
+    `${formatCount(run.skipped, locale)} skipped, ${formatCount(run.failed, locale)} failed`;
+  return `${run.label || run.type} ${statusText(run.status).toLowerCase()}: ${counts}.`;
+}
+
+// The first domain each run type walks (mirrors pco_core.runs.models.PULL_DOMAINS for pulls).
+const FIRST_DOMAIN = Object.freeze({
+  people: "people",
+  families: "families",
+  groups: "groups",
+  full_sync: "people",
+  push_people: "people",
+  push_families: "families",
+  push_memberships: "memberships",
+  full_push: "people",
+});
+
+/**
+ * Where the rate for the time-left estimate is measured from: {runId, domain, startMs, startProcessed}.
+ * Progress counts are per domain, so the baseline restarts when the domain changes. On the first look at
+ * a run still in its first domain the run's own start is the baseline; otherwise it is "now".
+ */
+export function nextBaseline(previous, run, nowMs) {
+  const domain = run?.progress?.domain ?? null;
+  if (previous && previous.runId === run.id && previous.domain === domain) return previous;
+  const firstLook = !previous || previous.runId !== run.id;
+  const started = Date.parse(run.started_at);
+  if (firstLook && domain === FIRST_DOMAIN[run.type] && !Number.isNaN(started)) {
+    return { runId: run.id, domain, startMs: started, startProcessed: 0 };
+  }
+  return { runId: run.id, domain, startMs: nowMs, startProcessed: Number(run?.progress?.processed ?? 0) };
+}
+
+/** Seconds left for `run` measured from `baseline` (see nextBaseline); null when unknown. */
+export function runSecondsLeft(run, baseline, nowMs) {
+  const progress = run?.progress;
+  if (!progress || !baseline) return null;
+  const total = progress.total;
+  if (total === null || total === undefined) return null;
+  const doneSince = Number(progress.processed ?? 0) - baseline.startProcessed;
+  const totalSince = Number(total) - baseline.startProcessed;
+  return estimateSecondsLeft(doneSince, totalSince, (nowMs - baseline.startMs) / 1000);
+}
