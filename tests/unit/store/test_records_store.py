@@ -64,6 +64,7 @@ def test_given_a_saved_person_then_it_reads_back_with_its_sync_meta_and_every_lo
 ):
     zoe = person(
         1,
+        pco_id=None,  # not yet linked to PCO: findable by email and name
         first_name="Zoë",
         last_name="Smith-Jones",
         emails=[Email(address="Zoe@Church.Example"), Email(address="zoe.work@example.org", location="Work")],
@@ -77,7 +78,6 @@ def test_given_a_saved_person_then_it_reads_back_with_its_sync_meta_and_every_lo
     assert store.get_person("nobody") is None
     assert all_keys(dynamodb, store.table_name) == {
         ("PERSON#p-0001", "RECORD"),
-        ("PCO#person#1001", "LOOKUP"),
         ("EMAIL#zoe@church.example", "PERSON#p-0001"),
         ("EMAIL#zoe.work@example.org", "PERSON#p-0001"),
         ("NAME#smith-jones#zoë#1980-01-02", "PERSON#p-0001"),
@@ -91,13 +91,23 @@ def test_given_a_saved_person_then_it_reads_back_with_its_sync_meta_and_every_lo
     assert raw["Item"]["sync"]["M"]["pco_hash"] == {"S": "abc"}
 
 
-def test_lookups_find_people_by_pco_id_email_and_name(store):
-    zoe = person(1, first_name="Zoë", emails=[Email(address="zoe@church.example")])
-    twin = person(2, first_name="Zoë", birthdate=zoe.birthdate, emails=[Email(address="ZOE@church.example")])
-    store.save_people([(zoe, None), (twin, None), (person(3), None)])
+def test_lookups_find_linked_people_by_pco_id_and_unlinked_ones_by_email_and_name(store):
+    zoe = person(1, pco_id=None, first_name="Zoë", emails=[Email(address="zoe@church.example")])
+    twin = person(
+        2,
+        pco_id=None,
+        first_name="Zoë",
+        birthdate=zoe.birthdate,
+        emails=[Email(address="ZOE@church.example")],
+    )
+    linked = person(
+        3, first_name="Zoë", birthdate=zoe.birthdate, emails=[Email(address="zoe@church.example")]
+    )
+    store.save_people([(zoe, None), (twin, None), (linked, None)])
 
-    assert set(store.people_by_pco_ids(["1001", "1003", "9999"])) == {"1001", "1003"}
-    assert store.people_by_pco_ids(["1001"])["1001"] == zoe
+    assert set(store.people_by_pco_ids(["1001", "1003", "9999"])) == {"1003"}
+    assert store.people_by_pco_ids(["1003"])["1003"] == linked
+    # A person already linked to PCO is never an email or name match, so only the unlinked are found.
     assert [p.id for p in store.people_by_email(" Zoe@Church.EXAMPLE")] == ["p-0001", "p-0002"]
     assert [p.id for p in store.people_by_name("SMITH ", "zoë", zoe.birthdate)] == ["p-0001", "p-0002"]
     assert store.people_by_name("Smith", "Zoë", date(1999, 9, 9)) == []
@@ -105,14 +115,16 @@ def test_lookups_find_people_by_pco_id_email_and_name(store):
 
 
 def test_given_a_changed_email_name_and_pco_id_then_old_lookups_are_gone_and_new_ones_exist(store, dynamodb):
-    before = person(1, emails=[Email(address="old@church.example"), Email(address="kept@church.example")])
+    before = person(
+        1, pco_id=None, emails=[Email(address="old@church.example"), Email(address="kept@church.example")]
+    )
     store.save_people([(before, None)])
+    assert store.has_unlinked_people()
 
     after = before.model_copy(
         update={
             "emails": [Email(address="kept@church.example"), Email(address="new@church.example")],
             "last_name": "Jones",
-            "pco_id": "2001",
             "birthdate": None,
         }
     )
@@ -120,17 +132,25 @@ def test_given_a_changed_email_name_and_pco_id_then_old_lookups_are_gone_and_new
 
     keys = all_keys(dynamodb, store.table_name)
     assert ("EMAIL#old@church.example", "PERSON#p-0001") not in keys
-    assert ("PCO#person#1001", "LOOKUP") not in keys
     assert ("NAME#smith#first1#1980-01-02", "PERSON#p-0001") not in keys
     assert {
         ("EMAIL#kept@church.example", "PERSON#p-0001"),
         ("EMAIL#new@church.example", "PERSON#p-0001"),
-        ("PCO#person#2001", "LOOKUP"),
         ("NAME#jones#first1#-", "PERSON#p-0001"),
     } <= keys
     assert store.people_by_email("old@church.example") == []
-    assert store.people_by_pco_ids(["1001"]) == {}
     assert store.people_by_name("Jones", "First1", None) == [after]
+
+    # When the person is linked to PCO, the email and name lookups go and the PCO id one comes
+    linked = after.model_copy(update={"pco_id": "2001"})
+    store.save_people([(linked, after)])
+    assert all_keys(dynamodb, store.table_name) == {
+        ("PERSON#p-0001", "RECORD"),
+        ("PCO#person#2001", "LOOKUP"),
+    }
+    assert store.people_by_email("kept@church.example") == []
+    assert store.people_by_pco_ids(["2001"]) == {"2001": linked}
+    assert not store.has_unlinked_people()
 
 
 def test_an_unchanged_save_writes_only_the_record(store, dynamodb):
@@ -180,13 +200,13 @@ def test_a_page_of_100_people_costs_a_handful_of_calls(store, dynamodb):
     page = [person(n) for n in range(100)]
 
     assert batch.people_by_pco_ids([p.pco_id for p in page]) == {}
-    batch.save_people([(p, None) for p in page])  # 100 records + 300 lookups
+    batch.save_people([(p, None) for p in page])  # 100 records + 100 PCO id lookups
     found = batch.people_by_pco_ids([p.pco_id for p in page])
 
     assert len(found) == 100
     assert set(counting.calls) == {"batch_get_item", "batch_write_item"}
     assert counting.calls["batch_get_item"] == 1 + 2  # empty lookup read; lookups + records
-    assert counting.calls["batch_write_item"] == 300 // 25 + 100 // 25
+    assert counting.calls["batch_write_item"] == 200 // 25
 
     counting.calls.clear()
     updated = [p.model_copy(update={"status": "inactive"}) for p in page]
@@ -209,7 +229,7 @@ def test_given_throttled_batches_over_100_items_then_every_unprocessed_key_and_i
     assert got == {p.id: p for p in people}
     assert by_pco == {p.pco_id: p for p in people}
     assert throttled.largest_batch == 100  # reads are chunked at 100 keys...
-    assert len(all_keys(dynamodb, store.table_name)) == 130 * 4
+    assert len(all_keys(dynamodb, store.table_name)) == 130 * 2
     assert slept  # ...and the retries back off (without really sleeping)
     assert max(slept) <= 2.0
 

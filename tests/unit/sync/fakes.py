@@ -55,6 +55,10 @@ class FakeRecords:
         wanted = set(pco_ids)
         return {p.pco_id: p for p in self.people.values() if p.pco_id in wanted and p.pco_id is not None}
 
+    def has_unlinked_people(self) -> bool:
+        self.unlinked_checks = getattr(self, "unlinked_checks", 0) + 1
+        return any(p.pco_id is None for p in self.people.values())
+
     def people_by_email(self, email: str) -> list[Person]:
         self.calls["people_by_email"] += 1
         wanted = normalise_email(email)

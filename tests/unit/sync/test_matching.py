@@ -126,6 +126,21 @@ def test_given_two_pco_people_fitting_one_local_record_then_only_the_first_takes
 def test_given_a_page_then_pco_ids_are_looked_up_once_and_email_only_for_the_unmatched() -> None:
     records = FakeRecords()
     records.add(*(local(f"L{i}", "P", str(i), pco_id=str(i), email=f"{i}@x.org") for i in range(5)))
+    records.add(local("U", "Una", "Linked", email="una@x.org"))  # one local person not yet in PCO
     PersonMatch(records).match_page([pco(str(i), "P", str(i), email=f"{i}@x.org") for i in range(6)])
     assert records.calls["people_by_pco_ids"] == 1
     assert records.calls["people_by_email"] == 1
+
+
+def test_given_every_local_person_is_linked_then_no_email_or_name_query_is_made() -> None:
+    # Given only people already linked to PCO (every sync after the first)
+    records = FakeRecords()
+    records.add(*(local(f"L{i}", "P", str(i), pco_id=str(i), email=f"{i}@x.org") for i in range(5)))
+    # When a page holds new PCO people too
+    matches = PersonMatch(records).match_page(
+        [pco(str(i), "P", str(i), email=f"{i}@x.org", birthdate=date(1990, 1, 1)) for i in range(8)]
+    )
+    # Then they are new without a single email or name query (nothing unlinked could match them)
+    assert [pid for pid, found in matches.items() if found is None] == ["5", "6", "7"]
+    assert records.calls.get("people_by_email", 0) == 0
+    assert records.calls.get("people_by_name", 0) == 0

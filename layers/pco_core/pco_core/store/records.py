@@ -38,6 +38,7 @@ Kind = Literal["person", "family", "group"]
 RECORD_SK = "RECORD"
 LOOKUP_SK = "LOOKUP"
 KIND_INDEX = "kind-index"
+UNLINKED_KIND = "unlinked"
 _RECORD_PREFIX: dict[Kind, str] = {"person": "PERSON#", "family": "FAMILY#", "group": "GROUP#"}
 _STORAGE_KEYS = ("pk", "sk", "kind")
 MAX_LIST_LIMIT = 1000
@@ -66,7 +67,9 @@ def _lookup_keys(kind: Kind, record: Person | Family | Group | None) -> set[Key]
     keys: set[Key] = set()
     if record.pco_id:
         keys.add(pco_lookup_key(kind, record.pco_id))
-    if isinstance(record, Person):
+    # Email and name lookups only exist to link a local person to PCO for the first time: a linked
+    # person is never an email or name match for another PCO person, so only unlinked people get them.
+    if isinstance(record, Person) and record.pco_id is None:
         keys.update(
             email_lookup_key(email.address, record.id)
             for email in record.emails
@@ -87,7 +90,11 @@ def _record_item(kind: Kind, record: Person | Family | Group) -> Item:
 
 
 def _lookup_item(kind: Kind, lookup: Key, record_id: str) -> Item:
-    return {"pk": lookup[0], "sk": lookup[1], "record_id": record_id, "record_kind": kind}
+    item: Item = {"pk": lookup[0], "sk": lookup[1], "record_id": record_id, "record_kind": kind}
+    if not lookup[0].startswith("PCO#"):
+        # In the kind-index under "unlinked", so one cheap query tells whether any person awaits linking.
+        item.update({"kind": UNLINKED_KIND, "id": record_id})
+    return item
 
 
 def _from_item[M: BaseModel](model: type[M], item: Item) -> M:
@@ -156,6 +163,17 @@ class RecordStore:
         pk = name_lookup_pk(last, first, birthdate)
         people = self._by_lookup_partition(pk)
         return [p for p in people if name_lookup_pk(p.last_name, p.first_name, p.birthdate) == pk]
+
+    def has_unlinked_people(self) -> bool:
+        """Whether any local person has no PCO id yet (and so could be matched by email or name)."""
+        answer = self.client.query(
+            TableName=self.table_name,
+            IndexName=KIND_INDEX,
+            KeyConditionExpression="kind = :kind",
+            ExpressionAttributeValues={":kind": {"S": UNLINKED_KIND}},
+            Limit=1,
+        )
+        return bool(answer.get("Items"))
 
     def save_people(self, changes: Sequence[tuple[Person, Person | None]]) -> None:
         self._save("person", changes)

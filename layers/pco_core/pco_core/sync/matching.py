@@ -33,13 +33,14 @@ class PersonMatch:
         """PCO id -> the local person it is, or None when a new person should be created."""
         linked = self.records.people_by_pco_ids([p.id for p in people])
         self._claimed.update(person.id for person in linked.values())
+        # Email and name can only match a person not yet linked to PCO; when there is none (every sync
+        # after the first), the page costs no query beyond the PCO id batch.
+        unlinked = len(linked) < len(people) and self.records.has_unlinked_people()
         matches: dict[str, Person | None] = {}
         for pco in people:
             found = linked.get(pco.id)
-            if found is None:
-                found = self._by_email(pco)
-            if found is None:
-                found = self._by_name(pco)
+            if found is None and unlinked:
+                found = self._by_email(pco) or self._by_name(pco)
             if found is not None:
                 self._claimed.add(found.id)
             matches[pco.id] = found

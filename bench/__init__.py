@@ -1,0 +1,1 @@
+"""Benchmarks: figures with PCO request counts, never timed assertions (`make bench`)."""
