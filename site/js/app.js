@@ -479,16 +479,21 @@ function historyRow(run, index) {
   tr.appendChild(byCell(startedByText(run.started_by)));
 
   const rows = [tr];
-  if (run.status === "FAILED") {
+  // A failed run always has its error; a cancelled one may carry why (e.g. a scheduled run skipped).
+  if (run.error && (run.status === "FAILED" || run.status === "CANCELLED")) {
     const detailId = `run-error-${index}`;
+    const what = run.status === "FAILED" ? "error" : "reason";
     tr.classList.add("history__row--expandable");
     tr.tabIndex = 0;
     tr.setAttribute("role", "button");
     tr.setAttribute("aria-controls", detailId);
-    tr.setAttribute("aria-label", `${run.label || run.type}, failed ${formatLocalTime(run.started_at)}: show error`);
+    tr.setAttribute(
+      "aria-label",
+      `${run.label || run.type}, ${run.status.toLowerCase()} ${formatLocalTime(run.started_at)}: show ${what}`,
+    );
     const hint = document.createElement("span");
     hint.className = "history__hint";
-    hint.textContent = "View error";
+    hint.textContent = `View ${what}`;
     statusWrap.appendChild(hint);
 
     const detail = document.createElement("tr");
@@ -497,7 +502,7 @@ function historyRow(run, index) {
     const td = document.createElement("td");
     td.colSpan = 8;
     const heading = document.createElement("strong");
-    heading.textContent = "Error: ";
+    heading.textContent = what === "error" ? "Error: " : "Reason: ";
     const pre = document.createElement("span");
     pre.className = "history__error";
     pre.textContent = run.error || "No error message was recorded.";

@@ -28,6 +28,7 @@ FUNCTION_SETTINGS: dict[str, type[settings._Env]] = {
     "AdminApiFunction": settings.AdminApiEnv,
     "SyncPageFunction": settings.SyncPageEnv,
     "RunStepFunction": settings.RunStepEnv,
+    "ScheduledSyncFunction": settings.ScheduledSyncEnv,
 }
 # CloudWatch Logs delivery actions (Step Functions logging) have no resource-level permissions: AWS
 # documents Resource "*" for exactly these. Nothing else may use "*".
@@ -188,7 +189,7 @@ def test_state_machine_arn_is_built_from_the_machines_name(
     # A !Ref to the machine would be a circular dependency (the machine references the functions).
     machine = resources["SyncRunStateMachine"]["Properties"]
     assert machine["Name"] == {"Fn::Sub": MACHINE_NAME}
-    for name in ["AdminApiFunction", "RunStepFunction"]:
+    for name in ["AdminApiFunction", "RunStepFunction", "ScheduledSyncFunction"]:
         arn = function_env(template, resources, name)["SYNC_STATE_MACHINE_ARN"]
         prefix = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"
         assert arn == {"Fn::Sub": prefix + MACHINE_NAME}
@@ -232,19 +233,28 @@ def policy_templates(resources: dict[str, Any], name: str) -> list[tuple[str, An
     ]
 
 
+def all_statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every IAM statement of a resource: SAM inline policies, role policies, bucket policies."""
+    props = resource.get("Properties", {})
+    found: list[dict[str, Any]] = []
+    for policy in props.get("Policies", []) or []:
+        if isinstance(policy, dict):
+            found += policy.get("Statement") or policy.get("PolicyDocument", {}).get("Statement", [])
+    found += props.get("PolicyDocument", {}).get("Statement", [])
+    return found
+
+
 def test_no_star_resource_in_inline_statements(resources: dict[str, Any]) -> None:
+    assert all_statements(resources["SyncSchedulerRole"]), "role policies are inspected"
+    assert all_statements(resources["SiteBucketPolicy"]), "bucket policies are inspected"
     for name, resource in resources.items():
-        for policy in resource.get("Properties", {}).get("Policies", []) or []:
-            if not isinstance(policy, dict):
-                continue
-            statements = policy.get("Statement") or policy.get("PolicyDocument", {}).get("Statement", [])
-            for statement in statements:
-                targets = statement.get("Resource", [])
-                targets = targets if isinstance(targets, list) else [targets]
-                if "*" in targets:
-                    actions = statement["Action"]
-                    actions = set(actions if isinstance(actions, list) else [actions])
-                    assert actions <= STAR_RESOURCE_ACTIONS, f"{name}: '*' resource for {actions}"
+        for statement in all_statements(resource):
+            targets = statement.get("Resource", [])
+            targets = targets if isinstance(targets, list) else [targets]
+            if "*" in targets:
+                actions = statement["Action"]
+                actions = set(actions if isinstance(actions, list) else [actions])
+                assert actions <= STAR_RESOURCE_ACTIONS, f"{name}: '*' resource for {actions}"
 
 
 def test_functions_get_only_what_they_need(resources: dict[str, Any]) -> None:
@@ -257,6 +267,7 @@ def test_functions_get_only_what_they_need(resources: dict[str, Any]) -> None:
     assert policy_templates(resources, "AdminApiFunction") == crud_both + read_secret + start_machine
     assert policy_templates(resources, "SyncPageFunction") == crud_both + read_secret
     assert policy_templates(resources, "RunStepFunction") == crud_both[1:] + start_machine
+    assert policy_templates(resources, "ScheduledSyncFunction") == crud_both[1:] + start_machine
     for name in FUNCTION_SETTINGS:
         assert all(isinstance(p, dict) for p in policies(resources, name)), f"{name}: managed policy by name"
 
@@ -307,13 +318,112 @@ def test_sign_in_is_invite_only_with_pkce_client(resources: dict[str, Any]) -> N
     assert client["GenerateSecret"] is False
     assert client["AllowedOAuthFlows"] == ["code"]
     assert set(client["AllowedOAuthScopes"]) == {"openid", "email", "profile"}
-    assert client["CallbackURLs"] == {"Ref": "AdminCallbackUrls"}
+    # The CloudFront page is always a callback; AdminCallbackUrls adds development URLs.
+    for prop in ("CallbackURLs", "LogoutURLs"):
+        separator, (text, variables) = client[prop]["Fn::Split"][0], client[prop]["Fn::Split"][1]["Fn::Sub"]
+        assert separator == ","
+        assert text == "https://${SiteDistribution.DomainName}/,${Extra}"
+        assert variables == {"Extra": {"Fn::Join": [",", {"Ref": "AdminCallbackUrls"}]}}
     group = resources["TechAdminGroup"]["Properties"]
     assert group["GroupName"] == "TECH_ADMIN"
 
 
+def test_admin_page_origin_may_call_the_api(resources: dict[str, Any]) -> None:
+    cors = resources["AdminHttpApi"]["Properties"]["CorsConfiguration"]["AllowOrigins"]
+    text, variables = cors["Fn::Split"][1]["Fn::Sub"]
+    assert text == "https://${SiteDistribution.DomainName},${Extra}"  # an origin has no trailing slash
+    assert variables == {"Extra": {"Fn::Join": [",", {"Ref": "AdminAllowedOrigins"}]}}
+
+
+def test_webhook_url_is_the_webhook_apis_url(template: dict[str, Any], resources: dict[str, Any]) -> None:
+    # The admin function cannot reference the API that invokes it (a cycle), so webhooks have their own.
+    expected = {"Fn::Sub": "${WebhookHttpApi.ApiEndpoint}/webhooks/pco"}
+    assert function_env(template, resources, "AdminApiFunction")["WEBHOOK_URL"] == expected
+    assert template["Outputs"]["WebhookUrl"]["Value"] == expected
+    assert resources["WebhookHttpApi"]["Type"] == "AWS::Serverless::HttpApi"
+    assert "Auth" not in resources["WebhookHttpApi"]["Properties"]
+
+
+# ---------------------------------------------------------------- schedule
+
+
+def test_schedule_starts_the_scheduled_sync_function(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    params = template["Parameters"]
+    assert params["SyncSchedule"]["Default"] == "cron(0 7 * * ? *)"
+    assert params["SyncScheduleEnabled"]["AllowedValues"] == ["true", "false"]
+    assert template["Conditions"]["SyncScheduleIsEnabled"] == {
+        "Fn::Equals": [{"Ref": "SyncScheduleEnabled"}, "true"]
+    }
+    (name,) = of_type(resources, "AWS::Scheduler::Schedule")
+    props = resources[name]["Properties"]
+    assert props["ScheduleExpression"] == {"Ref": "SyncSchedule"}
+    assert props["State"] == {"Fn::If": ["SyncScheduleIsEnabled", "ENABLED", "DISABLED"]}
+    assert props["Target"]["Arn"] == {"Fn::GetAtt": ["ScheduledSyncFunction", "Arn"]}
+    assert props["Target"]["RoleArn"] == {"Fn::GetAtt": ["SyncSchedulerRole", "Arn"]}
+
+
+def test_scheduler_role_may_only_invoke_the_scheduled_sync_function(resources: dict[str, Any]) -> None:
+    role = resources["SyncSchedulerRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    assert "ManagedPolicyArns" not in role
+    assert all_statements(resources["SyncSchedulerRole"]) == [
+        {
+            "Effect": "Allow",
+            "Action": "lambda:InvokeFunction",
+            "Resource": {"Fn::GetAtt": ["ScheduledSyncFunction", "Arn"]},
+        }
+    ]
+
+
+# ---------------------------------------------------------------- admin page hosting
+
+
+def test_site_bucket_is_private_encrypted_and_tls_only(resources: dict[str, Any]) -> None:
+    bucket = resources["SiteBucket"]["Properties"]
+    assert bucket["PublicAccessBlockConfiguration"] == dict.fromkeys(
+        ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"], True
+    )
+    (sse,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
+    assert "WebsiteConfiguration" not in bucket
+    policy = resources["SiteBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "SiteBucket"}
+    deny, allow = policy["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # Only this distribution may read, and only objects.
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert allow["Action"] == "s3:GetObject"
+    source = allow["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    assert source.endswith(":distribution/${SiteDistribution}")
+
+
+def test_site_is_served_by_cloudfront_through_origin_access_control(resources: dict[str, Any]) -> None:
+    oac = resources["SiteOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+    assert (oac["OriginAccessControlOriginType"], oac["SigningBehavior"]) == ("s3", "always")
+    config = resources["SiteDistribution"]["Properties"]["DistributionConfig"]
+    (origin,) = config["Origins"]
+    assert origin["DomainName"] == {"Fn::GetAtt": ["SiteBucket", "RegionalDomainName"]}
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["SiteOriginAccessControl", "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+    assert config["DefaultRootObject"] == "index.html"
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert config["DefaultCacheBehavior"]["AllowedMethods"] == ["GET", "HEAD"]
+
+
 def test_outputs(template: dict[str, Any]) -> None:
+    assert template["Outputs"]["AdminPageUrl"]["Value"] == {
+        "Fn::Sub": "https://${SiteDistribution.DomainName}/"
+    }
     assert {
+        "AdminPageUrl",
+        "SiteBucketName",
+        "SiteDistributionId",
+        "WebhookUrl",
         "AdminApiUrl",
         "UserPoolId",
         "UserPoolClientId",

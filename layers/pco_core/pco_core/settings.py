@@ -50,6 +50,8 @@ class AdminApiEnv(StoreEnv, PcoEnv, RunEnv):
     # The longest single Wait a run's state machine makes for PCO's rate limit (tests pass 0).
     run_max_wait_seconds: int = Field(default=300, ge=0, le=3600)
     role_permissions: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_ROLE_PERMISSIONS))
+    # What the admin page shows to paste into PCO's webhook settings (the webhook API's URL + /webhooks/pco).
+    webhook_url: str = Field(min_length=1)
 
     @field_validator("role_permissions", mode="before")
     @classmethod
@@ -68,3 +70,7 @@ class SyncPageEnv(StoreEnv, PcoEnv):
 
 class RunStepEnv(RunEnv):
     pass
+
+
+class ScheduledSyncEnv(RunEnv):
+    run_max_wait_seconds: int = Field(default=300, ge=0, le=3600)

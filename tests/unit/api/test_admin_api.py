@@ -10,6 +10,7 @@ import pytest
 
 from pco_core.api import create_app
 from pco_core.api.services import AdminServices
+from pco_core.connection import ConnectionStatus, ConnectionTest
 from pco_core.errors import BadRequest, ConfigError, Conflict, NotFound
 from pco_core.records import Person
 from pco_core.runs.models import RUN_LABELS, Run
@@ -55,6 +56,33 @@ class FakeRuns:
                 return run
         raise NotFound(f"no run with id '{run_id}'")
 
+    def cancel_run(self, run_id: str) -> Run:
+        if self.active is not None and self.active.id == run_id:
+            cancelled = self.active.model_copy(update={"status": "CANCELLED"})
+            self.active = None
+            self.history.insert(0, cancelled)
+            return cancelled
+        ended = self.get_run(run_id)
+        raise Conflict(f"run {run_id} already ended ({ended.status}); there is nothing to cancel")
+
+
+class FakeConnection:
+    def __init__(self) -> None:
+        self.tests = 0
+        self.result = ConnectionTest(ok=True, organization="Grace Community Church")
+
+    def status(self) -> ConnectionStatus:
+        return ConnectionStatus(
+            app_id_set=True,
+            secret_set=True,
+            webhook_secret_set=False,
+            webhook_url="https://hooks.example/webhooks/pco",
+        )
+
+    def test(self) -> ConnectionTest:
+        self.tests += 1
+        return self.result
+
 
 class FakeRecords:
     def __init__(self, people: list[Person]) -> None:
@@ -71,6 +99,11 @@ class FakeRecords:
 
 
 @pytest.fixture
+def connection() -> FakeConnection:
+    return FakeConnection()
+
+
+@pytest.fixture
 def fakes() -> tuple[FakeRuns, FakeRecords]:
     person = Person(
         id="p-1", pco_id="101", first_name="Zoë", last_name="Smith-Jones", birthdate=None, updated_at=NOW
@@ -79,12 +112,13 @@ def fakes() -> tuple[FakeRuns, FakeRecords]:
 
 
 @pytest.fixture
-def call(fakes: tuple[FakeRuns, FakeRecords]) -> Any:
+def call(fakes: tuple[FakeRuns, FakeRecords], connection: FakeConnection) -> Any:
     runs, records = fakes
     services = AdminServices(
         runs=runs,  # type: ignore[arg-type]
         records=records,  # type: ignore[arg-type]
         role_permissions={"TECH_ADMIN": ["pco.manage"]},
+        connection=connection,  # type: ignore[arg-type]
     )
     app = create_app(lambda: services)
 
@@ -148,6 +182,9 @@ def test_given_a_user_without_pco_manage_then_403_on_every_route(call, fakes):
         ("GET", "/api/runs"),
         ("GET", "/api/people"),
         ("GET", "/api/runs/current"),
+        ("GET", "/api/connection"),
+        ("POST", "/api/connection/test"),
+        ("POST", "/api/runs/20261124T140000Z-abcd1234/cancel"),
     ]:
         status, body = call(method, path, body={"type": "people"}, claims=VOLUNTEER)
         assert status == 403, path
@@ -229,3 +266,58 @@ def test_bad_request_details_are_passed_through(call, fakes):
         400,
         {"message": "push is not available yet", "details": [{"type": "push_people"}]},
     )
+
+
+# ---------------------------------------------------------------- connection
+
+
+def test_connection_status_says_what_is_set_never_the_values(call):
+    status, body = call("GET", "/api/connection")
+    assert status == 200
+    assert body == {
+        "app_id_set": True,
+        "secret_set": True,
+        "webhook_secret_set": False,
+        "webhook_url": "https://hooks.example/webhooks/pco",
+    }
+
+
+def test_connection_test_answers_the_organisation(call, connection):
+    assert call("POST", "/api/connection/test") == (
+        200,
+        {"ok": True, "organization": "Grace Community Church"},
+    )
+    assert connection.tests == 1
+
+
+def test_a_failed_connection_test_is_a_200_with_the_reason(call, connection):
+    connection.result = ConnectionTest.failed("rate_limited", "Rate limited: wait 7 s", retry_after=7)
+    assert call("POST", "/api/connection/test") == (
+        200,
+        {"ok": False, "error": "rate_limited", "reason": "Rate limited: wait 7 s", "retry_after": 7},
+    )
+
+
+def test_volunteers_cannot_test_the_connection(call, connection):
+    assert call("POST", "/api/connection/test", claims=VOLUNTEER)[0] == 403
+    assert connection.tests == 0
+
+
+# ---------------------------------------------------------------- cancel
+
+
+def test_given_a_running_run_when_cancelled_then_202_with_the_cancelled_run(call, fakes):
+    _, started = call("POST", "/api/runs", body={"type": "full_sync"})
+    status, body = call("POST", f"/api/runs/{started['id']}/cancel")
+    assert status == 202
+    assert body["id"] == started["id"]
+    assert body["status"] == "CANCELLED"
+    assert "cursor" not in body
+
+
+def test_given_an_ended_run_when_cancelled_then_409_and_unknown_is_404(call, fakes):
+    fakes[0].history = [make_run(status="COMPLETED")]
+    status, body = call("POST", "/api/runs/20261124T140000Z-abcd1234/cancel")
+    assert status == 409
+    assert "already ended (COMPLETED)" in body["message"]
+    assert call("POST", "/api/runs/nope/cancel")[0] == 404

@@ -93,6 +93,23 @@ def test_given_another_run_holds_the_lock_then_lease_lost_propagates() -> None:
     assert pco.requests == []
 
 
+def test_given_the_run_is_cancelled_between_read_and_lease_refresh_then_the_page_ends_quietly() -> None:
+    # Given a page that read its run while RUNNING, then the admin cancelled it (status + lock released)
+    pco, records = FakePco(), FakeRecords()
+    runs = FakeRuns(make_run(["people"]))
+    running = runs.get_run("R1")
+    reads = iter([running])
+    original_get = runs.get_run
+    runs.get_run = lambda run_id: next(reads, None) or original_get(run_id)  # type: ignore[method-assign]
+    runs.runs["R1"] = runs.run().model_copy(update={"status": "CANCELLED"})
+    runs.lock = None
+    # When the page goes on
+    result = run_pull_page("R1", 0, deps_for(pco, records, runs))
+    # Then it ends the loop without asking PCO or committing anything (the execution does not fail)
+    assert result.done
+    assert (pco.requests, runs.commits) == ([], 0)
+
+
 def test_given_1000_pages_in_this_execution_then_the_page_asks_to_continue_as_new() -> None:
     pco, records = FakePco(), FakeRecords()
     pco.per_page_cap = 1

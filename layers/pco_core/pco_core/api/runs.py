@@ -44,3 +44,9 @@ def list_runs() -> Response[Any]:
 def get_run(run_id: str) -> Response[Any]:
     caller(router)
     return json_response(200, services(router).runs.get_run(run_id).model_dump(mode="json"))
+
+
+@router.post("/api/runs/<run_id>/cancel")
+def cancel_run(run_id: str) -> Response[Any]:
+    caller(router)
+    return json_response(202, services(router).runs.cancel_run(run_id).model_dump(mode="json"))

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pco_core.clock import utc_now
+from pco_core.connection import PcoConnection
 from pco_core.runs.service import RunService
 from pco_core.settings import AdminApiEnv
-from pco_core.store.executions import ExecutionStarter
 from pco_core.store.records import RecordStore
-from pco_core.store.runs import RunStore
 
 
 @dataclass(frozen=True)
@@ -18,17 +16,13 @@ class AdminServices:
     runs: RunService
     records: RecordStore
     role_permissions: Mapping[str, list[str]]
+    connection: PcoConnection
 
     @classmethod
     def from_env(cls, env: AdminApiEnv) -> AdminServices:
         return cls(
-            runs=RunService(
-                RunStore(env.state_table),
-                ExecutionStarter(env.sync_state_machine_arn),
-                utc_now,
-                env.run_lease_seconds,
-                max_wait_seconds=env.run_max_wait_seconds,
-            ),
+            runs=RunService.from_env(env, max_wait_seconds=env.run_max_wait_seconds),
             records=RecordStore(env.records_table),
             role_permissions=env.role_permissions,
+            connection=PcoConnection.from_env(env),
         )

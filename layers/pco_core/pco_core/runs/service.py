@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from pco_core.clock import utc_now
 from pco_core.errors import BadRequest, ConfigError, Conflict, NotFound
 from pco_core.observability import logger
 from pco_core.runs.ids import new_run_id
 from pco_core.runs.models import PULL_DOMAINS, RUN_LABELS, Run, RunProgress
+from pco_core.settings import RunEnv
 from pco_core.store.executions import ExecutionStarter
 from pco_core.store.runs import RunStore
 
@@ -32,6 +34,17 @@ class RunService:
         self.clock = clock
         self.lease_seconds = lease_seconds
         self.max_wait_seconds = max_wait_seconds
+
+    @classmethod
+    def from_env(cls, env: RunEnv, *, max_wait_seconds: int = DEFAULT_MAX_WAIT_SECONDS) -> RunService:
+        """The deployed wiring: the sync-state table, the sync-run state machine, the real clock."""
+        return cls(
+            RunStore(env.state_table),
+            ExecutionStarter(env.sync_state_machine_arn),
+            utc_now,
+            env.run_lease_seconds,
+            max_wait_seconds=max_wait_seconds,
+        )
 
     def start_run(self, run_type: str, started_by: str) -> Run:
         """Create a RUNNING run, take the lock for it and start its first execution."""
@@ -99,6 +112,41 @@ class RunService:
             self.get_run(run_id)  # NotFound for an unknown run; a finished run stays as it ended
         self.runs.release_lock(run_id)
         logger.info("run failed", extra={"run_id": run_id, "error": error})
+
+    def cancel_run(self, run_id: str) -> Run:
+        """Stop a RUNNING run: CANCELLED with its counters kept, lock released; Conflict if it already ended.
+
+        The run's execution is left to notice: its next page finds the run no longer RUNNING and ends,
+        and a page already in flight cannot commit (its commit is conditional on RUNNING).
+        """
+        if not self.runs.finish_run(run_id, "CANCELLED", error=None, finished_at=self.clock()):
+            ended = self.get_run(run_id)  # NotFound for an unknown run
+            raise Conflict(
+                f"run {run_id} already ended ({ended.status}); there is nothing to cancel",
+                details=[{"run_id": run_id, "status": ended.status}],
+            )
+        self.runs.release_lock(run_id)
+        logger.info("run cancelled", extra={"run_id": run_id})
+        return self.get_run(run_id)
+
+    def record_skipped_run(self, run_type: str, started_by: str, active_run_id: str | None) -> Run:
+        """Record in the history a start that did not happen because a run was active (no lock taken)."""
+        now = self.clock()
+        run = Run(
+            id=new_run_id(now),
+            type=run_type,
+            label=RUN_LABELS[run_type],
+            status="CANCELLED",
+            started_at=now,
+            finished_at=now,
+            duration_seconds=0.0,
+            started_by=started_by,
+            error=f"skipped: run {active_run_id or '(unknown)'} was active",
+            domains=list(PULL_DOMAINS.get(run_type, [])),
+        )
+        self.runs.put_run(run)
+        logger.info("run skipped", extra={"run_id": run.id, "active_run_id": active_run_id})
+        return run
 
     def continue_run(self, run_id: str, max_wait_seconds: int) -> str:
         """Start a fresh execution of a RUNNING run (continue-as-new); its ARN.

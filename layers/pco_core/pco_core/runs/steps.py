@@ -8,11 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from pco_core.clock import utc_now
 from pco_core.runs.service import RunService
 from pco_core.settings import RunStepEnv
-from pco_core.store.executions import ExecutionStarter
-from pco_core.store.runs import RunStore
 
 MAX_ERROR_LENGTH = 500
 
@@ -60,13 +57,7 @@ class RunSteps:
 
     @classmethod
     def from_env(cls, env: RunStepEnv) -> RunSteps:
-        service = RunService(
-            RunStore(env.state_table),
-            ExecutionStarter(env.sync_state_machine_arn),
-            utc_now,
-            env.run_lease_seconds,
-        )
-        return cls(service)
+        return cls(RunService.from_env(env))
 
     def apply(self, step: FailStep | ContinueStep) -> dict[str, Any]:
         if isinstance(step, FailStep):

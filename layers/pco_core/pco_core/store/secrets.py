@@ -51,15 +51,19 @@ def parse_pco_credentials(data: Any) -> PcoCredentials:
         raise ConfigError(f"the PCO secret is incomplete: {problems}") from None
 
 
-def load_pco_credentials(secret_arn: str) -> PcoCredentials:
+def read_pco_secret(secret_arn: str) -> Any:
+    """The secret's JSON as stored (not validated); ConfigError when it cannot be read or parsed."""
     # Imported here: the parameters utility is only needed where credentials are read.
     from aws_lambda_powertools.utilities import parameters
 
     try:
-        data = parameters.get_secret(secret_arn, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
+        return parameters.get_secret(secret_arn, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
     except parameters.exceptions.TransformParameterError:
         raise ConfigError(f"the PCO secret {secret_arn} is not valid JSON") from None
     except parameters.exceptions.GetParameterError as exc:
         # The message is AWS's own answer (e.g. AccessDenied, ResourceNotFound): it never carries the value.
         raise ConfigError(f"the PCO secret {secret_arn} could not be read: {exc}") from None
-    return parse_pco_credentials(data)
+
+
+def load_pco_credentials(secret_arn: str) -> PcoCredentials:
+    return parse_pco_credentials(read_pco_secret(secret_arn))

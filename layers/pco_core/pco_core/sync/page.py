@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from aws_lambda_powertools import Logger
 
 from pco_core.clock import Clock, utc_now
-from pco_core.errors import RateLimited
+from pco_core.errors import LeaseLost, RateLimited
 from pco_core.runs.models import Cursor, Domain, PageCounts, PageResult, Run, RunProgress
 from pco_core.settings import SyncPageEnv
 from pco_core.sync.domain import DomainContext, DomainPage, PageFunction
@@ -71,7 +71,15 @@ def run_pull_page(run_id: str, max_wait_seconds: int, deps: PullDeps) -> PageRes
         logger.info("run is not running: nothing to do", extra={"status": run.status if run else None})
         return _finished(run_id, run, deps)
 
-    deps.runs.refresh_lock(run_id, deps.clock(), deps.lease_seconds)
+    try:
+        deps.runs.refresh_lock(run_id, deps.clock(), deps.lease_seconds)
+    except LeaseLost:
+        # Cancelled between our read and the refresh: the run is over, not failed. Another run holding
+        # the lock while this one is still RUNNING is a real loss: the state machine fails the run.
+        fresh = deps.runs.get_run(run_id)
+        if fresh is None or fresh.status != "RUNNING":
+            return _finished(run_id, fresh, deps)
+        raise
     index = run.cursor.domain_index
     counts = PageCounts()
     if index >= len(run.domains):

@@ -1,0 +1,21 @@
+"""Scheduled sync Lambda: the EventBridge Scheduler target that starts the nightly Full Sync."""
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pco_core.observability import logger, tracer
+from pco_core.runs.schedule import ScheduledSync
+from pco_core.settings import ScheduledSyncEnv
+
+
+@cache
+def scheduled_sync() -> ScheduledSync:
+    return ScheduledSync.from_env(ScheduledSyncEnv.from_env())
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return scheduled_sync().start().model_dump(mode="json")

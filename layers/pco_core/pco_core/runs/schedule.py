@@ -1,0 +1,50 @@
+"""The nightly Full Sync the EventBridge schedule starts: a start while a run is active is skipped and
+recorded in the history, never queued."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel
+
+from pco_core.errors import Conflict
+from pco_core.observability import logger
+from pco_core.runs.service import RunService
+from pco_core.settings import ScheduledSyncEnv
+
+SCHEDULED_RUN_TYPE = "full_sync"
+SCHEDULE_STARTER = "schedule"
+
+
+class ScheduledStart(BaseModel):
+    outcome: Literal["started", "skipped"]
+    run_id: str
+    active_run_id: str | None = None
+
+
+def _active_run_id(conflict: Conflict) -> str | None:
+    for detail in conflict.details:
+        run_id = detail.get("run_id")
+        if isinstance(run_id, str):
+            return run_id
+    return None
+
+
+@dataclass(frozen=True)
+class ScheduledSync:
+    runs: RunService
+
+    @classmethod
+    def from_env(cls, env: ScheduledSyncEnv) -> ScheduledSync:
+        return cls(RunService.from_env(env, max_wait_seconds=env.run_max_wait_seconds))
+
+    def start(self) -> ScheduledStart:
+        try:
+            run = self.runs.start_run(SCHEDULED_RUN_TYPE, started_by=SCHEDULE_STARTER)
+        except Conflict as conflict:
+            active = _active_run_id(conflict)
+            skipped = self.runs.record_skipped_run(SCHEDULED_RUN_TYPE, SCHEDULE_STARTER, active)
+            logger.warning("scheduled sync skipped: a run is active", extra={"active_run_id": active})
+            return ScheduledStart(outcome="skipped", run_id=skipped.id, active_run_id=active)
+        return ScheduledStart(outcome="started", run_id=run.id)
