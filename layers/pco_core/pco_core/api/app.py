@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from pco_core.api import connection, records, runs
+from pco_core.api import connection, record_writes, records, runs
 from pco_core.api.common import json_response
 from pco_core.api.services import AdminServices
 from pco_core.errors import ApiError, ConfigError, PcoSyncError
@@ -26,6 +26,7 @@ def create_app(services_factory: Callable[[], AdminServices]) -> APIGatewayHttpR
     app.use(middlewares=[provide_services])
     app.include_router(runs.router)
     app.include_router(records.router)
+    app.include_router(record_writes.router)
     app.include_router(connection.router)
 
     @app.exception_handler(ApiError)

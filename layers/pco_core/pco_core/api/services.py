@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from pco_core.clock import Clock, utc_now
 from pco_core.connection import PcoConnection
 from pco_core.runs.service import RunService
 from pco_core.settings import AdminApiEnv
@@ -17,6 +18,8 @@ class AdminServices:
     records: RecordStore
     role_permissions: Mapping[str, list[str]]
     connection: PcoConnection
+    # When local record edits happen (their `updated_at`).
+    clock: Clock = field(default=utc_now)
 
     @classmethod
     def from_env(cls, env: AdminApiEnv) -> AdminServices:
