@@ -56,6 +56,8 @@ class SyncMeta(_Record):
     last_outcome: Literal["created", "updated"] | None = None
     # For a write that stands for several counted rows (a group's member list): what it counted.
     last_counts: dict[str, int] | None = None
+    # A group's member list as last pushed to PCO (the push of memberships skips a group whose list matches).
+    pco_members_hash: str | None = None
 
 
 class Person(_Record):

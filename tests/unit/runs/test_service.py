@@ -11,7 +11,13 @@ import boto3
 import pytest
 
 from pco_core.errors import BadRequest, ConfigError, Conflict, NotFound
-from pco_core.runs.models import PULL_DOMAINS, Cursor, PageCounts, RunProgress
+from pco_core.runs.models import (
+    PULL_DOMAINS,
+    PUSH_DOMAINS,
+    Cursor,
+    PageCounts,
+    RunProgress,
+)
 from pco_core.runs.service import RunService
 from pco_core.store.executions import ExecutionStarter
 from pco_core.store.runs import RunStore
@@ -103,10 +109,23 @@ def test_an_unknown_run_type_is_a_400_listing_the_valid_ones(service, store, run
     assert store.list_runs(10) == []
 
 
-def test_push_runs_are_not_available_yet(service, store):
-    with pytest.raises(BadRequest, match="push is not available yet"):
-        service.start_run("push_people", "admin")
-    assert store.lock_state() is None
+@pytest.mark.parametrize(
+    ("run_type", "label", "domains"),
+    [
+        ("push_people", "Push People", ["push_people"]),
+        ("push_families", "Push Families", ["push_families"]),
+        ("push_memberships", "Push Group Memberships", ["push_memberships"]),
+        ("full_push", "Full Push", ["push_people", "push_families", "push_memberships"]),
+    ],
+)
+def test_push_runs_start_with_their_domains_in_order(service, store, sfn, run_type, label, domains):
+    run = service.start_run(run_type, "admin")
+
+    assert (run.label, run.domains) == (label, domains)
+    assert run.domains == PUSH_DOMAINS[run_type]
+    assert run.progress.domain == domains[0]
+    assert store.lock_holder(T0) == run.id
+    assert [e["name"] for e in executions(sfn)] == [run.id]
 
 
 def test_given_an_active_run_then_a_second_start_is_a_conflict_naming_it(service, store, clock, sfn):

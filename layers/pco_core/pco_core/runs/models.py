@@ -18,7 +18,9 @@ RunType = Literal[
     "full_push",
 ]
 RunStatus = Literal["RUNNING", "COMPLETED", "FAILED", "CANCELLED"]
-Domain = Literal["people", "families", "groups", "memberships"]
+Domain = Literal[
+    "people", "families", "groups", "memberships", "push_people", "push_families", "push_memberships"
+]
 
 RUN_LABELS: dict[str, str] = {
     "people": "People",
@@ -39,6 +41,16 @@ PULL_DOMAINS: dict[str, list[Domain]] = {
     "groups": ["groups", "memberships"],
     "full_sync": ["people", "families", "groups", "memberships"],
 }
+
+# The domains a push run walks, in order: families need their members' PCO ids, memberships too.
+PUSH_DOMAINS: dict[str, list[Domain]] = {
+    "push_people": ["push_people"],
+    "push_families": ["push_families"],
+    "push_memberships": ["push_memberships"],
+    "full_push": ["push_people", "push_families", "push_memberships"],
+}
+
+RUN_DOMAINS: dict[str, list[Domain]] = PULL_DOMAINS | PUSH_DOMAINS
 
 
 class RunProgress(BaseModel):

@@ -9,7 +9,7 @@ from pco_core.clock import utc_now
 from pco_core.errors import BadRequest, ConfigError, Conflict, NotFound
 from pco_core.observability import logger
 from pco_core.runs.ids import new_run_id
-from pco_core.runs.models import PULL_DOMAINS, RUN_LABELS, Run, RunProgress
+from pco_core.runs.models import RUN_DOMAINS, RUN_LABELS, Run, RunProgress
 from pco_core.settings import RunEnv
 from pco_core.store.executions import ExecutionStarter
 from pco_core.store.runs import RunStore
@@ -53,12 +53,10 @@ class RunService:
                 f"unknown run type '{run_type}'; valid types: {', '.join(RUN_LABELS)}",
                 details=[{"field": "type", "valid": list(RUN_LABELS)}],
             )
-        if run_type not in PULL_DOMAINS:
-            raise BadRequest("push is not available yet", details=[{"field": "type", "value": run_type}])
         starter = self._starter()
         now = self.clock()
         self._clear_dead_runs(now)
-        domains = list(PULL_DOMAINS[run_type])
+        domains = list(RUN_DOMAINS[run_type])
         run = Run(
             id=new_run_id(now),
             type=run_type,
@@ -142,7 +140,7 @@ class RunService:
             duration_seconds=0.0,
             started_by=started_by,
             error=f"skipped: run {active_run_id or '(unknown)'} was active",
-            domains=list(PULL_DOMAINS.get(run_type, [])),
+            domains=list(RUN_DOMAINS.get(run_type, [])),
         )
         self.runs.put_run(run)
         logger.info("run skipped", extra={"run_id": run.id, "active_run_id": active_run_id})

@@ -12,6 +12,9 @@ from aws_lambda_powertools import Logger
 
 from pco_core.clock import Clock, utc_now
 from pco_core.errors import LeaseLost, RateLimited
+from pco_core.push.families import push_families_page
+from pco_core.push.memberships import push_memberships_page
+from pco_core.push.people import push_people_page
 from pco_core.runs.models import Cursor, Domain, PageCounts, PageResult, Run, RunProgress
 from pco_core.settings import SyncPageEnv
 from pco_core.sync.domain import DomainContext, DomainPage, PageFunction
@@ -32,6 +35,9 @@ PAGE_FUNCTIONS: dict[Domain, PageFunction] = {
     "families": pull_families_page,
     "groups": pull_groups_page,
     "memberships": pull_memberships_page,
+    "push_people": push_people_page,
+    "push_families": push_families_page,
+    "push_memberships": push_memberships_page,
 }
 
 

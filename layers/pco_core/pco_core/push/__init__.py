@@ -1,0 +1,1 @@
+"""Push: local people, families and group memberships written to PCO, one bounded page at a time."""

@@ -1,0 +1,206 @@
+"""Push people: local people whose PCO fields changed since the last exchange, created or patched in PCO.
+
+A person's pushed fields are the pull's own `PersonFields` (same normalisation, same hash), so a person
+pushed and then pulled back hashes the same and is skipped both ways. A new person's PCO id is saved right
+after PCO answers the create, before its emails, phones and addresses are written: a retried page then
+patches that person instead of creating a second one. What remains is the moment between PCO's answer and
+our save: a crash exactly there leaves a PCO person we do not know about (a retry creates another one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from pco_core.errors import PcoRequestError, SkippableRecordError
+from pco_core.pco.jsonapi import Document
+from pco_core.pco.models import PcoAddress, PcoEmail, PcoPerson, PcoPhone
+from pco_core.push.common import REQUEST_BUDGET, CountingPco, PushRecords, RecordWalk, push_ports, resource_of
+from pco_core.records import Address, Email, Person, Phone
+from pco_core.sync.domain import DomainContext, DomainPage, Position, Tally
+from pco_core.sync.mapping import Outcome, PersonFields, person_fields, unchanged_outcome
+
+logger = Logger(child=True)
+
+PEOPLE_PATH = "/people/v2/people"
+PERSON_ATTRIBUTES = ("first_name", "last_name", "gender", "birthdate", "status")
+CONTACTS = "emails,phone_numbers,addresses"
+
+type Contact = Email | Phone | Address
+type PcoContact = PcoEmail | PcoPhone | PcoAddress
+
+
+def local_fields(person: Person) -> PersonFields:
+    """The local person's PCO fields, read through the same model and mapping the pull uses."""
+    as_pco = PcoPerson.model_validate(
+        {
+            "id": person.pco_id or person.id,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "gender": person.gender,
+            "birthdate": person.birthdate,
+            "status": person.status,
+            "updated_at": person.updated_at,
+            "emails": [PcoEmail(id="local", **e.model_dump()) for e in person.emails],
+            "phone_numbers": [PcoPhone(id="local", **p.model_dump()) for p in person.phones],
+            "addresses": [PcoAddress(id="local", **a.model_dump()) for a in person.addresses],
+        }
+    )
+    return person_fields(as_pco)
+
+
+def push_people_page(ctx: DomainContext, position: Position) -> DomainPage:
+    pco, records = push_ports(ctx)
+    walk = RecordWalk(records.list_people, position)
+    tally = Tally()
+    done: list[Person] = []
+    for person in walk.records:
+        fields = local_fields(person)
+        if done and pco.requests + _estimated_requests(person, fields) > REQUEST_BUDGET:
+            break
+        try:
+            tally.add(_push_person(ctx, pco, records, person, fields))
+        except PcoRequestError as exc:
+            # PCO refused this person (a validation error): the others still go.
+            logger.warning("person not pushed", extra={"person_id": person.id, "reason": str(exc)})
+            tally.failed()
+        done.append(person)
+    return DomainPage(
+        counts=tally.counts,
+        next_position=walk.position_after(done),
+        processed=walk.processed + len(done),
+    )
+
+
+def _estimated_requests(person: Person, fields: PersonFields) -> int:
+    if person.pco_id is not None and person.sync.pco_hash == fields.content_hash():
+        return 0
+    return 2 + len(fields.emails) + len(fields.phones) + len(fields.addresses)
+
+
+def _push_person(
+    ctx: DomainContext, pco: CountingPco, records: PushRecords, person: Person, fields: PersonFields
+) -> Outcome:
+    digest = fields.content_hash()
+    if person.pco_id is not None and person.sync.pco_hash == digest:
+        return unchanged_outcome(person.sync, ctx.run_id)
+    if person.pco_id is None and person.status != "active":
+        return "skipped"  # PCO only gets the church's active people; an inactive one is never created
+
+    if person.pco_id is None:
+        document = pco.post(PEOPLE_PATH, _person_document(_attributes(fields)))
+        resource = resource_of(document, "person")
+        linked = person.model_copy(
+            update={
+                "pco_id": resource.id,
+                "sync": person.sync.model_copy(
+                    update={"pco_hash": None, "last_run_id": ctx.run_id, "last_outcome": "created"}
+                ),
+            }
+        )
+        # At once: a crash from here on is retried as a patch of this PCO person, never a second create.
+        records.save_people([(linked, person)])
+        person, current = linked, PcoPerson.from_resource(resource, document)
+    else:
+        document = pco.get(f"{PEOPLE_PATH}/{person.pco_id}", {"include": CONTACTS})
+        current = PcoPerson.from_resource(resource_of(document, "person"), document)
+        changed = _changed(_attributes(fields), _attributes(person_fields(current)))
+        if changed:
+            answer = pco.patch(f"{PEOPLE_PATH}/{person.pco_id}", _person_document(changed, person.pco_id))
+            current = current.model_copy(update={"updated_at": _updated_at(answer, current.updated_at)})
+    assert person.pco_id is not None
+
+    base = f"{PEOPLE_PATH}/{person.pco_id}"
+    push_contacts(pco, f"{base}/emails", "Email", fields.emails, current.emails)
+    push_contacts(pco, f"{base}/phone_numbers", "PhoneNumber", fields.phones, current.phone_numbers)
+    push_contacts(pco, f"{base}/addresses", "Address", fields.addresses, current.addresses)
+
+    first_attempt = person.sync.last_run_id == ctx.run_id and person.sync.last_outcome == "created"
+    outcome: Outcome = "created" if first_attempt else "updated"
+    sync = person.sync.model_copy(
+        update={
+            "pco_updated_at": current.updated_at,
+            "pco_hash": digest,
+            "last_run_id": ctx.run_id,
+            "last_outcome": outcome,
+        }
+    )
+    records.save_people([(person.model_copy(update={"sync": sync}), person)])
+    return outcome
+
+
+def _attributes(fields: PersonFields) -> dict[str, Any]:
+    """The writable person attributes we have values for: PCO is never blanked out by a local gap."""
+    values: dict[str, Any] = {
+        "first_name": fields.first_name,
+        "last_name": fields.last_name,
+        "gender": fields.gender,
+        "birthdate": fields.birthdate.isoformat() if fields.birthdate else None,
+        "status": fields.status,
+    }
+    return {name: values[name] for name in PERSON_ATTRIBUTES if values[name] not in (None, "")}
+
+
+def _changed(wanted: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in wanted.items() if current.get(name) != value}
+
+
+def _person_document(attributes: dict[str, Any], pco_id: str | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"type": "Person", "attributes": attributes}
+    if pco_id is not None:
+        data["id"] = pco_id
+    return {"data": data}
+
+
+def _updated_at(document: Document, fallback: datetime) -> datetime:
+    try:
+        return PcoPerson.from_resource(resource_of(document, "person"), document).updated_at
+    except SkippableRecordError:  # an answer without a readable updated_at keeps the one we had
+        return fallback
+
+
+# ---- emails, phone numbers, addresses
+
+
+def _norm(value: object) -> object:
+    if isinstance(value, str):
+        lines = [" ".join(line.split()) for line in value.splitlines()]
+        return "\n".join(line for line in lines if line) or None
+    return value
+
+
+def _contact_key(item: Contact | PcoContact) -> tuple[object, ...]:
+    if isinstance(item, Email | PcoEmail):
+        return (str(_norm(item.address) or "").casefold(),)
+    if isinstance(item, Phone | PcoPhone):
+        return ("".join(ch for ch in str(item.number or "") if ch.isdigit()),)
+    return tuple(str(_norm(v) or "").casefold() for v in (item.street, item.city, item.zip))
+
+
+def _contact_attributes(item: Contact) -> dict[str, Any]:
+    values = item.model_dump()
+    return {name: value for name, value in values.items() if value not in (None, "")}
+
+
+def push_contacts(
+    pco: CountingPco, path: str, type_: str, wanted: Sequence[Contact], current: Sequence[PcoContact]
+) -> None:
+    """Create the local items PCO lacks and patch the ones that differ; PCO's extra items stay."""
+    existing = {_contact_key(item): item for item in current}
+    # Non-primary first: a primary written last is the one PCO keeps (it demotes the others).
+    for item in sorted(wanted, key=lambda i: i.primary):
+        attributes = _contact_attributes(item)
+        match = existing.get(_contact_key(item))
+        if match is None:
+            pco.post(path, {"data": {"type": type_, "attributes": attributes}})
+            continue
+        changed = {
+            name: value
+            for name, value in attributes.items()
+            if _norm(getattr(match, name, None)) != _norm(value)
+        }
+        if changed:
+            pco.patch(f"{path}/{match.id}", {"data": {"type": type_, "id": match.id, "attributes": changed}})

@@ -1,0 +1,464 @@
+"""Push pages against the PCO sandbox in-process (WSGI, no socket) with in-memory records.
+
+What PCO holds is read back from the sandbox's store; what we hold from the fake records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from local.sandbox.app import Sandbox, SandboxConfig, create_app
+from local.sandbox.clock import FakeClock as SandboxClock
+from pco_core.pco.client import PcoClient
+from pco_core.pco.models import PcoPerson
+from pco_core.push.common import RECORDS_PER_PAGE, REQUEST_BUDGET
+from pco_core.push.families import push_families_page
+from pco_core.push.memberships import push_memberships_page
+from pco_core.push.people import push_people_page
+from pco_core.records import Address, Email, Family, Group, GroupMember, Person, Phone
+from pco_core.sync.domain import DomainContext, Position
+from pco_core.sync.mapping import person_fields
+from pco_core.sync.people import pull_people_page
+from tests.unit.sync.fakes import START, FakeClock, FakeRecords
+
+APP, SECRET = "app", "secret"
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+class PushRecords(FakeRecords):
+    """The fake store with the id-ordered listings a push walks (cursor: the last listed id)."""
+
+    def _list(self, records: dict[str, Any], limit: int, cursor: str | None) -> tuple[list[Any], str | None]:
+        ordered = [records[k] for k in sorted(records) if cursor is None or k > cursor]
+        page = ordered[:limit]
+        return page, (page[-1].id if len(ordered) > limit else None)
+
+    def list_people(self, limit: int, cursor: str | None) -> tuple[list[Person], str | None]:
+        return self._list(self.people, limit, cursor)
+
+    def list_families(self, limit: int, cursor: str | None) -> tuple[list[Family], str | None]:
+        return self._list(self.families, limit, cursor)
+
+    def list_groups(self, limit: int, cursor: str | None) -> tuple[list[Group], str | None]:
+        return self._list(self.groups, limit, cursor)
+
+    def save_families(self, changes: Sequence[tuple[Family, Family | None]]) -> None:
+        for new, _ in changes:
+            self.families[new.id] = new
+
+
+class Pco:
+    """The sandbox app behind a real PcoClient, with every request it received."""
+
+    def __init__(self, people: int = 3) -> None:
+        self.sandbox = Sandbox.create(
+            SandboxConfig(app_id=APP, secret=SECRET, people=people, seed=3, rate_limit_enabled=False),
+            clock=SandboxClock(),
+        )
+        self.requests: list[httpx.Request] = []
+        wsgi = httpx.WSGITransport(app=create_app(self.sandbox))
+
+        def handle(request: httpx.Request) -> httpx.Response:
+            self.requests.append(request)
+            return wsgi.handle_request(request)
+
+        self.transport = httpx.MockTransport(handle)
+
+    def client(self) -> PcoClient:
+        return PcoClient("http://sandbox.test", APP, SECRET, transport=self.transport)
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [(r.method, r.url.path) for r in self.requests if r.method != "GET"]
+
+    def get(self, path: str, **params: str) -> dict[str, Any]:
+        answer = httpx.Client(transport=self.transport, auth=(APP, SECRET)).get(
+            "http://sandbox.test" + path, params=params
+        )
+        self.requests.pop()
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def person(self, pco_id: str) -> PcoPerson:
+        from pco_core.pco.jsonapi import Document
+
+        doc = Document.model_validate(
+            self.get(f"/people/v2/people/{pco_id}", include="emails,phone_numbers,addresses")
+        )
+        return PcoPerson.from_resource(doc.resources()[0], doc)
+
+
+@pytest.fixture
+def pco() -> Pco:
+    return Pco()
+
+
+@pytest.fixture
+def records() -> PushRecords:
+    return PushRecords()
+
+
+def ctx(pco: Pco, records: PushRecords, run_id: str = "R1") -> DomainContext:
+    return DomainContext(client=pco.client(), records=records, run_id=run_id, clock=FakeClock())
+
+
+def walk(page_fn: Any, context: DomainContext, limit: int = 50) -> list[Any]:
+    """Every page of one domain from the start; the pages' results."""
+    position: Position | None = {}
+    pages = []
+    for _ in range(limit):
+        assert position is not None
+        page = page_fn(context, position)
+        pages.append(page)
+        position = page.next_position
+        if position is None:
+            return pages
+    raise AssertionError("the domain never finished")
+
+
+def totals(pages: list[Any]) -> dict[str, int]:
+    out = {"created": 0, "updated": 0, "skipped": 0, "failed": 0}
+    for page in pages:
+        for name in out:
+            out[name] += getattr(page.counts, name)
+    return out
+
+
+def person(pid: str, first: str = "Ada", last: str = "Lovelace", **extra: Any) -> Person:
+    values: dict[str, Any] = {"id": pid, "first_name": first, "last_name": last, "updated_at": START, **extra}
+    return Person.model_validate(values)
+
+
+ADA = {
+    "gender": "Female",
+    "birthdate": date(1990, 12, 10),
+    "emails": [
+        Email(address="ada@example.org", location="Home", primary=True),
+        Email(address="ada.work@example.org", location="Work"),
+    ],
+    "phones": [Phone(number="(555) 010-2000", location="Mobile", primary=True)],
+    "addresses": [
+        Address(
+            street="12 Analytical Way", city="London", state="LN", zip="N1 1AA", location="Home", primary=True
+        )
+    ],
+}
+
+
+def test_given_a_new_local_person_when_pushed_then_pco_has_every_field_and_we_have_its_id(pco, records):
+    records.add(person("p1", **ADA))
+
+    pages = walk(push_people_page, ctx(pco, records))
+
+    assert totals(pages) == {"created": 1, "updated": 0, "skipped": 0, "failed": 0}
+    local = records.people["p1"]
+    assert local.pco_id is not None
+    in_pco = person_fields(pco.person(local.pco_id))
+    assert in_pco.model_dump() == {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "gender": "Female",
+        "birthdate": date(1990, 12, 10),
+        "status": "active",
+        "emails": (
+            {"address": "ada@example.org", "location": "Home", "primary": True},
+            {"address": "ada.work@example.org", "location": "Work", "primary": False},
+        ),
+        "phones": ({"number": "(555) 010-2000", "location": "Mobile", "primary": True},),
+        "addresses": (
+            {
+                "street": "12 Analytical Way",
+                "city": "London",
+                "state": "LN",
+                "zip": "N1 1AA",
+                "location": "Home",
+                "primary": True,
+            },
+        ),
+    }
+    # The id was saved right after the create, before the emails: the first save holds it without a hash.
+    first_save = records.saved_people[0][0]
+    assert first_save.pco_id == local.pco_id
+    assert first_save.sync.pco_hash is None
+    assert local.sync.pco_hash == in_pco.content_hash()
+    posted = pco.requests[0]
+    assert (posted.method, posted.url.path) == ("POST", "/people/v2/people")
+    assert set(httpx.Response(200, content=posted.content).json()["data"]["attributes"]) == {
+        "first_name",
+        "last_name",
+        "gender",
+        "birthdate",
+        "status",
+    }
+
+
+def test_given_a_pushed_person_then_a_second_push_sends_nothing_and_a_pull_skips_it(pco, records):
+    records.add(person("p1", **ADA))
+    walk(push_people_page, ctx(pco, records, "R1"))
+    pco.requests.clear()
+
+    again = walk(push_people_page, ctx(pco, records, "R2"))
+
+    assert pco.requests == []
+    assert totals(again)["skipped"] == 1
+    # A pull right after the push: the person PCO serves hashes as what we pushed.
+    before = records.people["p1"]
+    pulled = walk(pull_people_page, ctx(pco, records, "R3"))
+    assert records.people["p1"] == before
+    assert totals(pulled)["created"] == 3  # the sandbox's own people
+    assert totals(pulled)["updated"] == 0
+
+
+def test_given_an_edited_person_then_only_the_changed_attributes_and_new_contacts_are_written(pco, records):
+    records.add(person("p1", **ADA))
+    walk(push_people_page, ctx(pco, records, "R1"))
+    pushed = records.people["p1"]
+    assert pushed.pco_id is not None
+    edited = pushed.model_copy(
+        update={
+            "last_name": "King",
+            "birthdate": None,  # a local gap: PCO keeps its value
+            "emails": [*pushed.emails, Email(address="countess@example.org", location="Other")],
+            "phones": [Phone(number="(555) 010-2000", location="Work", primary=True)],
+        }
+    )
+    records.add(edited)
+    pco.requests.clear()
+
+    pages = walk(push_people_page, ctx(pco, records, "R2"))
+
+    assert totals(pages)["updated"] == 1
+    base = f"/people/v2/people/{pushed.pco_id}"
+    writes = pco.writes()
+    assert ("PATCH", base) in writes
+    patch = next(r for r in pco.requests if (r.method, r.url.path) == ("PATCH", base))
+    assert httpx.Response(200, content=patch.content).json()["data"]["attributes"] == {"last_name": "King"}
+    assert ("POST", f"{base}/emails") in writes
+    assert sum(1 for m, p in writes if p.startswith(f"{base}/phone_numbers/") and m == "PATCH") == 1
+    in_pco = pco.person(pushed.pco_id)
+    assert (in_pco.last_name, in_pco.birthdate) == ("King", date(1990, 12, 10))
+    assert {e.address for e in in_pco.emails} == {
+        "ada@example.org",
+        "ada.work@example.org",
+        "countess@example.org",
+    }
+    assert [(p.location, p.primary) for p in in_pco.phone_numbers] == [("Work", True)]
+
+
+def test_inactive_people_without_a_pco_id_are_skipped_without_a_request(pco, records):
+    records.add(person("p1", status="inactive"))
+
+    pages = walk(push_people_page, ctx(pco, records))
+
+    assert totals(pages)["skipped"] == 1
+    assert pco.requests == []
+    assert records.people["p1"].pco_id is None
+
+
+def test_a_page_stops_at_its_budget_and_the_next_page_goes_on_from_the_next_person(pco, records):
+    many = [
+        person(f"p{i:03d}", first=f"N{i}", emails=[Email(address=f"n{i}@example.org")]) for i in range(30)
+    ]
+    records.add(*many)
+    context = ctx(pco, records)
+
+    first = push_people_page(context, {})
+
+    done = first.counts.created
+    assert 0 < done < RECORDS_PER_PAGE
+    assert len(pco.requests) <= REQUEST_BUDGET
+    assert first.next_position == {"cursor": None, "after_id": f"p{done - 1:03d}", "processed": done}
+    pages = [first, *walk_from(push_people_page, context, first.next_position)]
+    assert totals(pages)["created"] == 30
+    people_posts = [r for r in pco.requests if (r.method, r.url.path) == ("POST", "/people/v2/people")]
+    assert len(people_posts) == 30
+
+
+def walk_from(page_fn: Any, context: DomainContext, position: Position | None) -> list[Any]:
+    pages = []
+    for _ in range(50):
+        if position is None:
+            return pages
+        page = page_fn(context, position)
+        pages.append(page)
+        position = page.next_position
+    raise AssertionError("never finished")
+
+
+def test_a_crash_after_the_create_is_retried_as_an_update_of_the_same_pco_person(pco, records, monkeypatch):
+    from pco_core.errors import PcoUnavailable
+    from pco_core.push import people as push_people
+
+    records.add(person("p1", **ADA))
+    real = push_people.push_contacts
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise PcoUnavailable("connection dropped")
+
+    monkeypatch.setattr(push_people, "push_contacts", crash)
+    with pytest.raises(PcoUnavailable):
+        push_people_page(ctx(pco, records), {})
+    monkeypatch.setattr(push_people, "push_contacts", real)
+
+    retried = walk(push_people_page, ctx(pco, records))
+
+    assert totals(retried) == {"created": 1, "updated": 0, "skipped": 0, "failed": 0}
+    creates = [r for r in pco.requests if (r.method, r.url.path) == ("POST", "/people/v2/people")]
+    assert len(creates) == 1
+    local = records.people["p1"]
+    assert len(pco.person(local.pco_id or "").emails) == 2
+
+
+# ---- families
+
+
+def pushed_people(pco: Pco, records: PushRecords, *people: Person) -> list[Person]:
+    records.add(*people)
+    walk(push_people_page, ctx(pco, records, "RP"))
+    return [records.people[p.id] for p in people]
+
+
+def test_given_a_family_whose_members_are_pushed_then_a_household_is_created_with_them(pco, records):
+    ada, byron = pushed_people(pco, records, person("p1", **ADA), person("p2", first="Byron"))
+    address = ADA["addresses"][0]
+    records.add(
+        Family(
+            id="f1",
+            name="Lovelace Household",
+            member_ids=["p1", "p2"],
+            primary_member_id="p1",
+            address=address,
+            updated_at=START,
+        )
+    )
+    pco.requests.clear()
+
+    pages = walk(push_families_page, ctx(pco, records, "R2"))
+
+    assert totals(pages)["created"] == 1
+    family = records.families["f1"]
+    assert family.pco_id is not None
+    doc = pco.get(f"/people/v2/households/{family.pco_id}", include="people")
+    assert doc["data"]["attributes"]["name"] == "Lovelace Household"
+    assert doc["data"]["relationships"]["primary_contact"]["data"]["id"] == ada.pco_id
+    assert sorted(p["id"] for p in doc["data"]["relationships"]["people"]["data"]) == sorted(
+        [ada.pco_id, byron.pco_id]
+    )
+    # The address was already pushed with Ada: no extra request for it.
+    assert pco.writes() == [("POST", "/people/v2/households")]
+    pco.requests.clear()
+    assert totals(walk(push_families_page, ctx(pco, records, "R3")))["skipped"] == 1
+    assert pco.requests == []
+
+
+def test_a_family_with_a_member_not_in_pco_is_skipped(pco, records):
+    pushed_people(pco, records, person("p1"))
+    records.add(person("p2", status="inactive"))
+    records.add(Family(id="f1", name="F", member_ids=["p1", "p2"], primary_member_id="p1", updated_at=START))
+    pco.requests.clear()
+
+    pages = walk(push_families_page, ctx(pco, records, "R2"))
+
+    assert totals(pages)["skipped"] == 1
+    assert pco.requests == []
+    assert records.families["f1"].pco_id is None
+
+
+def test_an_existing_household_gets_the_new_member_name_and_the_address_on_the_primary(pco, records):
+    _, byron = pushed_people(pco, records, person("p1"), person("p2", first="Byron"))
+    records.add(Family(id="f1", name="F", member_ids=["p1"], primary_member_id="p1", updated_at=START))
+    walk(push_families_page, ctx(pco, records, "R2"))
+    family = records.families["f1"]
+    new_address = Address(street="1 New Road", city="Bath", zip="BA1", location="Home", primary=True)
+    records.add(
+        family.model_copy(
+            update={
+                "name": "G",
+                "member_ids": ["p1", "p2"],
+                "primary_member_id": "p2",
+                "address": new_address,
+            }
+        )
+    )
+    pco.requests.clear()
+
+    pages = walk(push_families_page, ctx(pco, records, "R3"))
+
+    assert totals(pages)["updated"] == 1
+    doc = pco.get(f"/people/v2/households/{family.pco_id}", include="people")
+    assert doc["data"]["attributes"]["name"] == "G"
+    assert doc["data"]["relationships"]["primary_contact"]["data"]["id"] == byron.pco_id
+    assert len(doc["data"]["relationships"]["people"]["data"]) == 2
+    addresses = pco.person(byron.pco_id or "").addresses
+    assert [(a.street, a.city, a.zip, a.primary) for a in addresses] == [("1 New Road", "Bath", "BA1", True)]
+
+
+# ---- memberships
+
+
+def test_memberships_are_added_once_a_duplicate_is_already_there_and_a_role_change_is_patched(pco, records):
+    ada, byron = pushed_people(pco, records, person("p1"), person("p2", first="Byron"))
+    group_id = pco.get("/groups/v2/groups")["data"][0]["id"]
+    joined = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+    members = [
+        GroupMember(person_id="p1", role="leader", joined_at=joined),
+        GroupMember(person_id="p2", role="member", joined_at=joined),
+    ]
+    records.add(
+        Group(id="g1", pco_id=group_id, name="G", members=members, updated_at=START),
+        Group(id="g2", name="Local only", members=members, updated_at=START),
+    )
+    # Byron is already in the PCO group (someone added him there): PCO answers our POST with its 422.
+    client = pco.client()
+    client.post(
+        f"/groups/v2/groups/{group_id}/memberships",
+        {"data": {"type": "Membership", "attributes": {"person_id": byron.pco_id, "role": "member"}}},
+    )
+    pco.requests.clear()
+
+    pages = walk(push_memberships_page, ctx(pco, records, "R2"))
+
+    assert totals(pages) == {"created": 1, "updated": 0, "skipped": 3, "failed": 0}
+    rows = pco.get(f"/groups/v2/groups/{group_id}/memberships")["data"]
+    by_person = {r["relationships"]["person"]["data"]["id"]: r["attributes"] for r in rows}
+    assert by_person[ada.pco_id]["role"] == "leader"
+    assert by_person[ada.pco_id]["joined_at"] == "2025-03-01T09:30:00Z"
+    assert by_person[byron.pco_id]["role"] == "member"
+
+    pco.requests.clear()
+    assert totals(walk(push_memberships_page, ctx(pco, records, "R3")))["skipped"] == 4
+    assert pco.requests == []
+
+    group = records.groups["g1"]
+    records.add(
+        group.model_copy(update={"members": [members[0], members[1].model_copy(update={"role": "leader"})]})
+    )
+    assert totals(walk(push_memberships_page, ctx(pco, records, "R4")))["updated"] == 1
+    rows = pco.get(f"/groups/v2/groups/{group_id}/memberships")["data"]
+    assert {r["relationships"]["person"]["data"]["id"]: r["attributes"]["role"] for r in rows}[
+        byron.pco_id
+    ] == "leader"
+
+
+def test_a_duplicate_membership_answer_counts_as_already_there(pco, records, monkeypatch):
+    """PCO's duplicate answer even when our read did not show the membership (a race with another writer)."""
+    from pco_core.push import memberships as push_memberships
+
+    (ada,) = pushed_people(pco, records, person("p1"))
+    group_id = pco.get("/groups/v2/groups")["data"][0]["id"]
+    records.add(
+        Group(id="g1", pco_id=group_id, name="G", members=[GroupMember(person_id="p1")], updated_at=START)
+    )
+    pco.client().post(
+        f"/groups/v2/groups/{group_id}/memberships",
+        {"data": {"type": "Membership", "attributes": {"person_id": ada.pco_id}}},
+    )
+    monkeypatch.setattr(push_memberships, "_read_memberships", lambda pco, path: [])
+
+    pages = walk(push_memberships_page, ctx(pco, records, "R2"))
+
+    assert totals(pages) == {"created": 0, "updated": 0, "skipped": 1, "failed": 0}
