@@ -19,6 +19,9 @@ const DOMAIN_LABELS = Object.freeze({
   families: "Families",
   groups: "Groups",
   memberships: "Group memberships",
+  push_people: "People",
+  push_families: "Families",
+  push_memberships: "Group memberships",
 });
 
 /** The badge modifier class for a run status ("" for an unknown one). */
@@ -130,16 +133,16 @@ export function runSummary(run, locale) {
   return `${run.label || run.type} ${statusText(run.status).toLowerCase()}: ${counts}.`;
 }
 
-// The first domain each run type walks (mirrors pco_core.runs.models.PULL_DOMAINS for pulls).
+// The first domain each run type walks (mirrors pco_core.runs.models.RUN_DOMAINS).
 const FIRST_DOMAIN = Object.freeze({
   people: "people",
   families: "families",
   groups: "groups",
   full_sync: "people",
-  push_people: "people",
-  push_families: "families",
-  push_memberships: "memberships",
-  full_push: "people",
+  push_people: "push_people",
+  push_families: "push_families",
+  push_memberships: "push_memberships",
+  full_push: "push_people",
 });
 
 /**
