@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from local.stack.harness import LocalStack
-from local.stack.pco_sandbox import start_sandbox
+from local.stack.pco_sandbox import RequestCount, start_sandbox
 
 APP_ID = "bench-app"
 SECRET = "bench-secret"  # noqa: S105 (the local sandbox's credential)
@@ -60,27 +60,6 @@ class RunFigures:
     pages: int
     peak_page_heap_mib: float
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-class RequestCounter:
-    """Counts what reached the sandbox over HTTP (the requests PCO would bill against the limit)."""
-
-    def __init__(self) -> None:
-        self.total = 0
-        self.limited = 0
-        self._lock = threading.Lock()
-
-    def install(self, app: Any) -> None:
-        @app.after_request
-        def _count(response: Any) -> Any:
-            with self._lock:
-                self.total += 1
-                self.limited += response.status_code == 429
-            return response
-
-    def snapshot(self) -> tuple[int, int]:
-        with self._lock:
-            return self.total, self.limited
 
 
 @contextmanager
@@ -147,7 +126,7 @@ def cold_handler_rss_mib() -> float:
     return int(out.stdout.strip()) / 1024
 
 
-def run_once(stack: LocalStack, counter: RequestCounter, label: str, timeout: float) -> RunFigures:
+def run_once(stack: LocalStack, counter: RequestCount, label: str, timeout: float) -> RunFigures:
     cost = PageCost()
     before_total, before_429 = counter.snapshot()
     started = time.monotonic()
@@ -188,8 +167,7 @@ def main(people: int = 10_000, seed: int = 7) -> dict[str, Any]:
         port=0, people=people, seed=seed, app_id=APP_ID, secret=SECRET, rate_limit=(LIMIT, PERIOD)
     )
     generated = time.monotonic() - generated
-    counter = RequestCounter()
-    counter.install(sandbox.app)
+    counter = sandbox.requests
     try:
         env = {"RUN_MAX_WAIT_SECONDS": str(PERIOD)}
         with LocalStack.start(sandbox.url, APP_ID, SECRET, extra_env=env) as stack:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from local.sandbox.app import Sandbox, SandboxConfig
@@ -12,10 +13,29 @@ HOST = "127.0.0.1"
 
 
 @dataclass
+class RequestCount:
+    """What reached the sandbox over HTTP: the requests PCO would bill against its rate limit."""
+
+    total: int = 0
+    limited: int = 0  # answered 429
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, status: int) -> None:
+        with self._lock:
+            self.total += 1
+            self.limited += status == 429
+
+    def snapshot(self) -> tuple[int, int]:
+        with self._lock:
+            return self.total, self.limited
+
+
+@dataclass
 class RunningSandbox:
     url: str
     sandbox: Sandbox
     server: SandboxServer
+    requests: RequestCount = field(default_factory=RequestCount)
 
     @property
     def app(self) -> Any:
@@ -48,5 +68,13 @@ def start_sandbox(
         rate_period=period,
     )
     server = SandboxServer(Sandbox.create(config), host=HOST, port=port, deliver_webhooks=deliver_webhooks)
+    running = RunningSandbox(url="", sandbox=server.sandbox, server=server)
+
+    @server.app.after_request
+    def _count(response: Any) -> Any:
+        running.requests.add(response.status_code)
+        return response
+
     server.start()
-    return RunningSandbox(url=server.url, sandbox=server.sandbox, server=server)
+    running.url = server.url
+    return running

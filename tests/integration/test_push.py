@@ -6,7 +6,6 @@ what PCO holds afterwards is read back from the sandbox's own HTTP API, independ
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -28,21 +27,6 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 JOINED = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 
 
-class RequestCounter:
-    """Counts what reached the sandbox over HTTP (what PCO would bill against the rate limit)."""
-
-    def __init__(self) -> None:
-        self.total = 0
-        self._lock = threading.Lock()
-
-    def install(self, app: Any) -> None:
-        @app.after_request
-        def _count(response: Any) -> Any:
-            with self._lock:
-                self.total += 1
-            return response
-
-
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[RunningSandbox]:
     """A small sandbox of this module's own: pushes add people to it, which no other module should see."""
@@ -53,13 +37,6 @@ def sandbox() -> Iterator[RunningSandbox]:
         yield running
     finally:
         running.stop()
-
-
-@pytest.fixture(scope="module")
-def counter(sandbox: RunningSandbox) -> RequestCounter:
-    found = RequestCounter()
-    found.install(sandbox.app)
-    return found
 
 
 @pytest.fixture
@@ -166,7 +143,7 @@ def new_person(pid: str, first: str, last: str, **extra: Any) -> Person:
 
 
 def test_full_push_writes_every_field_a_second_push_sends_nothing_and_a_pull_skips_it_all(
-    stack: LocalStack, sandbox: RunningSandbox, counter: RequestCounter
+    stack: LocalStack, sandbox: RunningSandbox
 ) -> None:
     # Given the church's records pulled from PCO once (so groups exist with PCO ids) ...
     run_to_end(stack, "full_sync")
@@ -282,9 +259,9 @@ def test_full_push_writes_every_field_a_second_push_sends_nothing_and_a_pull_ski
     )
 
     # When a second Full Push runs, Then it sends PCO no request at all and counts everything skipped
-    before = counter.total
+    before = sandbox.requests.total
     again = run_to_end(stack, "full_push")
-    assert counter.total == before
+    assert sandbox.requests.total == before
     assert (again["created"], again["updated"], again["failed"]) == (0, 0, 0)
     assert again["skipped"] > 0
 
