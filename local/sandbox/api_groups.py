@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, Response, request
 
 from local.sandbox import resources
-from local.sandbox.api_people import ORG_PARENT, base_url, organization
+from local.sandbox.api_people import listing_response, organization, single_response
 from local.sandbox.data import Record, Store
 from local.sandbox.groups import GroupsService
 from local.sandbox.jsonapi import ApiError, json_response, read_document
-from local.sandbox.query import ListSpec, list_document, one_document
+from local.sandbox.query import ListSpec
 
 ARCHIVE_STATUSES = ("not_archived", "archived", "only", "include_archived")
 
@@ -78,27 +79,8 @@ def groups_blueprint(store: Store) -> Blueprint:
     bp = Blueprint("groups_v2", __name__, url_prefix="/groups/v2")
     service = GroupsService(store)
 
-    def listing(records: list[Record], spec: ListSpec, parent: dict[str, str] = ORG_PARENT) -> Response:
-        with store.lock:
-            document = list_document(
-                store,
-                records,
-                base=base_url(),
-                path=request.path,
-                args=request.args,
-                spec=spec,
-                parent=parent,
-            )
-        return json_response(document)
-
-    def single(
-        record: Record, spec: ListSpec, status: int = 200, parent: dict[str, str] = ORG_PARENT
-    ) -> Response:
-        with store.lock:
-            document = one_document(
-                store, record, base=base_url(), args=request.args, spec=spec, parent=parent
-            )
-        return json_response(document, status)
+    listing = partial(listing_response, store)
+    single = partial(single_response, store)
 
     @bp.get("")
     def org() -> Response:

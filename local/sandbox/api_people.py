@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -168,31 +169,38 @@ def organization(store: Store, path: str) -> dict[str, Any]:
     }
 
 
+def listing_response(
+    store: Store, records: list[Record], spec: ListSpec, parent: dict[str, str] = ORG_PARENT
+) -> Response:
+    """A paged JSON:API list of `records` for the current request (per_page, offset, order, include...)."""
+    with store.lock:
+        document = list_document(
+            store,
+            records,
+            base=base_url(),
+            path=request.path,
+            args=request.args,
+            spec=spec,
+            parent=parent,
+        )
+    return json_response(document)
+
+
+def single_response(
+    store: Store, record: Record, spec: ListSpec, status: int = 200, parent: dict[str, str] = ORG_PARENT
+) -> Response:
+    """One JSON:API resource for the current request (with its includes)."""
+    with store.lock:
+        document = one_document(store, record, base=base_url(), args=request.args, spec=spec, parent=parent)
+    return json_response(document, status)
+
+
 def people_blueprint(store: Store) -> Blueprint:
     bp = Blueprint("people_v2", __name__, url_prefix="/people/v2")
     service = PeopleService(store)
 
-    def listing(records: list[Record], spec: ListSpec, parent: dict[str, str] = ORG_PARENT) -> Response:
-        with store.lock:
-            document = list_document(
-                store,
-                records,
-                base=base_url(),
-                path=request.path,
-                args=request.args,
-                spec=spec,
-                parent=parent,
-            )
-        return json_response(document)
-
-    def single(
-        record: Record, spec: ListSpec, status: int = 200, parent: dict[str, str] = ORG_PARENT
-    ) -> Response:
-        with store.lock:
-            document = one_document(
-                store, record, base=base_url(), args=request.args, spec=spec, parent=parent
-            )
-        return json_response(document, status)
+    listing = partial(listing_response, store)
+    single = partial(single_response, store)
 
     def no_content() -> Response:
         return Response(status=204)
