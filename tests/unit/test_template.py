@@ -29,6 +29,8 @@ FUNCTION_SETTINGS: dict[str, type[settings._Env]] = {
     "SyncPageFunction": settings.SyncPageEnv,
     "RunStepFunction": settings.RunStepEnv,
     "ScheduledSyncFunction": settings.ScheduledSyncEnv,
+    "WebhookFunction": settings.WebhookEnv,
+    "WebhookWorkerFunction": settings.WebhookWorkerEnv,
 }
 # CloudWatch Logs delivery actions (Step Functions logging) have no resource-level permissions: AWS
 # documents Resource "*" for exactly these. Nothing else may use "*".

@@ -74,3 +74,13 @@ class RunStepEnv(RunEnv):
 
 class ScheduledSyncEnv(RunEnv):
     run_max_wait_seconds: int = Field(default=300, ge=0, le=3600)
+
+
+class WebhookEnv(_Env):
+    state_table: str = Field(min_length=1)
+    pco_secret_arn: str = Field(min_length=1)
+    webhook_queue_url: str = Field(min_length=1)
+
+
+class WebhookWorkerEnv(StoreEnv):
+    pass

@@ -172,7 +172,7 @@ def _norm(value: object) -> object:
     return value
 
 
-def _contact_key(item: Contact | PcoContact) -> tuple[object, ...]:
+def contact_key(item: Contact | PcoContact) -> tuple[object, ...]:
     if isinstance(item, Email | PcoEmail):
         return (str(_norm(item.address) or "").casefold(),)
     if isinstance(item, Phone | PcoPhone):
@@ -189,11 +189,11 @@ def push_contacts(
     pco: CountingPco, path: str, type_: str, wanted: Sequence[Contact], current: Sequence[PcoContact]
 ) -> None:
     """Create the local items PCO lacks and patch the ones that differ; PCO's extra items stay."""
-    existing = {_contact_key(item): item for item in current}
+    existing = {contact_key(item): item for item in current}
     # Non-primary first: a primary written last is the one PCO keeps (it demotes the others).
     for item in sorted(wanted, key=lambda i: i.primary):
         attributes = _contact_attributes(item)
-        match = existing.get(_contact_key(item))
+        match = existing.get(contact_key(item))
         if match is None:
             pco.post(path, {"data": {"type": type_, "attributes": attributes}})
             continue

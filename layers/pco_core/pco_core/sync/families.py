@@ -33,7 +33,7 @@ def pull_families_page(ctx: DomainContext, position: Position) -> DomainPage:
     member_pco_ids = [pid for h in households for pid in (*h.person_ids, h.primary_contact_id) if pid]
     people = ctx.records.people_by_pco_ids(member_pco_ids)
     families = ctx.records.families_by_pco_ids([h.id for h in households])
-    links = _FamilyLinks(people.values(), ctx.clock())
+    links = FamilyLinks(people.values(), ctx.clock())
 
     tally = Tally()
     changes: list[tuple[Family, Family | None]] = []
@@ -75,7 +75,7 @@ def pull_families_page(ctx: DomainContext, position: Position) -> DomainPage:
     )
 
 
-class _FamilyLinks:
+class FamilyLinks:
     """The `family_id` updates a page makes on person records, each person written at most once."""
 
     def __init__(self, known: Iterable[Person], now: datetime) -> None:

@@ -1,0 +1,38 @@
+"""Webhook worker Lambda: queued PCO deliveries applied in SQS batches; a failed message alone is retried."""
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pco_core.clock import utc_now
+from pco_core.observability import logger, tracer
+from pco_core.settings import WebhookWorkerEnv
+from pco_core.store.deliveries import DeliveryLog, WebhookTrail
+from pco_core.store.records import RecordStore
+from pco_core.webhooks.apply import WebhookApplier, apply_queued
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@cache
+def deps() -> tuple[WebhookApplier, DeliveryLog]:
+    env = WebhookWorkerEnv.from_env()
+    applier = WebhookApplier(RecordStore(env.records_table), WebhookTrail(env.state_table), utc_now)
+    return applier, DeliveryLog(env.state_table)
+
+
+def record_handler(record: SQSRecord) -> None:
+    applier, log = deps()
+    apply_queued(record.body, applier, log)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,1 @@
+"""PCO webhooks: verified deliveries received and queued (receive), then merged into the records (apply)."""

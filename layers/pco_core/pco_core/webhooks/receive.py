@@ -1,0 +1,198 @@
+"""The webhook endpoint's logic: verify PCO's signature on the raw body, then log and queue each delivery.
+
+Order per delivery: claim its id (`receiving`), send it to SQS, mark it `queued`. A failed send drops the
+claim and answers 503 so PCO retries; a receiver that dies between claim and send leaves a `receiving`
+item, which a retry may claim again. So no delivery is lost, and a duplicate message is possible only
+after such a crash (applying is idempotent). Never 410: that would disable the subscription in PCO.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from aws_lambda_powertools import Logger
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pco_core.clock import Clock
+from pco_core.errors import PcoSyncError, RetriableError
+from pco_core.pco.jsonapi import Document, Resource
+
+logger = Logger(child=True)
+
+SIGNATURE_HEADER = "x-pco-webhooks-authenticity"
+
+
+class DeliveryAttributes(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    attempt: int = 1
+    payload: str
+
+
+class EventDelivery(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    id: str = Field(min_length=1, max_length=200)
+    type: Literal["EventDelivery"]
+    attributes: DeliveryAttributes
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    data: list[EventDelivery] = Field(min_length=1)
+
+
+class QueuedDelivery(BaseModel):
+    """The SQS message the worker consumes: one delivery, its payload still the JSON string PCO sent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    delivery_id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    attempt: int = 1
+    payload: str
+
+
+def parse_payload(payload: str) -> tuple[Document, Resource]:
+    """The payload as a JSON:API document with one primary resource; ValueError when it is not."""
+    try:
+        document = Document.model_validate_json(payload)
+    except ValidationError as exc:
+        raise ValueError(f"payload is not a JSON:API document ({exc.error_count()} problems)") from None
+    if not isinstance(document.data, Resource):
+        raise ValueError("payload data must be one resource")
+    return document, document.data
+
+
+class DeliveryClaims(Protocol):
+    def begin(self, delivery_id: str, name: str, received_at: datetime) -> bool: ...
+
+    def mark_queued(self, delivery_id: str) -> None: ...
+
+    def abandon(self, delivery_id: str) -> None: ...
+
+
+class MessageSender(Protocol):
+    def send(self, body: str) -> None: ...
+
+
+def _answer(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps(body, separators=(",", ":")),
+    }
+
+
+def _raw_body(event: Mapping[str, Any]) -> bytes | None:
+    body = event.get("body")
+    if body is None:
+        return b""
+    if not isinstance(body, str):
+        return None
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except binascii.Error:
+            return None
+    return body.encode()
+
+
+def _signature(event: Mapping[str, Any]) -> str | None:
+    headers = event.get("headers") or {}
+    if not isinstance(headers, Mapping):
+        return None
+    for name, value in headers.items():
+        if isinstance(name, str) and name.lower() == SIGNATURE_HEADER and isinstance(value, str):
+            return value.strip()
+    return None
+
+
+def signature_is_valid(secret: str, body: bytes, signature: str) -> bool:
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), signature.lower().encode())
+
+
+def receive_delivery(
+    event: Mapping[str, Any],
+    *,
+    webhook_secret: str | None,
+    claims: DeliveryClaims,
+    queue: MessageSender,
+    clock: Clock,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload v2) event -> the answer for PCO."""
+    if not webhook_secret:
+        logger.warning("webhook refused: no webhook secret is configured")
+        return _answer(401, {"message": "webhook secret not configured; deliveries cannot be verified"})
+    raw = _raw_body(event)
+    signature = _signature(event)
+    if raw is None or not signature or not signature_is_valid(webhook_secret, raw, signature):
+        logger.warning("webhook refused: missing or wrong signature")
+        return _answer(401, {"message": "missing or wrong X-PCO-Webhooks-Authenticity signature"})
+
+    try:
+        envelope = Envelope.model_validate_json(raw)
+        for delivery in envelope.data:
+            parse_payload(delivery.attributes.payload)
+    except (ValidationError, ValueError) as exc:
+        detail = f"{exc.error_count()} problems" if isinstance(exc, ValidationError) else str(exc)
+        logger.warning("webhook refused: malformed envelope", extra={"detail": detail})
+        return _answer(400, {"message": f"malformed EventDelivery envelope: {detail}"})
+
+    now = clock()
+    accepted = duplicates = 0
+    for delivery in envelope.data:
+        try:
+            fresh = _enqueue(delivery, claims, queue, now)
+        except (PcoSyncError, OSError) as exc:
+            logger.exception("webhook delivery not queued", extra={"delivery_id": delivery.id})
+            return _answer(
+                503, {"message": f"delivery {delivery.id} could not be queued: {type(exc).__name__}"}
+            )
+        accepted += fresh
+        duplicates += not fresh
+    logger.info(
+        "webhook deliveries received",
+        extra={
+            "accepted": accepted,
+            "duplicates": duplicates,
+            "names": [d.attributes.name for d in envelope.data],
+        },
+    )
+    return _answer(200, {"accepted": accepted, "duplicates": duplicates})
+
+
+def _enqueue(delivery: EventDelivery, claims: DeliveryClaims, queue: MessageSender, now: datetime) -> bool:
+    if not claims.begin(delivery.id, delivery.attributes.name, now):
+        return False
+    message = QueuedDelivery(
+        delivery_id=delivery.id,
+        name=delivery.attributes.name,
+        attempt=delivery.attributes.attempt,
+        payload=delivery.attributes.payload,
+    )
+    try:
+        queue.send(message.model_dump_json())
+    except RetriableError:
+        claims.abandon(delivery.id)
+        raise
+    claims.mark_queued(delivery.id)
+    return True
+
+
+def webhook_secret_of(secret_json: object) -> str | None:
+    """The `webhook_secret` of the PCO secret's JSON; None when it is absent or blank."""
+    if not isinstance(secret_json, Mapping):
+        return None
+    value = secret_json.get("webhook_secret")
+    return value.strip() or None if isinstance(value, str) else None

@@ -1,0 +1,420 @@
+"""The worker's apply logic on a real (moto) RecordStore: each event kind, field by field, in any order."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from pco_core.records import Address, Email, GroupMember, Person, Phone
+from pco_core.store.deliveries import WebhookTrail
+from pco_core.store.records import RecordStore
+from pco_core.sync.mapping import record_id_for
+from pco_core.webhooks.apply import Applied, WebhookApplier
+from tests.unit.webhooks import events as ev
+from tests.unit.webhooks.conftest import NOW
+
+P = "people.v2.events."
+G = "groups.v2.events."
+_ids = itertools.count(1)
+
+
+@pytest.fixture
+def applier(records: RecordStore, trail: WebhookTrail) -> WebhookApplier:
+    return WebhookApplier(records, trail, lambda: NOW)
+
+
+def send(
+    applier: WebhookApplier,
+    name: str,
+    data: ev.Resource,
+    included: list[ev.Resource] | None = None,
+    **kw: Any,
+) -> Applied:
+    return applier.apply(name, ev.payload(data, included, **kw), f"d-{next(_ids)}")
+
+
+def by_pco(records: RecordStore, pco_id: str) -> Person:
+    return records.people_by_pco_ids([pco_id])[pco_id]
+
+
+def ada(updated_at: str = "2026-03-01T10:00:00Z", **kw: Any) -> tuple[ev.Resource, list[ev.Resource]]:
+    return ev.person(
+        "101",
+        " Ada ",
+        "Lovelace",
+        updated_at,
+        gender="F",
+        birthdate="1815-12-10",
+        emails=[ev.email("e1", "101", "ADA@example.org", primary=True)],
+        phones=[ev.phone("ph1", "101", "503-555-0101")],
+        addresses=[ev.address("a1", "101", "1 Engine St", "Portland")],
+        **kw,
+    )
+
+
+def test_person_created_is_imported_field_by_field(applier: WebhookApplier, records: RecordStore) -> None:
+    result = send(applier, P + "person.created", *ada())
+    assert result.outcome == "applied"
+    person = by_pco(records, "101")
+    assert person.id == record_id_for("person", "101")
+    assert (person.first_name, person.last_name, person.gender) == ("Ada", "Lovelace", "Female")
+    assert person.birthdate == date(1815, 12, 10)
+    assert person.status == "active"
+    assert person.emails == [Email(address="ADA@example.org", location="Home", primary=True)]
+    assert person.phones == [Phone(number="503-555-0101", location="Mobile", primary=False)]
+    assert person.addresses == [
+        Address(street="1 Engine St", city="Portland", state="OR", zip="97201", location="Home", primary=True)
+    ]
+    assert person.sync.pco_updated_at == datetime(2026, 3, 1, 10, tzinfo=UTC)
+
+
+def test_person_updated_without_included_keeps_emails_phones_and_addresses(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    send(applier, P + "person.created", *ada())
+    resource, _ = ev.person(
+        "101", "Augusta Ada", "King", "2026-03-01T11:00:00Z", gender="F", birthdate="1815-12-10"
+    )
+    assert send(applier, P + "person.updated", resource, []).outcome == "applied"
+    person = by_pco(records, "101")
+    assert (person.first_name, person.last_name) == ("Augusta Ada", "King")
+    assert [e.address for e in person.emails] == ["ADA@example.org"]
+    assert [p.number for p in person.phones] == ["503-555-0101"]
+    assert [a.street for a in person.addresses] == ["1 Engine St"]
+
+
+def test_an_older_update_changes_nothing_and_an_echo_is_skipped(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    send(applier, P + "person.created", *ada("2026-03-01T10:00:00Z"))
+    before = by_pco(records, "101")
+    older, _ = ev.person("101", "Old", "Name", "2026-03-01T09:00:00Z")
+    assert send(applier, P + "person.updated", older).outcome == "stale"
+    # Our own push coming back: same content, newer updated_at
+    assert send(applier, P + "person.updated", *ada("2026-03-01T10:30:00Z")).outcome == "skipped"
+    after = by_pco(records, "101")
+    assert after == before
+    assert after.sync == before.sync
+
+
+def test_person_destroyed_is_marked_inactive_and_unlinked_never_deleted(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    send(applier, P + "person.created", *ada())
+    record_id = by_pco(records, "101").id
+    resource, _ = ada()
+    assert send(applier, P + "person.destroyed", ev.destroyed(resource)).outcome == "applied"
+    assert records.people_by_pco_ids(["101"]) == {}
+    person = records.get_person(record_id)
+    assert person is not None
+    assert person.status == "inactive"
+    assert person.pco_id is None
+    assert person.first_name == "Ada"
+    assert [e.address for e in person.emails] == ["ADA@example.org"]
+
+
+def _state(person: Person) -> dict[str, Any]:
+    return person.model_dump(exclude={"id", "updated_at"})
+
+
+def test_updated_and_destroyed_converge_in_either_order(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    # Given two identical PCO people, each told the same two events in opposite orders
+    final: list[Person] = []
+    for pco_id, order in (("201", ("updated", "destroyed")), ("202", ("destroyed", "updated"))):
+        created, included = ev.person(pco_id, "Grace", "Hopper", "2026-03-01T09:00:00Z")
+        send(applier, P + "person.created", created, included, event_time="2026-03-01T09:00:00Z")
+        record_id = by_pco(records, pco_id).id
+        updated, _ = ev.person(pco_id, "Grace B.", "Hopper", "2026-03-01T10:00:00Z")
+        for action in order:
+            if action == "updated":
+                send(applier, P + "person.updated", updated, event_time="2026-03-01T10:00:00Z")
+            else:
+                send(
+                    applier, P + "person.destroyed", ev.destroyed(updated), event_time="2026-03-01T11:00:00Z"
+                )
+        person = records.get_person(record_id)
+        assert person is not None
+        final.append(person)
+    # Then both end inactive and unlinked; the late update did not relink or revive the second
+    assert final[0].status == final[1].status == "inactive"
+    assert final[0].pco_id is None
+    assert final[1].pco_id is None
+    assert final[1].first_name == "Grace"  # the update older than the destroy was ignored
+    assert final[0].first_name == "Grace B."  # it was applied before the destroy: data kept
+
+
+def test_email_created_updated_destroyed(applier: WebhookApplier, records: RecordStore) -> None:
+    send(applier, P + "person.created", *ada())
+    created = ev.email("e2", "101", "ada@work.example", updated_at="2026-03-01T11:00:00Z")
+    assert send(applier, P + "email.created", created).outcome == "applied"
+    assert [e.address for e in by_pco(records, "101").emails] == ["ADA@example.org", "ada@work.example"]
+
+    changed = ev.email("e2", "101", "lovelace@work.example", primary=True, updated_at="2026-03-01T12:00:00Z")
+    assert send(applier, P + "email.updated", changed).outcome == "applied"
+    emails = by_pco(records, "101").emails
+    assert emails == [
+        Email(address="lovelace@work.example", location="Home", primary=True),
+        Email(address="ADA@example.org", location="Home", primary=False),
+    ]
+    # An update older than the one applied changes nothing
+    assert send(applier, P + "email.updated", created).outcome == "stale"
+
+    assert send(applier, P + "email.destroyed", ev.destroyed(changed)).outcome == "applied"
+    assert [e.address for e in by_pco(records, "101").emails] == ["ADA@example.org"]
+    # A late `created` after the destroy does not bring it back
+    assert send(applier, P + "email.created", created).outcome == "stale"
+    assert [e.address for e in by_pco(records, "101").emails] == ["ADA@example.org"]
+
+
+def test_sub_record_known_from_the_person_payload_can_be_destroyed(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    send(applier, P + "person.created", *ada())
+    assert (
+        send(applier, P + "phone_number.destroyed", ev.destroyed(ev.phone("ph1", "101", "x"))).outcome
+        == "applied"
+    )
+    assert by_pco(records, "101").phones == []
+    assert (
+        send(applier, P + "address.destroyed", ev.destroyed(ev.address("a9", "101", "x", "y"))).outcome
+        == "unknown"
+    )
+    assert len(by_pco(records, "101").addresses) == 1
+
+
+def test_an_email_already_present_is_an_echo(applier: WebhookApplier, records: RecordStore) -> None:
+    send(applier, P + "person.created", *ada())
+    before = by_pco(records, "101")
+    same = ev.email("e7", "101", "ADA@example.org", primary=True, updated_at="2026-03-01T11:00:00Z")
+    assert send(applier, P + "email.created", same).outcome == "skipped"
+    assert by_pco(records, "101") == before
+
+
+def test_a_new_primary_phone_demotes_the_old_one_and_keeps_the_hash_in_step(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    send(applier, P + "person.created", *ada())
+    new = ev.phone("ph2", "101", "503-555-0199", primary=True, updated_at="2026-03-01T11:00:00Z")
+    assert send(applier, P + "phone_number.created", new).outcome == "applied"
+    person = by_pco(records, "101")
+    assert [(p.number, p.primary) for p in person.phones] == [("503-555-0199", True), ("503-555-0101", False)]
+    # A later person payload with exactly these phones is recognised as nothing new
+    resource, included = ev.person(
+        "101",
+        "Ada",
+        "Lovelace",
+        "2026-03-01T11:30:00Z",
+        gender="F",
+        birthdate="1815-12-10",
+        emails=[ev.email("e1", "101", "ADA@example.org", primary=True)],
+        phones=[ev.phone("ph1", "101", "503-555-0101"), new],
+        addresses=[ev.address("a1", "101", "1 Engine St", "Portland")],
+    )
+    assert send(applier, P + "person.updated", resource, included).outcome == "skipped"
+
+
+def test_an_event_for_a_person_we_do_not_have_is_unknown(applier: WebhookApplier) -> None:
+    assert send(applier, P + "email.created", ev.email("e5", "999", "x@example.org")).outcome == "unknown"
+    assert (
+        send(
+            applier,
+            P + "person.destroyed",
+            ev.destroyed(ev.person("999", "A", "B", "2026-01-01T00:00:00Z")[0]),
+        ).outcome
+        == "unknown"
+    )
+    assert send(applier, P + "workflow_card.created", ev.group("1", "x")).outcome == "unknown"
+
+
+def _people(applier: WebhookApplier, *ids: str) -> None:
+    for n, pco_id in enumerate(ids):
+        resource, _ = ev.person(
+            pco_id, f"P{n}", "Babbage", "2026-03-01T09:00:00Z", birthdate=f"2000-01-0{n + 1}"
+        )
+        send(applier, P + "person.created", resource)
+
+
+def test_household_created_updated_destroyed(applier: WebhookApplier, records: RecordStore) -> None:
+    _people(applier, "301", "302", "303")
+    p1, p2, p3 = (by_pco(records, i) for i in ("301", "302", "303"))
+    created = ev.household("h1", "Babbage Household", ["301", "302", "303"], "302", "2026-03-01T10:00:00Z")
+    assert send(applier, P + "household.created", created).outcome == "applied"
+    family = records.families_by_pco_ids(["h1"])["h1"]
+    assert family.name == "Babbage Household"
+    assert family.member_ids == sorted([p1.id, p2.id, p3.id])
+    assert family.primary_member_id == p2.id
+    assert {p.family_id for p in records.get_people([p1.id, p2.id, p3.id]).values()} == {family.id}
+
+    older = ev.household("h1", "Old Name", ["301"], "301", "2026-03-01T09:30:00Z")
+    assert send(applier, P + "household.updated", older).outcome == "stale"
+
+    updated = ev.household("h1", "The Babbages", ["301", "302"], "301", "2026-03-01T11:00:00Z")
+    assert send(applier, P + "household.updated", updated).outcome == "applied"
+    family = records.families_by_pco_ids(["h1"])["h1"]
+    assert (family.name, family.member_ids, family.primary_member_id) == (
+        "The Babbages",
+        sorted([p1.id, p2.id]),
+        p1.id,
+    )
+    assert records.get_people([p3.id])[p3.id].family_id is None
+
+    assert send(applier, P + "household.destroyed", ev.destroyed(updated)).outcome == "applied"
+    kept = records.get_family(family.id)
+    assert kept is not None
+    assert kept.pco_id is None
+    assert kept.name == "The Babbages"
+    assert {p.family_id for p in records.get_people([p1.id, p2.id]).values()} == {None}
+    # A late update of the destroyed household changes nothing
+    assert send(applier, P + "household.updated", updated).outcome == "stale"
+    assert records.families_by_pco_ids(["h1"]) == {}
+
+
+def test_person_merger_merges_the_removed_record_into_the_kept_one(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    keep, keep_inc = ev.person(
+        "401",
+        "Charles",
+        "Babbage",
+        "2026-03-01T09:00:00Z",
+        emails=[ev.email("e41", "401", "cb@example.org", primary=True)],
+    )
+    remove, remove_inc = ev.person(
+        "402",
+        "Charles",
+        "Babbage",
+        "2026-03-01T09:00:00Z",
+        emails=[
+            ev.email("e42", "402", "charles@example.org", primary=True),
+            ev.email("e43", "402", "CB@example.org"),
+        ],
+        phones=[ev.phone("p42", "402", "503-555-0142")],
+    )
+    send(applier, P + "person.created", keep, keep_inc)
+    send(applier, P + "person.created", remove, remove_inc)
+    removed_id = by_pco(records, "402").id
+    assert send(applier, P + "person_merger.created", ev.merger("m1", "401", "402")).outcome == "applied"
+    kept = by_pco(records, "401")
+    assert [(e.address, e.primary) for e in kept.emails] == [
+        ("cb@example.org", True),
+        ("charles@example.org", False),
+    ]
+    assert [p.number for p in kept.phones] == ["503-555-0142"]
+    removed = records.get_person(removed_id)
+    assert removed is not None
+    assert (removed.status, removed.pco_id) == ("inactive", None)
+    assert [e.address for e in removed.emails] == ["charles@example.org", "CB@example.org"]
+
+
+def test_person_merger_after_the_removed_persons_destroy_still_merges(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    _people(applier, "501", "502")
+    removed_id = by_pco(records, "502").id
+    send(applier, P + "email.created", ev.email("e52", "502", "late@example.org"))
+    send(applier, P + "person.destroyed", ev.destroyed(ev.person("502", "x", "y", "2026-01-01T00:00:00Z")[0]))
+    assert send(applier, P + "person_merger.created", ev.merger("m2", "501", "502")).outcome == "applied"
+    assert [e.address for e in by_pco(records, "501").emails] == ["late@example.org"]
+    removed = records.get_person(removed_id)
+    assert removed is not None
+    assert removed.status == "inactive"
+
+
+def test_group_and_membership_events(applier: WebhookApplier, records: RecordStore) -> None:
+    _people(applier, "601", "602")
+    p1, p2 = by_pco(records, "601"), by_pco(records, "602")
+    assert (
+        send(applier, G + "group.created", ev.group("g1", "Choir"), event_time="2026-03-01T10:00:00Z").outcome
+        == "applied"
+    )
+    assert (
+        send(
+            applier, G + "group.updated", ev.group("g1", "Old Choir"), event_time="2026-03-01T09:00:00Z"
+        ).outcome
+        == "stale"
+    )
+    assert (
+        send(
+            applier, G + "group.updated", ev.group("g1", "Chancel Choir"), event_time="2026-03-01T11:00:00Z"
+        ).outcome
+        == "applied"
+    )
+    group = records.groups_by_pco_ids(["g1"])["g1"]
+    assert (group.name, group.department) == ("Chancel Choir", "PCO Groups")
+
+    assert (
+        send(applier, G + "membership.created", ev.membership("m1", "g1", "601", "leader")).outcome
+        == "applied"
+    )
+    assert send(applier, G + "membership.created", ev.membership("m2", "g1", "602")).outcome == "applied"
+    members = records.groups_by_pco_ids(["g1"])["g1"].members
+    joined = datetime(2026, 1, 5, tzinfo=UTC)
+    assert members == sorted(
+        [
+            GroupMember(person_id=p1.id, role="leader", joined_at=joined),
+            GroupMember(person_id=p2.id, role="member", joined_at=joined),
+        ],
+        key=lambda m: m.person_id,
+    )
+    assert (
+        send(applier, G + "membership.destroyed", ev.destroyed(ev.membership("m2", "g1", "602"))).outcome
+        == "applied"
+    )
+    assert [m.person_id for m in records.groups_by_pco_ids(["g1"])["g1"].members] == [p1.id]
+    # A late `updated` of the destroyed membership does not add it back
+    assert send(applier, G + "membership.updated", ev.membership("m2", "g1", "602")).outcome == "stale"
+
+    assert send(applier, G + "group.destroyed", ev.destroyed(ev.group("g1", "x"))).outcome == "applied"
+    assert records.groups_by_pco_ids(["g1"]) == {}
+    kept = records.get_group(group.id)
+    assert kept is not None
+    assert [m.person_id for m in kept.members] == [p1.id]
+
+
+class SaveFailsOnce(RecordStore):
+    """The record store dying on the next save_people, as a worker crash mid-event would."""
+
+    fail_next = False
+
+    def save_people(self, changes: Any) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise ConnectionError("worker died mid-save")
+        super().save_people(changes)
+
+
+@pytest.mark.parametrize("event", ["email.created", "email.destroyed", "person.updated"])
+def test_an_event_whose_save_failed_is_applied_when_retried(
+    records_table: str, dynamodb: Any, trail: WebhookTrail, event: str
+) -> None:
+    store = SaveFailsOnce(records_table, client=dynamodb, sleep=lambda _: None)
+    applier = WebhookApplier(store, trail, lambda: NOW)
+    send(applier, P + "person.created", *ada())
+    new_email = ev.email("e2", "101", "second@example.org", updated_at="2026-03-01T11:00:00Z")
+    if event != "email.created":
+        send(applier, P + "email.created", new_email)
+    data: ev.Resource = {
+        "email.created": new_email,
+        "email.destroyed": ev.destroyed(new_email),
+        "person.updated": ev.person("101", "Ada", "King", "2026-03-01T12:00:00Z")[0],
+    }[event]
+    store.fail_next = True
+    with pytest.raises(ConnectionError):
+        applier.apply(P + event, ev.payload(data), "d-retry")
+    # When SQS hands the message again
+    assert applier.apply(P + event, ev.payload(data), "d-retry").outcome == "applied"
+    person = by_pco(store, "101")
+    addresses = [e.address for e in person.emails]
+    expected = {
+        "email.created": ["ADA@example.org", "second@example.org"],
+        "email.destroyed": ["ADA@example.org"],
+        "person.updated": ["ADA@example.org", "second@example.org"],
+    }[event]
+    assert addresses == expected
+    if event == "person.updated":
+        assert person.last_name == "King"
