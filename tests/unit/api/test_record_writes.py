@@ -9,16 +9,14 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from pco_core.api import create_app
 from pco_core.api.services import AdminServices
 from pco_core.records import Email, Family, Group, GroupMember, Person, SyncMeta
 from pco_core.store.records import RecordStore
 from tests.unit.api.events import ADMIN, VOLUNTEER, http_event
-from tests.unit.store.tables import REGION, create_table
+from tests.unit.store.tables import create_table
 
 T0 = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 LAST_EXCHANGE = SyncMeta(pco_hash="abc123", pco_updated_at=T0 - timedelta(days=3))
@@ -33,19 +31,6 @@ class StepClock:
     def __call__(self) -> datetime:
         self.now += timedelta(minutes=1)
         return self.now
-
-
-@pytest.fixture
-def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield boto3.client("dynamodb", region_name=REGION)
 
 
 @pytest.fixture

@@ -1,5 +1,1 @@
-from __future__ import annotations
-
-from tests.unit.store.conftest import aws, dynamodb, state_table
-
-__all__ = ["aws", "dynamodb", "state_table"]
+"""The run tests use the shared unit fixtures (tests/unit/conftest.py)."""

@@ -2,54 +2,24 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from pco_core.store.deliveries import DeliveryLog, WebhookTrail
 from pco_core.store.queue import DeliveryQueue
 from pco_core.store.records import RecordStore
-from tests.unit.store.tables import REGION, create_table
+from tests.unit.store.tables import REGION
 
 SECRET = "whsec-test-0123456789"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
-def dynamodb(aws: None) -> Any:
-    return boto3.client("dynamodb", region_name=REGION)
-
-
-@pytest.fixture
 def sqs(aws: None) -> Any:
     return boto3.client("sqs", region_name=REGION)
-
-
-@pytest.fixture
-def state_table(dynamodb: Any) -> str:
-    return create_table(dynamodb, "SyncStateTable", "sync-state")
-
-
-@pytest.fixture
-def records_table(dynamodb: Any) -> str:
-    return create_table(dynamodb, "RecordsTable", "records")
 
 
 @pytest.fixture
