@@ -83,4 +83,14 @@ export class ApiClient {
   cancelRun(id) {
     return this.request("POST", `/api/runs/${encodeURIComponent(id)}/cancel`);
   }
+
+  /** {deliveries: [{id, event, resource, received_at, outcome}], dead_letter_count} */
+  webhookDeliveries() {
+    return this.request("GET", "/api/webhooks/deliveries");
+  }
+
+  /** Start moving the dead letters back to the webhook queue: {moving}. */
+  replayDeadLetters() {
+    return this.request("POST", "/api/webhooks/replay");
+  }
 }

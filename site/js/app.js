@@ -5,11 +5,13 @@ import { Auth, SignInError, displayName, loadConfig } from "./auth.js";
 import {
   domainLabel,
   elapsedSeconds,
+  eventLabel,
   formatCount,
   formatDuration,
   formatLocalTime,
   formatTimeLeft,
   nextBaseline,
+  outcomeClass,
   percentDone,
   progressText,
   runSecondsLeft,
@@ -22,6 +24,12 @@ import { Poller } from "./poller.js";
 
 const POLL_INTERVAL_MS = 3000;
 const HISTORY_LIMIT = 20;
+const DELIVERY_OUTCOMES = Object.freeze({
+  applied: "Applied",
+  skipped: "Skipped",
+  stale: "Stale",
+  unknown: "Unknown event",
+});
 const FORBIDDEN_MESSAGE = "Your account does not have the pco.manage permission";
 const SESSION_ENDED = "Your session has ended. Please sign in again.";
 
@@ -39,6 +47,8 @@ const state = {
   expandedErrors: new Set(),
   runsById: new Map(),
   idleCheck: false,
+  deadLetters: 0,
+  replaying: false,
 };
 
 // ---------- views and small helpers ----------
@@ -538,11 +548,88 @@ async function loadHistory() {
   const button = $("refresh-history");
   button.disabled = true;
   try {
-    renderHistory(await state.api.listRuns(HISTORY_LIMIT));
+    const [runs] = await Promise.all([state.api.listRuns(HISTORY_LIMIT), loadWebhooks()]);
+    renderHistory(runs);
   } catch (err) {
     if (!handleAuthError(err)) showPageError(`Could not load the sync history: ${errorText(err)}`);
   } finally {
     button.disabled = false;
+  }
+}
+
+// ---------- webhook deliveries ----------
+
+function deliveryRow(delivery) {
+  const tr = document.createElement("tr");
+  tr.dataset.deliveryId = delivery.id ?? "";
+  const event = cell(eventLabel(delivery.event), "Event", "history__type");
+  if (delivery.event) event.title = delivery.event;
+  tr.appendChild(event);
+  tr.appendChild(cell(delivery.resource || "—", "Resource"));
+  const received = cell(formatLocalTime(delivery.received_at), "Received", "history__when");
+  if (delivery.received_at) received.title = delivery.received_at;
+  tr.appendChild(received);
+  const outcomeTd = cell("", "Outcome");
+  const badge = document.createElement("span");
+  badge.className = `badge ${outcomeClass(delivery.outcome)}`;
+  badge.textContent = DELIVERY_OUTCOMES[delivery.outcome] ?? String(delivery.outcome ?? "—");
+  outcomeTd.appendChild(badge);
+  tr.appendChild(outcomeTd);
+  return tr;
+}
+
+function renderDeadLetters() {
+  const count = state.deadLetters;
+  $("dead-letter-count").textContent =
+    count === 1
+      ? "1 delivery waits in the dead-letter queue"
+      : `${formatCount(count)} deliveries wait in the dead-letter queue`;
+  $("dead-letter-count").classList.toggle("dead-letters__count--alert", count > 0);
+  $("replay-dead-letters").disabled = count === 0 || state.replaying;
+}
+
+function renderWebhooks(answer) {
+  const deliveries = Array.isArray(answer?.deliveries) ? answer.deliveries : [];
+  $("deliveries-body").replaceChildren(...deliveries.map(deliveryRow));
+  $("deliveries-empty").hidden = deliveries.length > 0;
+  $("deliveries-table").hidden = deliveries.length === 0;
+  state.deadLetters = Number(answer?.dead_letter_count ?? 0);
+  renderDeadLetters();
+}
+
+/** Refreshed with the history; its failure is shown on its own so the history still renders. */
+async function loadWebhooks() {
+  try {
+    renderWebhooks(await state.api.webhookDeliveries());
+  } catch (err) {
+    if (!handleAuthError(err)) showPageError(`Could not load the webhook deliveries: ${errorText(err)}`);
+  }
+}
+
+async function onReplayDeadLetters() {
+  const button = $("replay-dead-letters");
+  const result = $("replay-result");
+  state.replaying = true;
+  renderDeadLetters();
+  button.textContent = "Replaying…";
+  result.textContent = "";
+  try {
+    const answer = await state.api.replayDeadLetters();
+    const moving = Number(answer?.moving ?? 0);
+    result.textContent =
+      moving === 1
+        ? "Replaying 1 dead letter: it goes back to the webhook queue."
+        : `Replaying ${formatCount(moving)} dead letters: they go back to the webhook queue.`;
+  } catch (err) {
+    if (handleAuthError(err)) return;
+    result.textContent =
+      err instanceof ApiError && err.status === 409
+        ? "A replay is already running; refresh in a moment to see it finish."
+        : `Could not replay the dead letters: ${errorText(err)}`;
+  } finally {
+    state.replaying = false;
+    button.textContent = "Replay dead letters";
+    renderDeadLetters();
   }
 }
 
@@ -581,6 +668,7 @@ function bindEvents() {
   $("test-connection").addEventListener("click", onTestConnection);
   $("cancel-run").addEventListener("click", onCancelRun);
   $("refresh-history").addEventListener("click", loadHistory);
+  $("replay-dead-letters").addEventListener("click", onReplayDeadLetters);
   $("page-error-dismiss").addEventListener("click", () => showPageError(""));
   $("fatal-retry").addEventListener("click", () => window.location.reload());
   for (const button of runButtons()) button.addEventListener("click", onStartRun);

@@ -171,3 +171,22 @@ export function runSecondsLeft(run, baseline, nowMs) {
   const totalSince = Number(total) - baseline.startProcessed;
   return estimateSecondsLeft(doneSince, totalSince, (nowMs - baseline.startMs) / 1000);
 }
+
+const OUTCOME_CLASSES = Object.freeze({
+  applied: "badge--completed",
+  skipped: "badge--cancelled",
+  stale: "badge--cancelled",
+  unknown: "badge--failed",
+});
+
+/** The badge modifier class of a webhook delivery's outcome ("" for one the page does not know). */
+export function outcomeClass(outcome) {
+  return OUTCOME_CLASSES[outcome] ?? "";
+}
+
+/** "people.v2.events.person.updated" -> "person.updated": the product and version say nothing new. */
+export function eventLabel(name) {
+  if (!name) return "—";
+  const parts = String(name).split(".events.");
+  return parts.length === 2 ? parts[1] : String(name);
+}

@@ -110,6 +110,9 @@ class FakeAdminApi:
     step: int = 100
     force_401: bool = False
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    dead_letters: int = 0
+    replay_running: bool = False
 
     def seed_history(self) -> None:
         self.runs = [
@@ -144,6 +147,27 @@ class FakeAdminApi:
             ),
         ]
 
+    def seed_deliveries(self, count: int, dead_letters: int) -> None:
+        """`count` deliveries a minute apart, newest first, as GET /api/webhooks/deliveries lists them."""
+        outcomes = ["applied", "applied", "stale", "skipped", "unknown"]
+        self.deliveries = [
+            {
+                "id": f"d-{n:03}",
+                "event": "people.v2.events.person.updated",
+                "resource": f"Person {100 + n}",
+                "received_at": iso(T0 - timedelta(minutes=count - n)),
+                "outcome": outcomes[n % len(outcomes)],
+            }
+            for n in reversed(range(count))
+        ]
+        self.dead_letters = dead_letters
+
+    def replay(self) -> tuple[int, Any]:
+        if self.replay_running:
+            return 409, {"message": "a replay of the dead letters is already running"}
+        moving, self.dead_letters, self.replay_running = self.dead_letters, 0, True
+        return 202, {"moving": moving}
+
     # --- routing -------------------------------------------------------------------------------
     def handle(self, route: Route) -> None:
         request = route.request
@@ -176,6 +200,10 @@ class FakeAdminApi:
             return 200, {"runs": self.runs[:20]}
         if (method, path) == ("POST", "/api/runs"):
             return self.start(body["type"])
+        if (method, path) == ("GET", "/api/webhooks/deliveries"):
+            return 200, {"deliveries": self.deliveries[:50], "dead_letter_count": self.dead_letters}
+        if (method, path) == ("POST", "/api/webhooks/replay"):
+            return self.replay()
         if method == "POST" and path.startswith("/api/runs/") and path.endswith("/cancel"):
             return self.cancel(path.split("/")[3])
         return 404, {"message": "Not Found"}
@@ -635,6 +663,69 @@ def test_phone_viewport_has_no_horizontal_scroll(make_harness: Any) -> None:
     h.shot("phone-running")
     page.locator("#progress-card").scroll_into_view_if_needed()
     h.shot("phone-progress", full_page=False)
+
+
+def test_webhook_deliveries_list_the_last_50_and_replay_the_dead_letters(make_harness: Any) -> None:
+    # Given 55 deliveries logged and 3 waiting in the dead-letter queue
+    h = make_harness()
+    h.api.seed_deliveries(55, dead_letters=3)
+    h.sign_in()
+    page = h.page
+    card = page.get_by_role("region", name="Webhook deliveries", exact=True)
+    # Then the card lists the last 50, newest first: event, resource, local received time, outcome badge
+    rows = page.locator("#deliveries-body tr")
+    expect(rows).to_have_count(50)
+    expect(rows.nth(0).locator("td")).to_have_text(
+        ["person.updated", "Person 154", "Nov 24, 2026, 8:59 AM", "Unknown event"]
+    )
+    expect(rows.nth(0).locator(".badge")).to_have_class("badge badge--failed")
+    expect(rows.nth(1).locator(".badge")).to_have_class("badge badge--cancelled")
+    expect(rows.nth(3).locator(".badge")).to_have_text("Applied")
+    expect(rows.nth(3).locator(".badge")).to_have_class("badge badge--completed")
+    expect(rows.nth(0).locator("td").nth(0)).to_have_attribute("title", "people.v2.events.person.updated")
+    expect(page.locator("#deliveries-table caption")).to_have_text(
+        "The last 50 webhook deliveries from Planning Center, most recent first"
+    )
+    # And the dead-letter count, with the replay button enabled
+    expect(page.locator("#dead-letter-count")).to_have_text("3 deliveries wait in the dead-letter queue")
+    replay = page.get_by_role("button", name="Replay dead letters")
+    expect(replay).to_be_enabled()
+    card.scroll_into_view_if_needed()
+    h.shot("webhook-deliveries", full_page=False)
+    # When the admin replays them
+    replay.click()
+    # Then the page POSTs the replay and says what is moving
+    expect(page.locator("#replay-result")).to_have_text(
+        "Replaying 3 dead letters: they go back to the webhook queue."
+    )
+    assert [(m, p) for m, p, _ in h.api.requests if p == "/api/webhooks/replay"] == [
+        ("POST", "/api/webhooks/replay")
+    ]
+    # And refreshing with the history shows the emptied queue, the button disabled at 0
+    page.get_by_role("button", name="Refresh").click()
+    expect(page.locator("#dead-letter-count")).to_have_text("0 deliveries wait in the dead-letter queue")
+    expect(replay).to_be_disabled()
+
+
+def test_a_replay_already_running_answers_409_and_no_deliveries_show_the_empty_note(
+    make_harness: Any,
+) -> None:
+    # Given no deliveries yet, one dead letter, and a replay another admin started
+    h = make_harness()
+    h.api.dead_letters = 1
+    h.api.replay_running = True
+    h.sign_in()
+    page = h.page
+    expect(page.locator("#deliveries-empty")).to_be_visible()
+    expect(page.locator("#deliveries-table")).to_be_hidden()
+    expect(page.locator("#dead-letter-count")).to_have_text("1 delivery waits in the dead-letter queue")
+    # When this admin presses Replay
+    page.get_by_role("button", name="Replay dead letters").click()
+    # Then the page says a replay is running, and the button can be pressed again later
+    expect(page.locator("#replay-result")).to_have_text(
+        "A replay is already running; refresh in a moment to see it finish."
+    )
+    expect(page.get_by_role("button", name="Replay dead letters")).to_be_enabled()
 
 
 def test_cognito_sign_in_uses_pkce_and_sends_the_id_token(make_harness: Any) -> None:

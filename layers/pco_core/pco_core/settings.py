@@ -52,6 +52,8 @@ class AdminApiEnv(StoreEnv, PcoEnv, RunEnv):
     role_permissions: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_ROLE_PERMISSIONS))
     # What the admin page shows to paste into PCO's webhook settings (the webhook API's URL + /webhooks/pco).
     webhook_url: str = Field(min_length=1)
+    # Where deliveries the worker failed five times wait (counted on the admin page, replayed from it).
+    webhook_dlq_url: str = Field(min_length=1)
 
     @field_validator("role_permissions", mode="before")
     @classmethod

@@ -119,6 +119,8 @@ def call(fakes: tuple[FakeRuns, FakeRecords], connection: FakeConnection) -> Any
         records=records,  # type: ignore[arg-type]
         role_permissions={"TECH_ADMIN": ["pco.manage"]},
         connection=connection,  # type: ignore[arg-type]
+        deliveries=None,  # type: ignore[arg-type]
+        dead_letters=None,  # type: ignore[arg-type]
     )
     app = create_app(lambda: services)
 

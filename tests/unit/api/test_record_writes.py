@@ -124,6 +124,8 @@ def call(church: RecordStore, clock: StepClock) -> Any:
         records=church,
         role_permissions={"TECH_ADMIN": ["pco.manage"]},
         connection=None,  # type: ignore[arg-type]
+        deliveries=None,  # type: ignore[arg-type]
+        dead_letters=None,  # type: ignore[arg-type]
         clock=clock,
     )
     app = create_app(lambda: services)

@@ -9,6 +9,8 @@ from pco_core.clock import Clock, utc_now
 from pco_core.connection import PcoConnection
 from pco_core.runs.service import RunService
 from pco_core.settings import AdminApiEnv
+from pco_core.store.deliveries import DeliveryLog
+from pco_core.store.queue import DeadLetterQueue
 from pco_core.store.records import RecordStore
 
 
@@ -18,6 +20,8 @@ class AdminServices:
     records: RecordStore
     role_permissions: Mapping[str, list[str]]
     connection: PcoConnection
+    deliveries: DeliveryLog
+    dead_letters: DeadLetterQueue
     # When local record edits happen (their `updated_at`).
     clock: Clock = field(default=utc_now)
 
@@ -28,4 +32,6 @@ class AdminServices:
             records=RecordStore(env.records_table),
             role_permissions=env.role_permissions,
             connection=PcoConnection.from_env(env),
+            deliveries=DeliveryLog(env.state_table),
+            dead_letters=DeadLetterQueue(env.webhook_dlq_url),
         )

@@ -109,7 +109,7 @@ class DeliveryLog:
     ) -> None:
         """Log what applying the delivery did (its `status` becomes the outcome), and add it to the recent
         list. A delivery replayed after its item expired gets a new one, expiring like the others."""
-        self.client.update_item(
+        updated = self.client.update_item(
             TableName=self.table_name,
             Key=key(*delivery_key(delivery_id)),
             UpdateExpression=(
@@ -125,7 +125,10 @@ class DeliveryLog:
                 ":name": {"S": name},
                 ":expires": {"N": str(_epoch(at + timedelta(seconds=DELIVERY_TTL_SECONDS)))},
             },
+            ReturnValues="ALL_NEW",
         )
+        # When PCO sent it, as the receiver logged it: the admin page lists deliveries by that time.
+        received_at = deserialise(updated.get("Attributes", {})).get("received_at", at.isoformat())
         entry = {
             "pk": RECENT_PK,
             "sk": f"{at.isoformat()}#{delivery_id}",
@@ -134,6 +137,7 @@ class DeliveryLog:
             "resource": resource,
             "outcome": outcome,
             "detail": detail[:500],
+            "received_at": received_at,
             "applied_at": at.isoformat(),
             "expires_at": _epoch(at + timedelta(seconds=DELIVERY_TTL_SECONDS)),
         }
