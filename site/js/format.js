@@ -176,7 +176,7 @@ const OUTCOME_CLASSES = Object.freeze({
   applied: "badge--completed",
   skipped: "badge--cancelled",
   stale: "badge--cancelled",
-  unknown: "badge--failed",
+  unknown: "badge--cancelled", // an event nothing here handles: informational, not a failure
 });
 
 /** The badge modifier class of a webhook delivery's outcome ("" for one the page does not know). */

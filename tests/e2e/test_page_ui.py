@@ -678,7 +678,7 @@ def test_webhook_deliveries_list_the_last_50_and_replay_the_dead_letters(make_ha
     expect(rows.nth(0).locator("td")).to_have_text(
         ["person.updated", "Person 154", "Nov 24, 2026, 8:59 AM", "Unknown event"]
     )
-    expect(rows.nth(0).locator(".badge")).to_have_class("badge badge--failed")
+    expect(rows.nth(0).locator(".badge")).to_have_class("badge badge--cancelled")
     expect(rows.nth(1).locator(".badge")).to_have_class("badge badge--cancelled")
     expect(rows.nth(3).locator(".badge")).to_have_text("Applied")
     expect(rows.nth(3).locator(".badge")).to_have_class("badge badge--completed")
