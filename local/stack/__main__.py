@@ -18,13 +18,15 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
 
+import boto3
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from local.stack.assembly import SITE_DIR, TEMPLATE_PATH, assemble, dev_issuer, stack_parameters
 from local.stack.auth import DEFAULT_KEY_PATH, load_or_create_key
 from local.stack.harness import AWS_TEST_ENV, MOTO_CONFIG
-from local.stack.pco_sandbox import start_sandbox
-from local.stack.template import Template
+from local.stack.pco_sandbox import RunningSandbox, start_sandbox
+from local.stack.sqs_events import SqsPoller
+from local.stack.template import REGION, Template
 
 HOST = "127.0.0.1"
 DEFAULT_API_PORT = 3000
@@ -87,6 +89,7 @@ def run() -> int:
         secret = os.environ.get("PCO_SECRET", LOCAL_SECRET)
         webhook_secret = os.environ.get("PCO_WEBHOOK_SECRET", LOCAL_WEBHOOK_SECRET)
         pco_base_url = os.environ.get("PCO_BASE_URL")
+        sandbox: RunningSandbox | None = None
         if not pco_base_url:
             sandbox = start_sandbox(
                 port=_env_int("SANDBOX_PORT", DEFAULT_SANDBOX_PORT),
@@ -95,6 +98,7 @@ def run() -> int:
                 app_id=app_id,
                 secret=secret,
                 webhook_secret=webhook_secret or None,
+                deliver_webhooks=True,
             )
             pco_base_url = sandbox.url
             stops.append(sandbox.stop)
@@ -121,6 +125,20 @@ def run() -> int:
         stops.append(assembled.uninstall_dispatcher)
         api_server, _ = start_api(assembled.api_app, api_port)
         stops.append(api_server.shutdown)
+        # Lambda's SQS event sources: the webhook worker consumes its queue within a second.
+        for source in assembled.event_sources:
+            poller = SqsPoller(source, lambda: boto3.client("sqs", endpoint_url=moto_url, region_name=REGION))
+            poller.start()
+            stops.append(poller.stop)
+
+        webhook_url = f"{api_url}/webhooks/pco"
+        webhooks_line = f"  webhooks     {webhook_url}"
+        if sandbox is not None:
+            # The sandbox's hub signs with the stack's webhook secret and delivers every half second.
+            count = sandbox.subscribe_webhooks(webhook_url)
+            webhooks_line += f"  ({count} sandbox subscriptions; edit via {pco_base_url}/_sandbox)"
+        else:
+            webhooks_line += "  (PCO_BASE_URL is not the sandbox: subscribe in PCO yourself)"
 
         token = assembled.issuer.issue_token("TECH_ADMIN", email="tech.admin@church.local")
         print(
@@ -129,6 +147,7 @@ def run() -> int:
             f"  admin API    {api_url}/api\n"
             f"  PCO sandbox  {pco_base_url}  (app id {app_id})\n"
             f"  moto (AWS)   {moto_url}\n"
+            f"{webhooks_line}\n"
             f"\nBearer token for a local TECH_ADMIN (also: make token ROLE=...):\n{token}\n"
             "\nCtrl-C to stop.",
             flush=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
@@ -15,6 +15,7 @@ from local.stack.apigw import DEFAULT_ROUTES, ApiFunction, create_api_app
 from local.stack.auth import LOCAL_CLIENT_ID, DevIssuer
 from local.stack.lambdas import Handler, install_lambda_dispatcher, load_handlers
 from local.stack.resources import LocalResources, create_resources
+from local.stack.sqs_events import SqsEventSource, event_sources
 from local.stack.template import StackContext, Template
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -52,6 +53,8 @@ class AssembledStack:
     api_app: Flask
     environment: dict[str, str]
     uninstall_dispatcher: Callable[[], None]
+    # The template's SQS event sources (functions with an `SQS` event), polled by sqs_events.SqsPoller.
+    event_sources: list[SqsEventSource] = field(default_factory=list)
 
 
 def assemble(
@@ -94,4 +97,5 @@ def assemble(
         site_dir=site_dir,
         dev_issuer=issuer,
     )
-    return AssembledStack(resources, issuer, handlers, api_app, environment, uninstall)
+    sources = event_sources(resources, handlers)
+    return AssembledStack(resources, issuer, handlers, api_app, environment, uninstall, sources)

@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from moto import mock_aws
 
 from local.stack.assembly import SITE_DIR, TEMPLATE_PATH, AssembledStack, assemble, stack_parameters
 from local.stack.auth import DevIssuer
+from local.stack.sqs_events import BatchOutcome, SqsPoller
 from local.stack.template import REGION
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
@@ -50,6 +51,7 @@ class LocalStack:
     assembled: AssembledStack
     issuer: DevIssuer
     session: boto3.Session
+    _pollers: list[SqsPoller] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     @contextmanager
@@ -211,6 +213,54 @@ class LocalStack:
     def execution_history(self, arn: str) -> list[dict[str, Any]]:
         pages = self.stepfunctions.get_paginator("get_execution_history").paginate(executionArn=arn)
         return [event for page in pages for event in page["events"]]
+
+    # ------------------------------------------------------------------ SQS event sources
+    def pollers(self) -> list[SqsPoller]:
+        """One poller per SQS event source; failed messages are visible again at once (no wait)."""
+        if self._pollers is None:
+            self._pollers = [
+                SqsPoller(source, lambda: self.sqs, retry_visibility_seconds=0)
+                for source in self.assembled.event_sources
+                if source.enabled
+            ]
+        return self._pollers
+
+    def drain_queues(self, timeout: float = 30.0) -> list[BatchOutcome]:
+        """Run the SQS event sources in this thread until every polled queue is empty (or the deadline).
+
+        Failed messages come back at once, so a message failing for good goes through SQS's redrive to its
+        dead-letter queue (moto moves it on the receive past maxReceiveCount) within the deadline.
+        Returns every batch's outcome, in order.
+        """
+        deadline = time.monotonic() + timeout
+        outcomes: list[BatchOutcome] = []
+        while True:
+            got = [p.poll_once(wait_seconds=0) for p in self.pollers()]
+            outcomes += [o for o in got if o.received]
+            if not any(o.received for o in got) and self._queues_empty():
+                return outcomes
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"queues not drained after {timeout}s ({len(outcomes)} batches)")
+
+    def _queues_empty(self) -> bool:
+        for poller in self.pollers():
+            attrs = self.sqs.get_queue_attributes(
+                QueueUrl=poller.source.queue_url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            if int(attrs["ApproximateNumberOfMessages"]) or int(
+                attrs["ApproximateNumberOfMessagesNotVisible"]
+            ):
+                return False
+        return True
+
+    def queue_messages(self, queue_logical_id: str) -> int:
+        """How many messages a queue of the template holds (visible or in flight)."""
+        attrs = self.sqs.get_queue_attributes(
+            QueueUrl=self.resources.queues[queue_logical_id],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
     def stop_running_executions(self) -> None:
         for arn in self.running_executions():

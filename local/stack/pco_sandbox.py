@@ -11,6 +11,22 @@ from local.sandbox.server import SandboxServer
 
 HOST = "127.0.0.1"
 
+# Every webhook event PCO sends for what the sync keeps (People and Groups).
+PCO_WEBHOOK_EVENTS: tuple[str, ...] = (
+    *(f"people.v2.events.person.{a}" for a in ("created", "updated", "destroyed")),
+    "people.v2.events.person_merger.created",
+    *(
+        f"people.v2.events.{thing}.{a}"
+        for thing in ("household", "email", "phone_number", "address")
+        for a in ("created", "updated", "destroyed")
+    ),
+    *(
+        f"groups.v2.events.{thing}.{a}"
+        for thing in ("group", "membership")
+        for a in ("created", "updated", "destroyed")
+    ),
+)
+
 
 @dataclass
 class RequestCount:
@@ -43,6 +59,18 @@ class RunningSandbox:
 
     def stop(self) -> None:
         self.server.stop()
+
+    def subscribe_webhooks(self, url: str, events: tuple[str, ...] = PCO_WEBHOOK_EVENTS) -> int:
+        """Point one active subscription per event at `url` (replacing any earlier ones); returns how many.
+
+        The hub signs with the sandbox's webhook_secret when one was given, so the stack verifies them.
+        """
+        hub = self.sandbox.hub
+        for existing in hub.subscriptions():
+            hub.delete_subscription(existing.id)
+        for name in events:
+            hub.create_subscription(name, url)
+        return len(events)
 
 
 def start_sandbox(
