@@ -2,62 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 
 from pco_core.errors import Conflict, NotFound
 from pco_core.runs.models import Cursor, PageCounts, RunProgress
 from pco_core.runs.schedule import ScheduledSync
-from pco_core.runs.service import RunService
-from pco_core.store.executions import ExecutionStarter
 from pco_core.store.runs import RunStore
-from tests.unit.store.tables import REGION
-
-T0 = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
-LEASE = 900
-DEFINITION = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def sfn(aws: None) -> tuple[Any, str]:
-    client = boto3.client("stepfunctions", region_name=REGION)
-    arn = client.create_state_machine(
-        name="pco-sync-sync-run",
-        definition=json.dumps(DEFINITION),
-        roleArn="arn:aws:iam::123456789012:role/sfn",
-    )["stateMachineArn"]
-    return client, arn
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(T0)
-
-
-@pytest.fixture
-def store(dynamodb: Any, state_table: str) -> RunStore:
-    return RunStore(state_table, client=dynamodb)
-
-
-@pytest.fixture
-def service(store: RunStore, sfn: tuple[Any, str], clock: Clock) -> RunService:
-    client, arn = sfn
-    return RunService(store, ExecutionStarter(arn, client=client), clock, LEASE, max_wait_seconds=5)
+from tests.unit.runs.support import LEASE
 
 
 def execution_names(sfn: tuple[Any, str]) -> list[str]:

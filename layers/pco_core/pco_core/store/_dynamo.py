@@ -40,6 +40,20 @@ def dynamodb_client() -> DynamoDBClient:
     return boto3.client("dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 5}))
 
 
+class DynamoTable:
+    """One DynamoDB table; the client is made on first use (never at import), or injected by tests."""
+
+    def __init__(self, table_name: str, *, client: DynamoDBClient | None = None) -> None:
+        self.table_name = table_name
+        self._client = client
+
+    @property
+    def client(self) -> DynamoDBClient:
+        if self._client is None:
+            self._client = dynamodb_client()
+        return self._client
+
+
 def _to_dynamo_value(value: Any) -> Any:
     """Plain JSON-able data -> what TypeSerializer takes (it refuses floats: they become exact Decimals)."""
     if isinstance(value, bool) or value is None or isinstance(value, str | int | Decimal):

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from pco_core.store._dynamo import deserialise, dynamodb_client, key, serialise
+from pco_core.store._dynamo import DynamoTable, deserialise, key, serialise
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    pass
 
 DELIVERY_SK = "DELIVERY"
 # One partition listing applied deliveries by time, so the last 50 are one Query (sk = "<applied at>#<id>").
@@ -37,18 +37,8 @@ def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-class DeliveryLog:
+class DeliveryLog(DynamoTable):
     """EventDelivery ids as the webhook receiver and worker record them."""
-
-    def __init__(self, table_name: str, *, client: DynamoDBClient | None = None) -> None:
-        self.table_name = table_name
-        self._client = client
-
-    @property
-    def client(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
 
     def begin(self, delivery_id: str, name: str, received_at: datetime) -> bool:
         """Claim a delivery before it is queued; False when it was already queued (a duplicate)."""
@@ -171,18 +161,8 @@ class SubRecordTrace:
     destroyed_at: datetime | None = None
 
 
-class WebhookTrail:
+class WebhookTrail(DynamoTable):
     """Tombstones of destroyed PCO records and the last known value of each PCO sub-record id."""
-
-    def __init__(self, table_name: str, *, client: DynamoDBClient | None = None) -> None:
-        self.table_name = table_name
-        self._client = client
-
-    @property
-    def client(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
 
     def _get(self, pk: str, sk: str) -> dict[str, object] | None:
         answer = self.client.get_item(TableName=self.table_name, Key=key(pk, sk), ConsistentRead=True)

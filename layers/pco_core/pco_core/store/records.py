@@ -21,13 +21,13 @@ from pydantic import BaseModel
 from pco_core.errors import BadRequest
 from pco_core.records import Family, Group, Person, normalise_email, normalise_name
 from pco_core.store._dynamo import (
+    DynamoTable,
     Item,
     Key,
     Sleep,
     batch_get,
     batch_write,
     deserialise,
-    dynamodb_client,
 )
 
 if TYPE_CHECKING:
@@ -125,21 +125,14 @@ def decode_cursor(cursor: str, kind: Kind) -> dict[str, str]:
     return data
 
 
-class RecordStore:
+class RecordStore(DynamoTable):
     """People, families and groups in the RecordsTable (schema in pco_contracts.md)."""
 
     def __init__(
         self, table_name: str, *, client: DynamoDBClient | None = None, sleep: Sleep = time.sleep
     ) -> None:
-        self.table_name = table_name
-        self._client = client
+        super().__init__(table_name, client=client)
         self._sleep = sleep
-
-    @property
-    def client(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
 
     # people
 

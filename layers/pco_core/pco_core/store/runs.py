@@ -11,10 +11,9 @@ from botocore.exceptions import ClientError
 
 from pco_core.errors import LeaseLost, NotFound
 from pco_core.runs.models import Cursor, PageCounts, Run, RunProgress, RunStatus
-from pco_core.store._dynamo import Item, deserialise, dynamodb_client, key, serialise, serialise_value
+from pco_core.store._dynamo import DynamoTable, Item, deserialise, key, serialise, serialise_value
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 RUN_PK = "RUN"
@@ -67,18 +66,8 @@ class RunLock:
         return self.lease_expires_at > _lease_seconds(now)
 
 
-class RunStore:
+class RunStore(DynamoTable):
     """Run items (pk=RUN, sk=<run id>) and the lock item (pk=LOCK, sk=RUN)."""
-
-    def __init__(self, table_name: str, *, client: DynamoDBClient | None = None) -> None:
-        self.table_name = table_name
-        self._client = client
-
-    @property
-    def client(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
 
     # runs
 
