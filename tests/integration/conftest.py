@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 
@@ -52,3 +53,11 @@ def stack(sandbox: RunningSandbox) -> Iterator[LocalStack]:
         extra_env={"RUN_MAX_WAIT_SECONDS": "1"},
     ) as local:
         yield local
+
+
+@pytest.fixture
+def no_retry_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's Step Functions really sleeps between retries (2 s, 4 s, ...): the path matters, not the time."""
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=lambda _seconds: None))

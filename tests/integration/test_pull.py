@@ -162,16 +162,6 @@ def pco(sandbox: RunningSandbox) -> Pco:
     return Pco(sandbox)
 
 
-@pytest.fixture
-def no_retry_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto's Step Functions really sleeps between retries (2 s, 4 s, ...): the path matters, not the time."""
-    from types import SimpleNamespace
-
-    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-
-    monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=lambda _seconds: None))
-
-
 # ----------------------------------------------------------------------------- the tests
 
 

@@ -51,16 +51,6 @@ def stack(sandbox: RunningSandbox) -> Iterator[LocalStack]:
         yield local
 
 
-@pytest.fixture
-def no_retry_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto's Step Functions really sleeps between retries: the path matters, not the time."""
-    from types import SimpleNamespace
-
-    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-
-    monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=lambda _seconds: None))
-
-
 def records_of(stack: LocalStack) -> RecordStore:
     return RecordStore(stack.env("RECORDS_TABLE"), client=stack.dynamodb)
 
