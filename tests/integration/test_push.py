@@ -287,11 +287,11 @@ def test_a_crash_after_the_person_create_is_retried_without_a_duplicate_in_pco(
     real = push_people.push_contacts
     crashes = {"n": 0}
 
-    def crash_once(*args: Any, **kwargs: Any) -> None:
+    def crash_once(*args: Any, **kwargs: Any) -> Any:
         if crashes["n"] == 0:
             crashes["n"] += 1
             raise PcoUnavailable("injected crash after the person POST")
-        real(*args, **kwargs)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(push_people, "push_contacts", crash_once)
 
@@ -307,3 +307,4 @@ def test_a_crash_after_the_person_create_is_retried_without_a_duplicate_in_pco(
     assert saved is not None
     assert saved.pco_id == ids[0]
     assert pco_person(sandbox, ids[0])["emails"] == [("ivy.crashwell@example.org", "Home", True)]
+    assert [e.pco_id for e in saved.emails] != [None], "her email is linked to the PCO email the retry made"

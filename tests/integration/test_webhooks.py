@@ -143,11 +143,6 @@ def test_an_edit_in_pco_reaches_the_local_record(hooked: Hooked) -> None:
     assert hooked.stack.queue_messages("WebhookDeadLetterQueue") == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: after a pull no sub-record trace links a local email to its PCO id, so an "
-    "email.updated that changes the address adds the new address and keeps the old one",
-)
 def test_an_email_changed_in_pco_replaces_the_old_address(hooked: Hooked) -> None:
     ((pco_id, email),) = _people_with_email(hooked, 1, skip=8)
     hooked.pco("PATCH", f"/_sandbox/emails/{email['id']}", json={"address": "changed@example.org"})
@@ -156,6 +151,17 @@ def test_an_email_changed_in_pco_replaces_the_old_address(hooked: Hooked) -> Non
     addresses = [e.address for e in hooked.person(pco_id).emails]
     assert "changed@example.org" in addresses
     assert email["attributes"]["address"] not in addresses
+
+
+def test_an_email_destroyed_in_pco_is_removed_locally(hooked: Hooked) -> None:
+    ((pco_id, email),) = _people_with_email(hooked, 1, skip=9)
+    assert email["id"] in [e.pco_id for e in hooked.person(pco_id).emails], "the pull links PCO's ids"
+    hooked.pco("DELETE", f"/_sandbox/emails/{email['id']}")
+    attempts = hooked.deliver()
+    assert [a.name for a in attempts] == ["people.v2.events.email.destroyed"]
+    hooked.stack.drain_queues(30)
+    assert email["id"] not in [e.pco_id for e in hooked.person(pco_id).emails]
+    assert email["attributes"]["address"] not in [e.address for e in hooked.person(pco_id).emails]
 
 
 def test_a_destroyed_person_becomes_inactive_and_unlinked(hooked: Hooked) -> None:

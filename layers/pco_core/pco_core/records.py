@@ -1,6 +1,8 @@
 """The church's own records as PCO Sync stores and serves them (the admin API shapes).
 
-Ids are strings; `pco_id` is PCO's string id or None for a record never exchanged with PCO.
+Ids are strings; `pco_id` is PCO's string id or None for a record never exchanged with PCO. Emails, phones
+and addresses carry their PCO id too, so a webhook about one PCO email changes that email; the id is a
+link, not content, and never part of a content hash.
 `pco_updated_at` and `pco_hash` remember the last exchange with PCO so unchanged records are skipped
 in both directions and our own writes echoing back through webhooks are recognised.
 """
@@ -11,7 +13,7 @@ import hashlib
 import json
 import unicodedata
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,19 +26,29 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-class Email(_Record):
+class _Contact(_Record):
+    """An email, phone or address; `pco_id` links it to its PCO record once exchanged."""
+
+    pco_id: str | None = None
+
+    def unlinked(self) -> Self:
+        """The same values without the PCO link, to compare values only."""
+        return self if self.pco_id is None else self.model_copy(update={"pco_id": None})
+
+
+class Email(_Contact):
     address: str
     location: str | None = None
     primary: bool = False
 
 
-class Phone(_Record):
+class Phone(_Contact):
     number: str
     location: str | None = None
     primary: bool = False
 
 
-class Address(_Record):
+class Address(_Contact):
     street: str | None = None
     city: str | None = None
     state: str | None = None

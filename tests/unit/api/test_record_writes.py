@@ -62,7 +62,7 @@ def church(store: RecordStore) -> RecordStore:
                     family_id="smiths",
                     birthdate=date(1980, 5, 1),
                     gender="Female",
-                    emails=[Email(address="ann@example.org", primary=True)],
+                    emails=[Email(address="ann@example.org", primary=True, pco_id="e101")],
                     sync=LAST_EXCHANGE,
                 ),
                 None,
@@ -224,6 +224,30 @@ def test_given_a_patch_then_only_the_given_fields_change_lists_are_replaced_and_
     assert stored.updated_at == T0 + timedelta(minutes=1)
     # The last exchange with PCO is untouched, so push sees Ann changed since then.
     assert stored.sync == LAST_EXCHANGE
+
+
+def test_given_a_patched_email_list_then_an_unchanged_address_keeps_its_pco_link(call, church):
+    status, body = call(
+        "PATCH",
+        "/api/people/ann",
+        body={"emails": [{"address": "ann@new.example"}, {"address": " ann@example.org", "primary": True}]},
+    )
+    assert status == 200
+    stored = church.get_person("ann")
+    assert stored is not None
+    # The link is PCO's id of that address: a webhook about it finds it; a new address has none yet
+    assert [(e.address, e.pco_id) for e in stored.emails] == [
+        ("ann@new.example", None),
+        ("ann@example.org", "e101"),
+    ]
+    assert body["emails"][1]["pco_id"] == "e101"
+
+
+@pytest.mark.usefixtures("unchanged")
+def test_given_a_pco_link_in_an_email_body_then_422_and_nothing_is_written(call):
+    status, body = call("PATCH", "/api/people/ann", body={"emails": [{"address": "a@b.org", "pco_id": "9"}]})
+    assert status == 422
+    assert "pco_id" in json.dumps(body)
 
 
 def test_given_a_patch_that_empties_a_list_and_changes_status_then_stored(call, church):

@@ -120,6 +120,40 @@ def test_given_an_unchanged_pco_person_then_a_later_run_skips_it_and_writes_noth
     assert records.calls["save_people"] == 0
 
 
+def test_given_unlinked_emails_with_pco_values_then_a_pull_links_them_keeps_local_edits_and_skips() -> None:
+    pco, records = FakePco(), FakeRecords()
+    pco.people = [pco_person("1", "Ada", "Lovelace", emails=[("ada@example.org", True)])]
+    pull_people_page(context(pco, records, "R1"), {})
+    pid = records.person_by_pco("1").id
+    linked = records.people[pid].emails[0]
+    assert linked.pco_id is not None
+    # Given: the link is lost (a record pushed before PCO's ids were saved) and a local edit waits for push
+    records.people[pid] = records.people[pid].model_copy(
+        update={"emails": [linked.unlinked()], "first_name": "Augusta"}
+    )
+    page = pull_people_page(context(pco, records, "R2"), {})
+    assert counts(page) == (0, 0, 1, 0)
+    person = records.people[pid]
+    assert person.emails == [linked]
+    assert person.first_name == "Augusta"
+
+
+def test_given_linked_and_unlinked_emails_then_the_hash_is_the_same() -> None:
+    linked = PersonFields(
+        first_name="A",
+        last_name="B",
+        gender=None,
+        birthdate=None,
+        status="active",
+        emails=(Email(address="a@example.org", primary=True, pco_id="7"),),
+        phones=(),
+        addresses=(),
+    )
+    unlinked = linked.model_copy(update={"emails": (linked.emails[0].unlinked(),)})
+    assert linked.content_hash() == unlinked.content_hash()
+    assert linked.content_hash() != linked.model_copy(update={"first_name": "C"}).content_hash()
+
+
 def test_given_a_changed_pco_person_then_it_is_updated_in_place_and_keeps_local_family() -> None:
     pco, records = FakePco(), FakeRecords()
     pco.people = [pco_person("1", "Ada", "Lovelace")]

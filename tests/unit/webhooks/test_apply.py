@@ -63,10 +63,19 @@ def test_person_created_is_imported_field_by_field(applier: WebhookApplier, reco
     assert (person.first_name, person.last_name, person.gender) == ("Ada", "Lovelace", "Female")
     assert person.birthdate == date(1815, 12, 10)
     assert person.status == "active"
-    assert person.emails == [Email(address="ADA@example.org", location="Home", primary=True)]
-    assert person.phones == [Phone(number="503-555-0101", location="Mobile", primary=False)]
+    # Each email, phone and address is linked to its PCO id, so later events about it find it
+    assert person.emails == [Email(address="ADA@example.org", location="Home", primary=True, pco_id="e1")]
+    assert person.phones == [Phone(number="503-555-0101", location="Mobile", primary=False, pco_id="ph1")]
     assert person.addresses == [
-        Address(street="1 Engine St", city="Portland", state="OR", zip="97201", location="Home", primary=True)
+        Address(
+            street="1 Engine St",
+            city="Portland",
+            state="OR",
+            zip="97201",
+            location="Home",
+            primary=True,
+            pco_id="a1",
+        )
     ]
     assert person.sync.pco_updated_at == datetime(2026, 3, 1, 10, tzinfo=UTC)
 
@@ -158,8 +167,8 @@ def test_email_created_updated_destroyed(applier: WebhookApplier, records: Recor
     assert send(applier, P + "email.updated", changed).outcome == "applied"
     emails = by_pco(records, "101").emails
     assert emails == [
-        Email(address="lovelace@work.example", location="Home", primary=True),
-        Email(address="ADA@example.org", location="Home", primary=False),
+        Email(address="lovelace@work.example", location="Home", primary=True, pco_id="e2"),
+        Email(address="ADA@example.org", location="Home", primary=False, pco_id="e1"),
     ]
     # An update older than the one applied changes nothing
     assert send(applier, P + "email.updated", created).outcome == "stale"
@@ -190,9 +199,36 @@ def test_sub_record_known_from_the_person_payload_can_be_destroyed(
 def test_an_email_already_present_is_an_echo(applier: WebhookApplier, records: RecordStore) -> None:
     send(applier, P + "person.created", *ada())
     before = by_pco(records, "101")
-    same = ev.email("e7", "101", "ADA@example.org", primary=True, updated_at="2026-03-01T11:00:00Z")
+    same = ev.email("e1", "101", "ADA@example.org", primary=True, updated_at="2026-03-01T11:00:00Z")
     assert send(applier, P + "email.created", same).outcome == "skipped"
     assert by_pco(records, "101") == before
+
+
+def test_the_echo_of_an_email_we_pushed_links_it_without_a_change(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    send(applier, P + "person.created", *ada())
+    # A local email not linked to PCO yet (written before PCO's answer reached us)
+    person = by_pco(records, "101")
+    unlinked = person.model_copy(update={"emails": [e.unlinked() for e in person.emails]})
+    records.save_people([(unlinked, person)])
+    echo = ev.email("e7", "101", "ADA@example.org", primary=True, updated_at="2026-03-01T11:00:00Z")
+    assert send(applier, P + "email.created", echo).outcome == "skipped"
+    after = by_pco(records, "101")
+    assert [(e.address, e.pco_id) for e in after.emails] == [("ADA@example.org", "e7")]
+    assert (after.updated_at, after.sync) == (unlinked.updated_at, unlinked.sync)
+
+
+def test_an_email_changed_in_pco_replaces_the_linked_one(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    # Linked by the person payload (as a pull links them): no earlier email event was ever seen
+    send(applier, P + "person.created", *ada())
+    changed = ev.email("e1", "101", "countess@example.org", primary=True, updated_at="2026-03-01T11:00:00Z")
+    assert send(applier, P + "email.updated", changed).outcome == "applied"
+    assert [(e.address, e.pco_id) for e in by_pco(records, "101").emails] == [("countess@example.org", "e1")]
+    assert send(applier, P + "email.destroyed", ev.destroyed(changed)).outcome == "applied"
+    assert by_pco(records, "101").emails == []
 
 
 def test_a_new_primary_phone_demotes_the_old_one_and_keeps_the_hash_in_step(

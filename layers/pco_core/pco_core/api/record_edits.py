@@ -25,6 +25,7 @@ from pco_core.clock import Clock
 from pco_core.errors import NotFound, Unprocessable
 from pco_core.records import Address, Email, Family, Group, GroupMember, GroupRole, Person, Phone
 from pco_core.store.records import RecordStore
+from pco_core.sync.mapping import relink
 
 
 def new_record_id() -> str:
@@ -79,12 +80,13 @@ class RecordEdits:
             for name in ("first_name", "last_name", "gender", "birthdate", "status")
             if name in sent
         }
+        # A sent list replaces the old one; an item with an old value keeps that value's PCO link.
         if "emails" in sent:
-            changes["emails"] = _emails(body.emails)
+            changes["emails"] = relink(_emails(body.emails), current.emails)
         if "phones" in sent:
-            changes["phones"] = _phones(body.phones)
+            changes["phones"] = relink(_phones(body.phones), current.phones)
         if "addresses" in sent:
-            changes["addresses"] = _addresses(body.addresses)
+            changes["addresses"] = relink(_addresses(body.addresses), current.addresses)
         updated = current.model_copy(update=changes)
         if updated == current:
             return current

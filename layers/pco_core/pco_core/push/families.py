@@ -152,7 +152,9 @@ def _push_primary_address(pco: CountingPco, primary: Person, fields: FamilyField
     assert address is not None
     assert primary.pco_id is not None
     person = local_fields(primary)
-    if primary.sync.pco_hash == person.content_hash() and address in person.addresses:
+    if primary.sync.pco_hash == person.content_hash() and address.unlinked() in [
+        a.unlinked() for a in person.addresses
+    ]:
         return  # pushed with the person already
     path = f"{PEOPLE_PATH}/{primary.pco_id}/addresses"
     document = pco.get(path, {"per_page": 100})

@@ -17,20 +17,27 @@ from aws_lambda_powertools import Logger
 
 from pco_core.errors import PcoRequestError, SkippableRecordError
 from pco_core.pco.jsonapi import Document
-from pco_core.pco.models import PcoAddress, PcoEmail, PcoPerson, PcoPhone
+from pco_core.pco.models import PcoPerson
 from pco_core.push.common import REQUEST_BUDGET, CountingPco, PushRecords, RecordWalk, push_ports, resource_of
 from pco_core.records import Address, Email, Person, Phone
 from pco_core.sync.domain import DomainContext, DomainPage, Position, Tally
-from pco_core.sync.mapping import Outcome, PersonFields, person_fields, unchanged_outcome
+from pco_core.sync.mapping import (
+    Contact,
+    Outcome,
+    PcoContact,
+    PersonFields,
+    contact_key,
+    person_fields,
+    relink,
+    same_value,
+    unchanged_outcome,
+)
 
 logger = Logger(child=True)
 
 PEOPLE_PATH = "/people/v2/people"
 PERSON_ATTRIBUTES = ("first_name", "last_name", "gender", "birthdate", "status")
 CONTACTS = "emails,phone_numbers,addresses"
-
-type Contact = Email | Phone | Address
-type PcoContact = PcoEmail | PcoPhone | PcoAddress
 
 
 def local_fields(person: Person) -> PersonFields:
@@ -44,12 +51,17 @@ def local_fields(person: Person) -> PersonFields:
             "birthdate": person.birthdate,
             "status": person.status,
             "updated_at": person.updated_at,
-            "emails": [PcoEmail(id="local", **e.model_dump()) for e in person.emails],
-            "phone_numbers": [PcoPhone(id="local", **p.model_dump()) for p in person.phones],
-            "addresses": [PcoAddress(id="local", **a.model_dump()) for a in person.addresses],
+            "emails": [_as_pco(e) for e in person.emails],
+            "phone_numbers": [_as_pco(p) for p in person.phones],
+            "addresses": [_as_pco(a) for a in person.addresses],
         }
     )
     return person_fields(as_pco)
+
+
+def _as_pco(item: Contact) -> dict[str, Any]:
+    # An item never exchanged with PCO has no id ("" maps back to pco_id None).
+    return {**item.model_dump(exclude={"pco_id"}), "id": item.pco_id or ""}
 
 
 def push_people_page(ctx: DomainContext, position: Position) -> DomainPage:
@@ -114,9 +126,9 @@ def _push_person(
     assert person.pco_id is not None
 
     base = f"{PEOPLE_PATH}/{person.pco_id}"
-    push_contacts(pco, f"{base}/emails", "Email", fields.emails, current.emails)
-    push_contacts(pco, f"{base}/phone_numbers", "PhoneNumber", fields.phones, current.phone_numbers)
-    push_contacts(pco, f"{base}/addresses", "Address", fields.addresses, current.addresses)
+    emails = push_contacts(pco, f"{base}/emails", "Email", fields.emails, current.emails)
+    phones = push_contacts(pco, f"{base}/phone_numbers", "PhoneNumber", fields.phones, current.phone_numbers)
+    addresses = push_contacts(pco, f"{base}/addresses", "Address", fields.addresses, current.addresses)
 
     first_attempt = person.sync.last_run_id == ctx.run_id and person.sync.last_outcome == "created"
     outcome: Outcome = "created" if first_attempt else "updated"
@@ -128,7 +140,15 @@ def _push_person(
             "last_outcome": outcome,
         }
     )
-    records.save_people([(person.model_copy(update={"sync": sync}), person)])
+    pushed = person.model_copy(
+        update={
+            "emails": relink(person.emails, emails),
+            "phones": relink(person.phones, phones),
+            "addresses": relink(person.addresses, addresses),
+            "sync": sync,
+        }
+    )
+    records.save_people([(pushed, person)])
     return outcome
 
 
@@ -165,42 +185,33 @@ def _updated_at(document: Document, fallback: datetime) -> datetime:
 # ---- emails, phone numbers, addresses
 
 
-def _norm(value: object) -> object:
-    if isinstance(value, str):
-        lines = [" ".join(line.split()) for line in value.splitlines()]
-        return "\n".join(line for line in lines if line) or None
-    return value
-
-
-def contact_key(item: Contact | PcoContact) -> tuple[object, ...]:
-    if isinstance(item, Email | PcoEmail):
-        return (str(_norm(item.address) or "").casefold(),)
-    if isinstance(item, Phone | PcoPhone):
-        return ("".join(ch for ch in str(item.number or "") if ch.isdigit()),)
-    return tuple(str(_norm(v) or "").casefold() for v in (item.street, item.city, item.zip))
-
-
 def _contact_attributes(item: Contact) -> dict[str, Any]:
-    values = item.model_dump()
+    values = item.model_dump(exclude={"pco_id"})
     return {name: value for name, value in values.items() if value not in (None, "")}
 
 
-def push_contacts(
-    pco: CountingPco, path: str, type_: str, wanted: Sequence[Contact], current: Sequence[PcoContact]
-) -> None:
-    """Create the local items PCO lacks and patch the ones that differ; PCO's extra items stay."""
+def push_contacts[C: (Email, Phone, Address)](
+    pco: CountingPco, path: str, type_: str, wanted: Sequence[C], current: Sequence[PcoContact]
+) -> list[C]:
+    """Create the local items PCO lacks and patch the ones that differ; PCO's extra items stay.
+    Items are matched by value (a local edit of an address is a new PCO email, the old one stays); the
+    answer is `wanted` linked to the PCO items written, so later webhooks about them find them."""
     existing = {contact_key(item): item for item in current}
+    linked: list[C] = []
     # Non-primary first: a primary written last is the one PCO keeps (it demotes the others).
     for item in sorted(wanted, key=lambda i: i.primary):
         attributes = _contact_attributes(item)
         match = existing.get(contact_key(item))
         if match is None:
-            pco.post(path, {"data": {"type": type_, "attributes": attributes}})
+            answer = pco.post(path, {"data": {"type": type_, "attributes": attributes}})
+            linked.append(item.model_copy(update={"pco_id": resource_of(answer, type_).id}))
             continue
         changed = {
             name: value
             for name, value in attributes.items()
-            if _norm(getattr(match, name, None)) != _norm(value)
+            if not same_value(getattr(match, name, None), value)
         }
         if changed:
             pco.patch(f"{path}/{match.id}", {"data": {"type": type_, "id": match.id, "attributes": changed}})
+        linked.append(item.model_copy(update={"pco_id": match.id}))
+    return linked

@@ -9,11 +9,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from pco_core.pco.models import PcoPerson
+from pco_core.pco.models import PcoAddress, PcoEmail, PcoPerson, PcoPhone
 from pco_core.records import (
     PCO_GROUPS_DEPARTMENT,
     Address,
@@ -69,14 +69,55 @@ def _street(value: str | None) -> str | None:
     return "\n".join(line for line in lines if line) or None
 
 
+# ---- emails, phones and addresses: matched by value, linked by PCO id ----
+
+type Contact = Email | Phone | Address
+type PcoContact = PcoEmail | PcoPhone | PcoAddress
+
+
+def _norm(value: object) -> object:
+    if isinstance(value, str):
+        lines = [" ".join(line.split()) for line in value.splitlines()]
+        return "\n".join(line for line in lines if line) or None
+    return value
+
+
+def contact_key(item: Contact | PcoContact) -> tuple[str, ...]:
+    """What makes two emails (phones, addresses) the same one when no PCO id says so."""
+    if isinstance(item, Email | PcoEmail):
+        return (str(_norm(item.address) or "").casefold(),)
+    if isinstance(item, Phone | PcoPhone):
+        return ("".join(ch for ch in str(item.number or "") if ch.isdigit()),)
+    return tuple(str(_norm(v) or "").casefold() for v in (item.street, item.city, item.zip))
+
+
+def same_value(a: object, b: object) -> bool:
+    """Equal apart from normalisation (spacing of strings), as PCO compares what we send."""
+    return _norm(a) == _norm(b)
+
+
+def relink[C: (Email, Phone, Address)](items: Sequence[C], linked: Sequence[C]) -> list[C]:
+    """`items`, each given the PCO id of the `linked` item with its value (ids it had are kept otherwise)."""
+    ids = {contact_key(item): item.pco_id for item in linked if item.pco_id}
+    return [
+        item.model_copy(update={"pco_id": ids[key]})
+        if (key := contact_key(item)) in ids and item.pco_id != ids[key]
+        else item
+        for item in items
+    ]
+
+
 # ---- mapped fields ----
 
 
 class _Fields(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+    # PCO ids of emails, phones and addresses are links, not content: a person pushed (ids unknown until
+    # PCO answers) and the same person pulled back (ids known) must hash the same.
+    _links: ClassVar[dict[str, Any]] = {}
 
     def content_hash(self) -> str:
-        return content_hash(self.model_dump(mode="json"))
+        return content_hash(self.model_dump(mode="json", exclude=self._links))
 
 
 class PersonFields(_Fields):
@@ -91,12 +132,18 @@ class PersonFields(_Fields):
     phones: tuple[Phone, ...]
     addresses: tuple[Address, ...]
 
+    _links: ClassVar[dict[str, Any]] = {
+        name: {"__all__": {"pco_id"}} for name in ("emails", "phones", "addresses")
+    }
+
 
 class FamilyFields(_Fields):
     name: str
     member_ids: tuple[str, ...]
     primary_member_id: str | None
     address: Address | None
+
+    _links: ClassVar[dict[str, Any]] = {"address": {"pco_id"}}
 
 
 class GroupFields(_Fields):
@@ -121,10 +168,18 @@ def person_fields(pco: PcoPerson) -> PersonFields:
         address = _clean(email.address)
         if address and address.casefold() not in emails:
             emails[address.casefold()] = Email(
-                address=address, location=_optional(email.location), primary=email.primary
+                address=address,
+                location=_optional(email.location),
+                primary=email.primary,
+                pco_id=email.id or None,
             )
     phones = [
-        Phone(number=_clean(phone.number), location=_optional(phone.location), primary=phone.primary)
+        Phone(
+            number=_clean(phone.number),
+            location=_optional(phone.location),
+            primary=phone.primary,
+            pco_id=phone.id or None,
+        )
         for phone in pco.phone_numbers
         if _clean(phone.number)
     ]
@@ -136,6 +191,7 @@ def person_fields(pco: PcoPerson) -> PersonFields:
             zip=_optional(a.zip),
             location=_optional(a.location),
             primary=a.primary,
+            pco_id=a.id or None,
         )
         for a in pco.addresses
     ]
@@ -163,7 +219,17 @@ def merge_person(
     """The person to write (None when nothing changed) and how it counts."""
     digest = fields.content_hash()
     if existing is not None and existing.pco_id == pco_id and existing.sync.pco_hash == digest:
-        return None, unchanged_outcome(existing.sync, run_id)
+        # PCO's values are the ones last exchanged; only links to PCO's emails, phones and addresses may be
+        # missing (e.g. a record pushed before it knew them). Linking them is not a change the run counts,
+        # and local edits waiting to be pushed are kept: only items with PCO's exact value get its id.
+        relinked = existing.model_copy(
+            update={
+                "emails": relink(existing.emails, fields.emails),
+                "phones": relink(existing.phones, fields.phones),
+                "addresses": relink(existing.addresses, fields.addresses),
+            }
+        )
+        return (None if relinked == existing else relinked), unchanged_outcome(existing.sync, run_id)
     outcome: Outcome = "created" if existing is None else "updated"
     sync = SyncMeta(pco_updated_at=pco_updated_at, pco_hash=digest, last_run_id=run_id, last_outcome=outcome)
     values = {

@@ -6,17 +6,17 @@ has no `updated_at`) changes nothing, and a destroyed PCO record leaves a tombst
 arrives after its `destroyed` cannot bring it back. Echoes of our own pushes hash the same as the record's
 `sync.pco_hash` and are skipped. Nothing is ever deleted: a destroyed person is marked inactive and unlinked.
 
-Emails, phones and addresses: local records do not keep PCO's sub-record ids, so each sub-record event is
-matched on its value (the push's `contact_key`: address, phone digits, street+city+zip), and the trail
-remembers which value and person each PCO sub-record id had. An `updated` whose previous value is known
-replaces that value; a `destroyed` (PCO sends no attributes) removes the remembered value, and is `unknown`
-for a sub-record never seen through a webhook (the next pull, which replaces the lists, corrects it).
+Emails, phones and addresses: a local item is linked to its PCO item by `pco_id` (set by the pull, by
+push from PCO's answers, and here), so an `updated` replaces the linked item and a `destroyed` (PCO sends no
+attributes, only the person relationship) removes it. An item not linked yet is found by the value its PCO
+id last had (the trail remembers each id's person and `contact_key` from earlier deliveries), else by the
+new value. The trail also orders events per PCO item and keeps destroyed ones from coming back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -35,12 +35,14 @@ from pco_core.pco.models import (
     PcoPersonMerger,
     PcoPhone,
 )
-from pco_core.push.people import contact_key, local_fields
+from pco_core.push.people import local_fields
 from pco_core.records import Address, Email, Family, GroupMember, Person, Phone
 from pco_core.store.deliveries import SubRecordTrace, Tombstone
 from pco_core.sync.families import FamilyLinks
 from pco_core.sync.mapping import (
+    Contact,
     GroupFields,
+    contact_key,
     family_fields,
     group_member,
     merge_family,
@@ -57,7 +59,6 @@ logger = Logger(child=True)
 
 ApplyOutcome = Literal["applied", "skipped", "stale", "unknown"]
 FINISHED: frozenset[str] = frozenset({"applied", "skipped", "stale", "unknown"})
-type Contact = Email | Phone | Address
 ContactList = Literal["emails", "phones", "addresses"]
 
 
@@ -123,10 +124,6 @@ def event_subject(name: str) -> tuple[str, str]:
     tail = name.rsplit(".events.", 1)[-1]
     subject, _, action = tail.rpartition(".")
     return subject, action
-
-
-def _match_key(item: Contact | PcoEmail | PcoPhone | PcoAddress) -> tuple[str, ...]:
-    return tuple(str(part) for part in contact_key(item))
 
 
 def _event_time(document: Document) -> datetime | None:
@@ -234,7 +231,7 @@ class WebhookApplier:
         ):
             for item in items:
                 self.trail.trace_sub_record(
-                    kind, item.id, SubRecordTrace(pco.id, _match_key(item), item.updated_at)
+                    kind, item.id, SubRecordTrace(pco.id, contact_key(item), item.updated_at)
                 )
         if new is None:
             return Applied("skipped", "person unchanged")
@@ -294,52 +291,58 @@ class WebhookApplier:
     def _sub_record(self, kind: _SubRecordKind, event: _Event) -> Applied:
         pco_id = event.resource.id
         trace = self.trail.sub_record(kind.pco_type, pco_id)
-        if event.action == "destroyed":
-            if trace is None:
-                return Applied("unknown", f"PCO {kind.pco_type} {pco_id} was never seen")
-            if trace.destroyed_at is not None:
-                return Applied("skipped", f"PCO {kind.pco_type} {pco_id} already removed")
-            person = self.records.people_by_pco_ids([trace.person_pco_id]).get(trace.person_pco_id)
-            result = Applied("unknown", f"PCO person {trace.person_pco_id} is not linked locally")
-            if person is not None:
-                items = [i for i in getattr(person, kind.attribute) if _match_key(i) != trace.match_key]
-                result = self._save_contacts(person, kind.attribute, items, event)
-            # Traced only once the person is saved: a retry after a failed save must not find it done.
-            self.trail.trace_sub_record(
-                kind.pco_type, pco_id, replace(trace, destroyed_at=event.time or event.now)
-            )
-            return result
-
-        pco_item = _read_sub_record(kind, event)
         if trace is not None and trace.destroyed_at is not None:
+            if event.action == "destroyed":
+                return Applied("skipped", f"PCO {kind.pco_type} {pco_id} already removed")
             return Applied("stale", f"PCO {kind.pco_type} {pco_id} was destroyed")
-        if trace is not None and _not_newer(pco_item.updated_at, trace.updated_at):
+        # A destroyed one has no attributes; its person comes from its relationships or our trace.
+        pco_item = _read_sub_record(kind, event)
+        newer_seen = trace is not None and _not_newer(pco_item.updated_at, trace.updated_at)
+        if event.action != "destroyed" and newer_seen:
             return Applied("stale", f"an equal or newer version of PCO {kind.pco_type} {pco_id} was applied")
         person_pco_id = pco_item.person_id or (trace.person_pco_id if trace else None)
         if person_pco_id is None:
-            return Applied("unknown", f"PCO {kind.pco_type} {pco_id} names no person")
+            return Applied("unknown", f"PCO {kind.pco_type} {pco_id} names no person and was never seen")
         person = self.records.people_by_pco_ids([person_pco_id]).get(person_pco_id)
+        # The value PCO's id stood for when we last saw it (a webhook), for items not yet linked by id.
+        old_key = trace.match_key if trace is not None and trace.person_pco_id == person_pco_id else None
+
+        if event.action == "destroyed":
+            done = SubRecordTrace(person_pco_id, old_key or (), None, destroyed_at=event.time or event.now)
+            result = Applied("unknown", f"PCO person {person_pco_id} is not linked locally")
+            if person is not None:
+                current: list[Contact] = list(getattr(person, kind.attribute))
+                position = _position(current, pco_id, old_key)
+                if position is None:
+                    result = Applied("unknown", f"PCO {kind.pco_type} {pco_id} is not linked locally")
+                else:
+                    del current[position]
+                    result = self._save_contacts(person, kind.attribute, current, event)
+            # Traced only once the person is saved: a retry after a failed save must not find it done.
+            self.trail.trace_sub_record(kind.pco_type, pco_id, done)
+            return result
+
         local = _local_contact(pco_item)
         if local is None:
             return Applied("skipped", f"PCO {kind.pco_type} {pco_id} has no value")
-        new_key = _match_key(local)
+        new_key = contact_key(local)
         done = SubRecordTrace(person_pco_id, new_key, pco_item.updated_at)
         if person is None:
             self.trail.trace_sub_record(kind.pco_type, pco_id, done)
             return Applied("unknown", f"PCO person {person_pco_id} is not linked locally")
-        old_key = trace.match_key if trace is not None and trace.person_pco_id == person_pco_id else new_key
-        current: list[Contact] = list(getattr(person, kind.attribute))
+        current = list(getattr(person, kind.attribute))
         if local.primary:
             # PCO keeps one primary per kind: the one just marked wins.
             current = [c.model_copy(update={"primary": False}) for c in current]
-        position = next((n for n, c in enumerate(current) if _match_key(c) in (old_key, new_key)), None)
+        position = _position(current, pco_id, old_key)
+        if position is None:
+            position = next((n for n, c in enumerate(current) if contact_key(c) == new_key), None)
         if position is None:
             current.append(local)
         else:
             current[position] = local
-            current = [
-                c for n, c in enumerate(current) if n == position or _match_key(c) not in (old_key, new_key)
-            ]
+            # An item that now holds the same value is the same one (the pull keeps one per value too).
+            current = [c for n, c in enumerate(current) if n == position or contact_key(c) != new_key]
         result = self._save_contacts(person, kind.attribute, current, event)
         self.trail.trace_sub_record(kind.pco_type, pco_id, done)
         return result
@@ -350,11 +353,15 @@ class WebhookApplier:
         before = local_fields(person)
         candidate = person.model_copy(update={attribute: list(items)})
         fields = local_fields(candidate)
-        if getattr(fields, attribute) == getattr(before, attribute):
+        held, wanted = getattr(before, attribute), getattr(fields, attribute)
+        if wanted == held:
             return Applied("skipped", f"person {person.id} already has PCO's {attribute}")
-        new = candidate.model_copy(
-            update={attribute: list(getattr(fields, attribute)), "updated_at": event.now}
-        )
+        if [item.unlinked() for item in wanted] == [item.unlinked() for item in held]:
+            # The same values, only PCO's ids are new to us (e.g. the echo of an item we pushed): linked
+            # without counting as a change.
+            self.records.save_people([(person.model_copy(update={attribute: list(wanted)}), person)])
+            return Applied("skipped", f"person {person.id} already has PCO's {attribute} (now linked)")
+        new = candidate.model_copy(update={attribute: list(wanted), "updated_at": event.now})
         if person.sync.pco_hash == before.content_hash():
             # No local edit was waiting to be pushed: the record still matches PCO after this change.
             sync = person.sync.model_copy(
@@ -516,9 +523,20 @@ def _unlinked(person: Person, now: datetime) -> Person:
 
 def _union[C: (Email, Phone, Address)](kept: Sequence[C], removed: Sequence[C]) -> list[C]:
     """The kept person's items, then the removed one's that are not among them (never primary)."""
-    have = {_match_key(item) for item in kept}
-    extra = [item.model_copy(update={"primary": False}) for item in removed if _match_key(item) not in have]
+    have = {contact_key(item) for item in kept}
+    extra = [item.model_copy(update={"primary": False}) for item in removed if contact_key(item) not in have]
     return list(kept) + extra
+
+
+def _position(items: Sequence[Contact], pco_id: str, old_key: tuple[str, ...] | None) -> int | None:
+    """Where PCO's item is in a local list: the item linked to its id, else an unlinked item with the value
+    it last had."""
+    linked = next((n for n, item in enumerate(items) if item.pco_id == pco_id), None)
+    if linked is not None or old_key is None:
+        return linked
+    return next(
+        (n for n, item in enumerate(items) if item.pco_id is None and contact_key(item) == old_key), None
+    )
 
 
 def _read_sub_record(kind: _SubRecordKind, event: _Event) -> PcoEmail | PcoPhone | PcoAddress:
@@ -532,13 +550,15 @@ def _read_sub_record(kind: _SubRecordKind, event: _Event) -> PcoEmail | PcoPhone
 def _local_contact(item: PcoEmail | PcoPhone | PcoAddress) -> Contact | None:
     if isinstance(item, PcoEmail):
         return (
-            Email(address=item.address, location=item.location, primary=item.primary)
+            Email(address=item.address, location=item.location, primary=item.primary, pco_id=item.id)
             if item.address
             else None
         )
     if isinstance(item, PcoPhone):
         return (
-            Phone(number=item.number, location=item.location, primary=item.primary) if item.number else None
+            Phone(number=item.number, location=item.location, primary=item.primary, pco_id=item.id)
+            if item.number
+            else None
         )
     return Address(
         street=item.street,
@@ -547,4 +567,5 @@ def _local_contact(item: PcoEmail | PcoPhone | PcoAddress) -> Contact | None:
         zip=item.zip,
         location=item.location,
         primary=item.primary,
+        pco_id=item.id,
     )
