@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pco_core.records import Address, Email, GroupMember, Person, Phone
+from pco_core.records import Address, Email, Family, Group, GroupMember, Person, Phone
 from pco_core.store.deliveries import WebhookTrail
 from pco_core.store.records import RecordStore
 from pco_core.sync.mapping import record_id_for
@@ -345,6 +345,69 @@ def test_person_merger_merges_the_removed_record_into_the_kept_one(
     assert removed is not None
     assert (removed.status, removed.pco_id) == ("inactive", None)
     assert [e.address for e in removed.emails] == ["charles@example.org", "CB@example.org"]
+
+
+def test_person_merger_moves_the_removed_persons_family_place_and_group_memberships(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    _people(applier, "701", "702", "703")
+    keep, remove, other = (by_pco(records, i) for i in ("701", "702", "703"))
+    # Given: the removed person heads a family the kept one is not in, and is in three groups
+    family = Family(
+        id="fam",
+        name="Babbages",
+        member_ids=[remove.id, other.id],
+        primary_member_id=remove.id,
+        updated_at=NOW,
+    )
+    records.save_families([(family, None)])
+    for person in (remove, other):
+        records.save_people([(person.model_copy(update={"family_id": "fam"}), person)])
+    early, late = datetime(2020, 1, 1, tzinfo=UTC), datetime(2024, 1, 1, tzinfo=UTC)
+    groups = [
+        Group(
+            id="g-choir",
+            name="Choir",
+            members=[GroupMember(person_id=remove.id, role="leader")],
+            updated_at=NOW,
+        ),
+        Group(
+            id="g-both",
+            name="Both",
+            members=[
+                GroupMember(person_id=keep.id, joined_at=late),
+                GroupMember(person_id=remove.id, role="leader", joined_at=early),
+                GroupMember(person_id=other.id),
+            ],
+            updated_at=NOW,
+        ),
+        Group(id="g-none", name="None", members=[GroupMember(person_id=other.id)], updated_at=NOW),
+    ]
+    records.save_groups([(g, None) for g in groups])
+
+    result = send(applier, P + "person_merger.created", ev.merger("m7", "701", "702"))
+
+    assert result.outcome == "applied"
+    assert "2 group memberships moved" in result.detail
+    moved = records.get_family("fam")
+    assert moved is not None
+    assert (moved.member_ids, moved.primary_member_id) == ([keep.id, other.id], keep.id)
+    assert by_pco(records, "701").family_id == "fam"
+    retired = records.get_person(remove.id)
+    assert retired is not None
+    assert (retired.family_id, retired.status) == (None, "inactive")
+    members = {
+        g.id: [(m.person_id, m.role, m.joined_at) for m in g.members]
+        for g in records.get_groups(["g-choir", "g-both", "g-none"]).values()
+    }
+    assert members["g-choir"] == [(keep.id, "leader", None)]
+    assert sorted(members["g-both"]) == sorted([(keep.id, "leader", early), (other.id, "member", None)])
+    assert members["g-none"] == [(other.id, "member", None)]
+
+    # The same merger again (a retried delivery with another id) changes nothing more
+    again = send(applier, P + "person_merger.created", ev.merger("m7", "701", "702"))
+    assert "0 group memberships moved" in again.detail
+    assert records.get_family("fam") == moved
 
 
 def test_person_merger_after_the_removed_persons_destroy_still_merges(

@@ -54,6 +54,10 @@ class RecordWriter(PersonLookup, Protocol):
 
     def iter_groups_with_pco_id(self, after_id: str | None, limit: int) -> list[Group]: ...
 
+    def list_groups(self, limit: int, cursor: str | None) -> tuple[list[Group], str | None]: ...
+
+    def get_families(self, ids: Iterable[str]) -> dict[str, Family]: ...
+
 
 class RunLedger(Protocol):
     """The run store as a page uses it: read the run, hold the lease, commit a page exactly once."""

@@ -36,7 +36,7 @@ from pco_core.pco.models import (
     PcoPhone,
 )
 from pco_core.push.people import local_fields
-from pco_core.records import Address, Email, Family, GroupMember, Person, Phone
+from pco_core.records import Address, Email, Family, Group, GroupMember, Person, Phone
 from pco_core.store.deliveries import SubRecordTrace, Tombstone
 from pco_core.sync.families import FamilyLinks
 from pco_core.sync.mapping import (
@@ -271,20 +271,72 @@ class WebhookApplier:
             )
             self.records.save_people([(relinked, remove)])
             return Applied("applied", f"person {remove.id} relinked to kept PCO person {keep_id}")
+        # The kept person takes the removed one's place in its family when it has none of its own.
+        takes_family = keep.family_id is None and remove.family_id is not None
         merged = keep.model_copy(
             update={
                 "emails": _union(keep.emails, remove.emails),
                 "phones": _union(keep.phones, remove.phones),
                 "addresses": _union(keep.addresses, remove.addresses),
-                "family_id": keep.family_id or remove.family_id,
+                "family_id": remove.family_id if takes_family else keep.family_id,
                 "updated_at": event.now,
             }
         )
+        retired = _unlinked(remove, event.now)
+        if takes_family:
+            retired = retired.model_copy(update={"family_id": None})
         changes: list[tuple[Person, Person | None]] = [(merged, keep)]
-        if remove.pco_id is not None or remove.status != "inactive":
-            changes.append((_unlinked(remove, event.now), remove))
+        if retired != remove.model_copy(update={"updated_at": event.now}):
+            changes.append((retired, remove))
         self.records.save_people(changes)
-        return Applied("applied", f"person {remove.id} merged into {keep.id}")
+        # Idempotent from here on: a retry finds the family and groups already moved.
+        if takes_family and remove.family_id is not None:
+            self._hand_over_family(remove.family_id, remove.id, keep.id, event)
+        moved = self._move_memberships(remove.id, keep.id, event)
+        return Applied(
+            "applied", f"person {remove.id} merged into {keep.id} ({moved} group memberships moved)"
+        )
+
+    def _hand_over_family(self, family_id: str, from_id: str, to_id: str, event: _Event) -> None:
+        family = self.records.get_families([family_id]).get(family_id)
+        if family is None or from_id not in family.member_ids:
+            return
+        members = [to_id if pid == from_id else pid for pid in family.member_ids]
+        primary = to_id if family.primary_member_id == from_id else family.primary_member_id
+        moved = family.model_copy(
+            update={
+                "member_ids": list(dict.fromkeys(members)),
+                "primary_member_id": primary,
+                "updated_at": event.now,
+            }
+        )
+        self.records.save_families([(moved, family)])
+
+    def _move_memberships(self, from_id: str, to_id: str, event: _Event) -> int:
+        """Every group the removed person was in lists the kept one instead (the stronger role, the earlier
+        join); the next memberships pull confirms it against PCO."""
+        changes: list[tuple[Group, Group | None]] = []
+        cursor: str | None = None
+        while True:
+            groups, cursor = self.records.list_groups(100, cursor)
+            for group in groups:
+                both = [m for m in group.members if m.person_id in (from_id, to_id)]
+                if from_id not in {m.person_id for m in both}:
+                    continue
+                merged = group_member(
+                    to_id,
+                    "leader" if any(m.role == "leader" for m in both) else "member",
+                    min((m.joined_at for m in both if m.joined_at is not None), default=None),
+                )
+                members = [m for m in group.members if m.person_id not in (from_id, to_id)] + [merged]
+                new, _ = merge_members(group, members, run_id=event.run_id, now=event.now)
+                if new is not None:
+                    changes.append((new, group))
+            if cursor is None:
+                break
+        if changes:
+            self.records.save_groups(changes)
+        return len(changes)
 
     # ---- emails, phone numbers, addresses
 
