@@ -186,6 +186,43 @@ def test_a_destroyed_person_becomes_inactive_and_unlinked(hooked: Hooked) -> Non
     assert pco_id not in hooked.records.people_by_pco_ids([pco_id])
 
 
+def test_a_merger_in_pco_moves_the_removed_persons_data_and_groups_and_a_pull_agrees(hooked: Hooked) -> None:
+    groups = [g for g in hooked.records.list_groups(100, None)[0] if g.members]
+    group = groups[0]
+    in_group = {m.person_id for m in group.members}
+    people = hooked.records.list_people(100, None)[0]
+    remove = next(p for p in people if p.id in in_group and p.pco_id and p.emails)
+    keep = next(p for p in people if p.id not in in_group and p.pco_id and p.status == "active")
+    assert keep.pco_id is not None
+    assert remove.pco_id is not None
+    hooked.pco(
+        "POST",
+        "/_sandbox/person_mergers",
+        json={"person_to_keep_id": keep.pco_id, "person_to_remove_id": remove.pco_id},
+    )
+    attempts = hooked.deliver()
+    assert "people.v2.events.person_merger.created" in [a.name for a in attempts]
+    assert {a.status for a in attempts} == {200}
+    hooked.stack.drain_queues(30)
+
+    kept = hooked.person(keep.pco_id)
+    assert {e.address for e in remove.emails} <= {e.address for e in kept.emails}
+    retired = hooked.records.get_person(remove.id)
+    assert retired is not None
+    assert (retired.status, retired.pco_id) == ("inactive", None)
+    after_webhooks = hooked.records.get_group(group.id)
+    assert after_webhooks is not None
+    members = {m.person_id for m in after_webhooks.members}
+    assert keep.id in members
+    assert remove.id not in members
+
+    # PCO moved the membership too: the next pull finds the group's members as the webhook left them
+    hooked.full_sync()
+    after_pull = hooked.records.get_group(group.id)
+    assert after_pull is not None
+    assert {m.person_id for m in after_pull.members} == members
+
+
 def test_the_same_delivery_twice_is_applied_once(hooked: Hooked, monkeypatch: pytest.MonkeyPatch) -> None:
     ((pco_id, _),) = _people_with_email(hooked, 1, skip=2)
     hooked.pco("PATCH", f"/_sandbox/people/{pco_id}", json={"last_name": "Once"})
