@@ -16,6 +16,7 @@ from local.stack.auth import LOCAL_CLIENT_ID, DevIssuer
 from local.stack.lambdas import Handler, install_lambda_dispatcher, load_handlers
 from local.stack.resources import LocalResources, create_resources
 from local.stack.sqs_events import SqsEventSource, event_sources
+from local.stack.sqs_moves import install as install_sqs_move_tasks
 from local.stack.template import StackContext, Template
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -68,6 +69,7 @@ def assemble(
     api_endpoint: str,
 ) -> AssembledStack:
     """Create everything, set os.environ for the handlers (see lambdas.py), install the dispatcher."""
+    install_sqs_move_tasks()  # the dead-letter replay, which moto lacks
     template = Template.load(template_path, context=StackContext(api_endpoint=api_endpoint))
     resources = create_resources(
         template,

@@ -314,7 +314,7 @@ def test_a_worker_crash_mid_batch_loses_nothing(hooked: Hooked, monkeypatch: pyt
     assert hooked.stack.queue_messages("WebhookDeadLetterQueue") == 0
 
 
-def test_a_delivery_failing_for_good_ends_in_the_dead_letter_queue(
+def test_a_delivery_failing_for_good_waits_in_the_dead_letter_queue_until_replayed(
     hooked: Hooked, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ((pco_id, _),) = _people_with_email(hooked, 1, skip=7)
@@ -330,6 +330,20 @@ def test_a_delivery_failing_for_good_ends_in_the_dead_letter_queue(
     assert hooked.stack.queue_messages("WebhookQueue") == 0
     assert hooked.stack.queue_messages("WebhookDeadLetterQueue") == 1
     assert hooked.person(pco_id).first_name != "Poison"
+    status, listed = hooked.stack.api("GET", "/api/webhooks/deliveries", role=ADMIN)
+    assert (status, listed["dead_letter_count"]) == (200, 1)
+
+    # After the fix, the admin replays the dead letters and the delivery is applied
+    monkeypatch.undo()
+    status, replay = hooked.stack.api("POST", "/api/webhooks/replay", role=ADMIN)
+    assert (status, replay) == (202, {"moving": 1})
+    assert hooked.stack.queue_messages("WebhookDeadLetterQueue") == 0
+    outcomes = hooked.stack.drain_queues(30)
+    assert [(o.received, o.failed) for o in outcomes] == [(1, 0)]
+    assert hooked.person(pco_id).first_name == "Poison"
+    status, listed = hooked.stack.api("GET", "/api/webhooks/deliveries", role=ADMIN)
+    assert listed["dead_letter_count"] == 0
+    assert listed["deliveries"][0]["outcome"] == "applied"
 
 
 def test_a_burst_of_a_thousand_deliveries_is_absorbed(hooked: Hooked) -> None:
