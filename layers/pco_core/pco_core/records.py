@@ -70,6 +70,8 @@ class SyncMeta(_Record):
     last_counts: dict[str, int] | None = None
     # A group's member list as last pushed to PCO (the push of memberships skips a group whose list matches).
     pco_members_hash: str | None = None
+    # When push sent PCO a create of this person whose answer is not saved yet (see push/people.py).
+    pco_create_sent_at: datetime | None = None
 
 
 class Person(_Record):

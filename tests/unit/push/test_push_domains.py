@@ -30,28 +30,6 @@ APP, SECRET = "app", "secret"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
-class PushRecords(FakeRecords):
-    """The fake store with the id-ordered listings a push walks (cursor: the last listed id)."""
-
-    def _list(self, records: dict[str, Any], limit: int, cursor: str | None) -> tuple[list[Any], str | None]:
-        ordered = [records[k] for k in sorted(records) if cursor is None or k > cursor]
-        page = ordered[:limit]
-        return page, (page[-1].id if len(ordered) > limit else None)
-
-    def list_people(self, limit: int, cursor: str | None) -> tuple[list[Person], str | None]:
-        return self._list(self.people, limit, cursor)
-
-    def list_families(self, limit: int, cursor: str | None) -> tuple[list[Family], str | None]:
-        return self._list(self.families, limit, cursor)
-
-    def list_groups(self, limit: int, cursor: str | None) -> tuple[list[Group], str | None]:
-        return self._list(self.groups, limit, cursor)
-
-    def save_families(self, changes: Sequence[tuple[Family, Family | None]]) -> None:
-        for new, _ in changes:
-            self.families[new.id] = new
-
-
 class Pco:
     """The sandbox app behind a real PcoClient, with every request it received."""
 
@@ -98,11 +76,11 @@ def pco() -> Pco:
 
 
 @pytest.fixture
-def records() -> PushRecords:
-    return PushRecords()
+def records() -> FakeRecords:
+    return FakeRecords()
 
 
-def ctx(pco: Pco, records: PushRecords, run_id: str = "R1") -> DomainContext:
+def ctx(pco: Pco, records: FakeRecords, run_id: str = "R1") -> DomainContext:
     return DomainContext(client=pco.client(), records=records, run_id=run_id, clock=FakeClock())
 
 
@@ -186,10 +164,11 @@ def test_given_a_new_local_person_when_pushed_then_pco_has_every_field_and_we_ha
     assert [p.pco_id for p in local.phones] == [p.pco_id for p in in_pco.phones]
     assert [a.pco_id for a in local.addresses] == [a.pco_id for a in in_pco.addresses]
     assert None not in {e.pco_id for e in local.emails} | {a.pco_id for a in local.addresses}
-    # The id was saved right after the create, before the emails: the first save holds it without a hash.
-    first_save = records.saved_people[0][0]
-    assert first_save.pco_id == local.pco_id
-    assert first_save.sync.pco_hash is None
+    # Before the create, the person is marked as being created; the id is saved right after the create,
+    # before the emails: that save holds it without a hash and clears the mark.
+    marked, linked = (change[0] for change in records.saved_people[:2])
+    assert (marked.pco_id, marked.sync.pco_create_sent_at) == (None, START)
+    assert (linked.pco_id, linked.sync.pco_create_sent_at, linked.sync.pco_hash) == (local.pco_id, None, None)
     assert local.sync.pco_hash == in_pco.content_hash()
     posted = pco.requests[0]
     assert (posted.method, posted.url.path) == ("POST", "/people/v2/people")
@@ -319,10 +298,59 @@ def test_a_crash_after_the_create_is_retried_as_an_update_of_the_same_pco_person
     assert len(pco.person(local.pco_id or "").emails) == 2
 
 
+def test_a_crash_between_pcos_create_answer_and_our_save_is_retried_without_a_duplicate(pco, records):
+    # Given: the save that links Ada to the PCO person just created fails (the Lambda died there)
+    records.add(person("p1", **ADA), person("p2", first="Ada", birthdate=date(2001, 1, 1)))
+    real_save = records.save_people
+    crashed: list[str] = []
+
+    def crash_on_link(changes: Sequence[tuple[Person, Person | None]]) -> None:
+        new, old = changes[0]
+        if new.id == "p1" and new.pco_id and old is not None and old.pco_id is None and not crashed:
+            crashed.append(new.pco_id)
+            raise RuntimeError("Lambda timed out")
+        real_save(changes)
+
+    records.save_people = crash_on_link  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        push_people_page(ctx(pco, records), {})
+    assert records.people["p1"].pco_id is None
+    assert records.people["p1"].sync.pco_create_sent_at is not None
+
+    # When the page is retried
+    retried = walk(push_people_page, ctx(pco, records))
+
+    # Then the PCO person that create made is adopted, not created again
+    assert totals(retried) == {"created": 2, "updated": 0, "skipped": 0, "failed": 0}
+    creates = [r for r in pco.requests if (r.method, r.url.path) == ("POST", "/people/v2/people")]
+    assert len(creates) == 2  # each Ada once
+    local = records.people["p1"]
+    assert local.pco_id == crashed[0]
+    assert local.sync.pco_create_sent_at is None
+    assert len(pco.person(crashed[0]).emails) == 2
+    assert records.people["p2"].pco_id not in (None, crashed[0])
+
+
+def test_a_marked_person_whose_create_never_reached_pco_is_created_not_taken_for_a_namesake(pco, records):
+    # Given: Ada pushed a moment ago, and another Ada Lovelace (another birthdate) whose create was sent
+    # but never reached PCO
+    (ada,) = pushed_people(pco, records, person("p0", **ADA))
+    pco.requests.clear()
+    marked = person("p1", birthdate=date(2001, 1, 1))
+    marked = marked.model_copy(update={"sync": marked.sync.model_copy(update={"pco_create_sent_at": START})})
+    records.add(marked)
+    totals_now = totals(walk(push_people_page, ctx(pco, records)))
+    assert totals_now == {"created": 1, "updated": 0, "skipped": 1, "failed": 0}  # the namesake is created
+    searches = [r for r in pco.requests if r.method == "GET" and r.url.path == "/people/v2/people"]
+    assert len(searches) == 1
+    assert searches[0].url.params["where[first_name]"] == "Ada"
+    assert records.people["p1"].pco_id not in (None, ada.pco_id)
+
+
 # ---- families
 
 
-def pushed_people(pco: Pco, records: PushRecords, *people: Person) -> list[Person]:
+def pushed_people(pco: Pco, records: FakeRecords, *people: Person) -> list[Person]:
     records.add(*people)
     walk(push_people_page, ctx(pco, records, "RP"))
     return [records.people[p.id] for p in people]

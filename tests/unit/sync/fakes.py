@@ -101,6 +101,24 @@ class FakeRecords:
         for new, _ in changes:
             self.groups[new.id] = new
 
+    def get_families(self, ids: Iterable[str]) -> dict[str, Family]:
+        return {i: self.families[i] for i in ids if i in self.families}
+
+    def _list(self, records: dict[str, Any], limit: int, cursor: str | None) -> tuple[list[Any], str | None]:
+        """Id-ordered pages as the push walks them (cursor: the last listed id)."""
+        ordered = [records[k] for k in sorted(records) if cursor is None or k > cursor]
+        page = ordered[:limit]
+        return page, (page[-1].id if len(ordered) > limit else None)
+
+    def list_people(self, limit: int, cursor: str | None) -> tuple[list[Person], str | None]:
+        return self._list(self.people, limit, cursor)
+
+    def list_families(self, limit: int, cursor: str | None) -> tuple[list[Family], str | None]:
+        return self._list(self.families, limit, cursor)
+
+    def list_groups(self, limit: int, cursor: str | None) -> tuple[list[Group], str | None]:
+        return self._list(self.groups, limit, cursor)
+
     def iter_groups_with_pco_id(self, after_id: str | None, limit: int) -> list[Group]:
         linked = sorted((g for g in self.groups.values() if g.pco_id), key=lambda g: g.id)
         return [g for g in linked if after_id is None or g.id > after_id][:limit]

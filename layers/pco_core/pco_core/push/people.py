@@ -3,14 +3,15 @@
 A person's pushed fields are the pull's own `PersonFields` (same normalisation, same hash), so a person
 pushed and then pulled back hashes the same and is skipped both ways. A new person's PCO id is saved right
 after PCO answers the create, before its emails, phones and addresses are written: a retried page then
-patches that person instead of creating a second one. What remains is the moment between PCO's answer and
-our save: a crash exactly there leaves a PCO person we do not know about (a retry creates another one).
+patches that person instead of creating a second one. For the moment between PCO's answer and that save,
+the person is marked `pco_create_sent_at` before the create is sent: a retry of a marked person first looks
+for the PCO person that create made (same name and birthdate, created since) and adopts it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -38,6 +39,8 @@ logger = Logger(child=True)
 PEOPLE_PATH = "/people/v2/people"
 PERSON_ATTRIBUTES = ("first_name", "last_name", "gender", "birthdate", "status")
 CONTACTS = "emails,phone_numbers,addresses"
+# Our clock and PCO's may differ: a create sent at T is looked for among people created since T - this.
+CREATE_CLOCK_MARGIN = timedelta(minutes=2)
 
 
 def local_fields(person: Person) -> PersonFields:
@@ -103,19 +106,33 @@ def _push_person(
         return "skipped"  # PCO only gets the church's active people; an inactive one is never created
 
     if person.pco_id is None:
-        document = pco.post(PEOPLE_PATH, _person_document(_attributes(fields)))
-        resource = resource_of(document, "person")
+        # A create sent before whose answer we never saved (a crash in between) is found, not repeated.
+        found = _created_before(pco, person, fields) if person.sync.pco_create_sent_at else None
+        if found is None:
+            sending = person.model_copy(
+                update={"sync": person.sync.model_copy(update={"pco_create_sent_at": ctx.clock()})}
+            )
+            records.save_people([(sending, person)])
+            document = pco.post(PEOPLE_PATH, _person_document(_attributes(fields)))
+            person, current = sending, PcoPerson.from_resource(resource_of(document, "person"), document)
+        else:
+            current = found
         linked = person.model_copy(
             update={
-                "pco_id": resource.id,
+                "pco_id": current.id,
                 "sync": person.sync.model_copy(
-                    update={"pco_hash": None, "last_run_id": ctx.run_id, "last_outcome": "created"}
+                    update={
+                        "pco_hash": None,
+                        "pco_create_sent_at": None,
+                        "last_run_id": ctx.run_id,
+                        "last_outcome": "created",
+                    }
                 ),
             }
         )
         # At once: a crash from here on is retried as a patch of this PCO person, never a second create.
         records.save_people([(linked, person)])
-        person, current = linked, PcoPerson.from_resource(resource, document)
+        person = linked
     else:
         document = pco.get(f"{PEOPLE_PATH}/{person.pco_id}", {"include": CONTACTS})
         current = PcoPerson.from_resource(resource_of(document, "person"), document)
@@ -150,6 +167,34 @@ def _push_person(
     )
     records.save_people([(pushed, person)])
     return outcome
+
+
+def _created_before(pco: CountingPco, person: Person, fields: PersonFields) -> PcoPerson | None:
+    """The PCO person an earlier attempt created for this one: same name (and birthdate, when we have
+    one), created since that attempt was sent (less a margin for clock skew), newest first."""
+    sent_at = person.sync.pco_create_sent_at
+    assert sent_at is not None
+    since = (sent_at - CREATE_CLOCK_MARGIN).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    document = pco.get(
+        PEOPLE_PATH,
+        {
+            "where[first_name]": fields.first_name,
+            "where[last_name]": fields.last_name,
+            "where[created_at][gte]": since,
+            "order": "-created_at",
+            "include": CONTACTS,
+            "per_page": 25,
+        },
+    )
+    for resource in document.resources():
+        try:
+            candidate = PcoPerson.from_resource(resource, document)
+        except SkippableRecordError:
+            continue
+        if fields.birthdate is None or candidate.birthdate == fields.birthdate:
+            logger.info("person create found in PCO", extra={"person_id": person.id, "pco_id": candidate.id})
+            return candidate
+    return None
 
 
 def _attributes(fields: PersonFields) -> dict[str, Any]:
