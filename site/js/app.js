@@ -29,6 +29,7 @@ const DELIVERY_OUTCOMES = Object.freeze({
   skipped: "Skipped",
   stale: "Stale",
   unknown: "Unknown event",
+  failed: "Failed",
 });
 const FORBIDDEN_MESSAGE = "Your account does not have the pco.manage permission";
 const SESSION_ENDED = "Your session has ended. Please sign in again.";

@@ -177,6 +177,7 @@ const OUTCOME_CLASSES = Object.freeze({
   skipped: "badge--cancelled",
   stale: "badge--cancelled",
   unknown: "badge--cancelled", // an event nothing here handles: informational, not a failure
+  failed: "badge--failed", // could not be queued (too large): the next pull applies the change
 });
 
 /** The badge modifier class of a webhook delivery's outcome ("" for one the page does not know). */

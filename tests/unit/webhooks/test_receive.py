@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 from typing import Any
 
 import pytest
@@ -11,7 +13,7 @@ from local.sandbox.clock import FakeClock
 from local.sandbox.webhooks import WebhookHub, sign
 from pco_core.store.deliveries import DeliveryLog
 from pco_core.store.queue import DeliveryQueue
-from pco_core.webhooks.receive import receive_delivery
+from pco_core.webhooks.receive import QueuedDelivery, receive_delivery
 from tests.unit.webhooks.conftest import NOW, SECRET, http_event, queued_messages, table_items
 
 PERSON = {
@@ -256,3 +258,57 @@ def test_given_a_receiver_that_died_between_claim_and_send_then_the_retry_is_que
     item = log.get("d-1")
     assert item is not None
     assert item["status"] == "queued"
+
+
+def _big_person(emails: int, note: str = "") -> dict[str, Any]:
+    """A person.updated payload with many included emails (PCO sends what the person holds)."""
+    included = [
+        {
+            "type": "Email",
+            "id": str(n),
+            "attributes": {"address": f"member{n}@example.org", "location": "Home", "primary": n == 0},
+            "relationships": {"person": {"data": {"type": "Person", "id": "101"}}},
+        }
+        for n in range(emails)
+    ]
+    person = {**PERSON, "attributes": {**PERSON["attributes"], "note": note}}
+    return {"data": person, "included": included, "meta": {}}
+
+
+def test_given_a_payload_too_big_for_one_sqs_message_then_it_is_queued_compressed(
+    log: DeliveryLog, queue: DeliveryQueue, sqs: Any, queue_url: str
+) -> None:
+    payload = json.dumps(_big_person(3000))
+    assert len(payload) > 400 * 1024  # SQS takes 256 KiB
+    body = signed_body(payload)
+    answer = receive(log, queue, body, {"X-PCO-Webhooks-Authenticity": sign(SECRET, body)})
+    assert json.loads(answer["body"]) == {"accepted": 1, "duplicates": 0}
+    [message] = queued_messages(sqs, queue_url)
+    assert message["payload"] == ""
+    # The worker reads back exactly the string PCO sent
+    assert QueuedDelivery.model_validate(message).text() == payload
+
+
+def test_given_a_payload_too_big_even_compressed_then_200_and_it_is_logged_failed_not_retried(
+    log: DeliveryLog, queue: DeliveryQueue, sqs: Any, queue_url: str
+) -> None:
+    # Random text does not compress: a 503 would have PCO retry it for days, then disable the hook
+    payload = json.dumps(_big_person(1, note=base64.b64encode(os.urandom(600 * 1024)).decode()))
+    body = signed_body(payload)
+    answer = receive(log, queue, body, {"X-PCO-Webhooks-Authenticity": sign(SECRET, body)})
+    assert answer["statusCode"] == 200
+    assert queued_messages(sqs, queue_url) == []
+    item = log.get("d-1")
+    assert item is not None
+    assert item["status"] == "failed"
+    assert "too large" in str(item["detail"])
+    # PCO's retry of it is a duplicate, answered 200
+    again = receive(log, queue, body, {"X-PCO-Webhooks-Authenticity": sign(SECRET, body)})
+    assert json.loads(again["body"]) == {"accepted": 0, "duplicates": 1}
+
+
+def test_a_queued_delivery_holds_exactly_one_payload() -> None:
+    with pytest.raises(ValueError, match="exactly one"):
+        QueuedDelivery(delivery_id="d", name=EVENT)
+    with pytest.raises(ValueError, match="exactly one"):
+        QueuedDelivery(delivery_id="d", name=EVENT, payload="{}", payload_zlib="eJw=")

@@ -95,14 +95,15 @@ def apply_queued(body: str, applier: WebhookApplier, log: DeliveryOutcomes) -> A
     if logged is not None and logged.get("status") in FINISHED:
         # SQS delivers at least once: a second copy of a finished delivery changes nothing.
         return Applied("skipped", f"delivery already {logged.get('status')}")
-    result = applier.apply(message.name, message.payload, message.delivery_id)
+    payload = message.text()
+    result = applier.apply(message.name, payload, message.delivery_id)
     log.finish(
         message.delivery_id,
         message.name,
         result.outcome,
         result.detail,
         applier.clock(),
-        resource=_resource_label(message.payload),
+        resource=_resource_label(payload),
     )
     logger.info(
         "webhook delivery applied",

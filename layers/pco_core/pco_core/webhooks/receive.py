@@ -13,12 +13,13 @@ import binascii
 import hashlib
 import hmac
 import json
+import zlib
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, Self
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pco_core.clock import Clock
 from pco_core.errors import PcoSyncError, RetriableError
@@ -51,15 +52,46 @@ class Envelope(BaseModel):
     data: list[EventDelivery] = Field(min_length=1)
 
 
+# SQS takes messages up to 256 KiB; a little is left for the message's other fields.
+SQS_BODY_LIMIT = 256 * 1024 - 1024
+
+
 class QueuedDelivery(BaseModel):
-    """The SQS message the worker consumes: one delivery, its payload still the JSON string PCO sent."""
+    """The SQS message the worker consumes: one delivery, its payload still the JSON string PCO sent, or,
+    when that would not fit in an SQS message, the same string zlib-compressed and base64-encoded."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     delivery_id: str = Field(min_length=1)
     name: str = Field(min_length=1)
     attempt: int = 1
-    payload: str
+    payload: str = ""
+    payload_zlib: str | None = None
+
+    @model_validator(mode="after")
+    def _one_payload(self) -> Self:
+        if (self.payload_zlib is None) == (not self.payload):
+            raise ValueError("exactly one of payload and payload_zlib")
+        return self
+
+    @classmethod
+    def of(cls, delivery: EventDelivery) -> QueuedDelivery:
+        plain = cls(
+            delivery_id=delivery.id,
+            name=delivery.attributes.name,
+            attempt=delivery.attributes.attempt,
+            payload=delivery.attributes.payload,
+        )
+        if len(plain.model_dump_json().encode()) <= SQS_BODY_LIMIT:
+            return plain
+        packed = base64.b64encode(zlib.compress(delivery.attributes.payload.encode(), 9)).decode()
+        return plain.model_copy(update={"payload": "", "payload_zlib": packed})
+
+    def text(self) -> str:
+        """The payload as PCO sent it."""
+        if self.payload_zlib is None:
+            return self.payload
+        return zlib.decompress(base64.b64decode(self.payload_zlib)).decode()
 
 
 def parse_payload(payload: str) -> tuple[Document, Resource]:
@@ -79,6 +111,10 @@ class DeliveryClaims(Protocol):
     def mark_queued(self, delivery_id: str) -> None: ...
 
     def abandon(self, delivery_id: str) -> None: ...
+
+    def finish(
+        self, delivery_id: str, name: str, outcome: str, detail: str, at: datetime, *, resource: str = ""
+    ) -> None: ...
 
 
 class MessageSender(Protocol):
@@ -175,14 +211,22 @@ def receive_delivery(
 def _enqueue(delivery: EventDelivery, claims: DeliveryClaims, queue: MessageSender, now: datetime) -> bool:
     if not claims.begin(delivery.id, delivery.attributes.name, now):
         return False
-    message = QueuedDelivery(
-        delivery_id=delivery.id,
-        name=delivery.attributes.name,
-        attempt=delivery.attributes.attempt,
-        payload=delivery.attributes.payload,
-    )
+    message = QueuedDelivery.of(delivery)
+    body = message.model_dump_json()
+    if len(body.encode()) > SQS_BODY_LIMIT:
+        # Even compressed it does not fit. Answering 503 would make PCO retry it for days and then disable
+        # the subscription; instead it is logged as failed on the page, and the next pull brings the change.
+        claims.finish(
+            delivery.id,
+            delivery.attributes.name,
+            "failed",
+            f"payload too large to queue ({len(body)} bytes); the next pull applies the change",
+            now,
+        )
+        logger.error("webhook delivery too large to queue", extra={"delivery_id": delivery.id})
+        return True
     try:
-        queue.send(message.model_dump_json())
+        queue.send(body)
     except RetriableError:
         claims.abandon(delivery.id)
         raise
