@@ -114,7 +114,7 @@ class Document(_Tolerant):
 
     @property
     def total_count(self) -> int | None:
-        return _as_int(self.meta.get("total_count"))
+        return as_int(self.meta.get("total_count"))
 
     @property
     def next_url(self) -> str | None:
@@ -131,17 +131,18 @@ class Document(_Tolerant):
         """meta.next.offset, or the offset query parameter of links.next; None on the last page."""
         meta_next = self.meta.get("next")
         if isinstance(meta_next, dict):
-            offset = _as_int(meta_next.get("offset"))
+            offset = as_int(meta_next.get("offset"))
             if offset is not None:
                 return offset
         if self.next_url is not None:
             values = parse_qs(urlsplit(self.next_url).query).get("offset")
             if values:
-                return _as_int(values[0])
+                return as_int(values[0])
         return None
 
 
-def _as_int(value: object) -> int | None:
+def as_int(value: object) -> int | None:
+    """An int from PCO's JSON (a number or a numeric string); None for anything else, booleans included."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):

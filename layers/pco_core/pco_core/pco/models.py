@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from pco_core.errors import SkippableRecordError
-from pco_core.pco.jsonapi import Document, Resource
+from pco_core.pco.jsonapi import Document, Resource, as_int
 
 _GENDERS = {"m": "Male", "male": "Male", "f": "Female", "female": "Female"}
 
@@ -54,19 +54,6 @@ def _flag(value: object) -> bool:
     if isinstance(value, str):
         return value.strip().casefold() in {"true", "1", "yes"}
     return False
-
-
-def _count(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            return None
-    return None
 
 
 def _date(value: object) -> date | None:
@@ -110,7 +97,7 @@ Text = Annotated[str | None, BeforeValidator(_text)]
 Name = Annotated[str, BeforeValidator(lambda v: _text(v) or "")]
 Id = Annotated[str | None, BeforeValidator(_id)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
-Count = Annotated[int | None, BeforeValidator(_count)]
+Count = Annotated[int | None, BeforeValidator(as_int)]
 LenientDate = Annotated[date | None, BeforeValidator(_date)]
 Timestamp = Annotated[datetime | None, BeforeValidator(_datetime)]
 Gender = Annotated[str | None, BeforeValidator(normalise_gender)]

@@ -32,13 +32,12 @@ class PcoWriter(PcoReader, Protocol):
 
 @runtime_checkable
 class PushRecords(RecordWriter, Protocol):
-    """The record store as a push walks it: every record of a kind in id order, in pages."""
+    """The record store as a push walks it: every record of a kind in id order, in pages (groups are
+    listed through RecordWriter, which the webhook worker's person merger uses too)."""
 
     def list_people(self, limit: int, cursor: str | None) -> tuple[list[Person], str | None]: ...
 
     def list_families(self, limit: int, cursor: str | None) -> tuple[list[Family], str | None]: ...
-
-    def list_groups(self, limit: int, cursor: str | None) -> tuple[list[Group], str | None]: ...
 
 
 class CountingPco:

@@ -107,7 +107,8 @@ def _push_person(
 
     if person.pco_id is None:
         # A create sent before whose answer we never saved (a crash in between) is found, not repeated.
-        found = _created_before(pco, person, fields) if person.sync.pco_create_sent_at else None
+        sent_at = person.sync.pco_create_sent_at
+        found = _created_before(pco, person, fields, sent_at) if sent_at is not None else None
         if found is None:
             sending = person.model_copy(
                 update={"sync": person.sync.model_copy(update={"pco_create_sent_at": ctx.clock()})}
@@ -169,11 +170,11 @@ def _push_person(
     return outcome
 
 
-def _created_before(pco: CountingPco, person: Person, fields: PersonFields) -> PcoPerson | None:
+def _created_before(
+    pco: CountingPco, person: Person, fields: PersonFields, sent_at: datetime
+) -> PcoPerson | None:
     """The PCO person an earlier attempt created for this one: same name (and birthdate, when we have
     one), created since that attempt was sent (less a margin for clock skew), newest first."""
-    sent_at = person.sync.pco_create_sent_at
-    assert sent_at is not None
     since = (sent_at - CREATE_CLOCK_MARGIN).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     document = pco.get(
         PEOPLE_PATH,

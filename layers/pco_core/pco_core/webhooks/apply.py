@@ -16,7 +16,7 @@ new value. The trail also orders events per PCO item and keeps destroyed ones fr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -66,6 +66,8 @@ ContactList = Literal["emails", "phones", "addresses"]
 class Applied:
     outcome: ApplyOutcome
     detail: str
+    resource: str = ""
+    """"<type> <id>" of the payload's resource, for the delivery log ("" when unreadable)."""
 
 
 class WebhookTrailPort(Protocol):
@@ -95,29 +97,20 @@ def apply_queued(body: str, applier: WebhookApplier, log: DeliveryOutcomes) -> A
     if logged is not None and logged.get("status") in FINISHED:
         # SQS delivers at least once: a second copy of a finished delivery changes nothing.
         return Applied("skipped", f"delivery already {logged.get('status')}")
-    payload = message.text()
-    result = applier.apply(message.name, payload, message.delivery_id)
+    result = applier.apply(message.name, message.text(), message.delivery_id)
     log.finish(
         message.delivery_id,
         message.name,
         result.outcome,
         result.detail,
         applier.clock(),
-        resource=_resource_label(payload),
+        resource=result.resource,
     )
     logger.info(
         "webhook delivery applied",
         extra={"delivery_id": message.delivery_id, "event": message.name, "outcome": result.outcome},
     )
     return result
-
-
-def _resource_label(payload: str) -> str:
-    try:
-        _, resource = parse_payload(payload)
-    except ValueError:
-        return ""
-    return f"{resource.type} {resource.id}"
 
 
 def event_subject(name: str) -> tuple[str, str]:
@@ -168,6 +161,10 @@ class WebhookApplier:
             document, resource = parse_payload(payload)
         except ValueError as exc:
             return Applied("skipped", f"unreadable payload: {exc}")
+        result = self._apply(name, document, resource, delivery_id)
+        return replace(result, resource=f"{resource.type} {resource.id}")
+
+    def _apply(self, name: str, document: Document, resource: Resource, delivery_id: str) -> Applied:
         subject, action = event_subject(name)
         if action not in {"created", "updated", "destroyed"}:
             return Applied("unknown", f"event {name} is not handled")

@@ -75,17 +75,19 @@ class QueuedDelivery(BaseModel):
         return self
 
     @classmethod
-    def of(cls, delivery: EventDelivery) -> QueuedDelivery:
+    def body_for(cls, delivery: EventDelivery) -> str:
+        """The SQS message body for a delivery: the payload as text, or compressed when that is too big."""
         plain = cls(
             delivery_id=delivery.id,
             name=delivery.attributes.name,
             attempt=delivery.attributes.attempt,
             payload=delivery.attributes.payload,
         )
-        if len(plain.model_dump_json().encode()) <= SQS_BODY_LIMIT:
-            return plain
+        body = plain.model_dump_json()
+        if len(body.encode()) <= SQS_BODY_LIMIT:
+            return body
         packed = base64.b64encode(zlib.compress(delivery.attributes.payload.encode(), 9)).decode()
-        return plain.model_copy(update={"payload": "", "payload_zlib": packed})
+        return plain.model_copy(update={"payload": "", "payload_zlib": packed}).model_dump_json()
 
     def text(self) -> str:
         """The payload as PCO sent it."""
@@ -211,8 +213,7 @@ def receive_delivery(
 def _enqueue(delivery: EventDelivery, claims: DeliveryClaims, queue: MessageSender, now: datetime) -> bool:
     if not claims.begin(delivery.id, delivery.attributes.name, now):
         return False
-    message = QueuedDelivery.of(delivery)
-    body = message.model_dump_json()
+    body = QueuedDelivery.body_for(delivery)
     if len(body.encode()) > SQS_BODY_LIMIT:
         # Even compressed it does not fit. Answering 503 would make PCO retry it for days and then disable
         # the subscription; instead it is logged as failed on the page, and the next pull brings the change.
