@@ -21,4 +21,6 @@ def deps() -> PullDeps:
 @event_parser(model=PageRequest)
 def handler(event: PageRequest, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(run_id=event.run_id)
-    return run_page(event, deps()).model_dump(mode="json")
+    # Rounded up: the lock must say "in flight" for as long as this invocation could possibly write.
+    page_seconds = -(-context.get_remaining_time_in_millis() // 1000) + 1
+    return run_page(event, deps(), page_seconds=page_seconds).model_dump(mode="json")

@@ -11,6 +11,9 @@ PcoSyncError
 │   ├── ConfigError         a setting or secret is missing or malformed
 │   └── LeaseLost           another run holds the lock; this run must stop
 ├── SkippableRecordError    one record cannot be synced; it is counted as failed and the run goes on
+│   ├── PcoLinkTaken        the PCO record is already linked to another local record (one link per PCO id)
+│   └── UncertainMatch      a lost create may have made a PCO person nothing confirms is this one
+├── RunStopped              the run was cancelled while a page was writing: the page stops at once
 └── ApiError                an admin API request cannot be served; carries the HTTP status
     ├── BadRequest          400: the body or a parameter is malformed
     ├── NotFound            404
@@ -75,6 +78,26 @@ class LeaseLost(FatalError):
 
 class SkippableRecordError(PcoSyncError):
     """One record cannot be synced; count it as failed and go on."""
+
+
+class PcoLinkTaken(SkippableRecordError):
+    """Linking local records to PCO records already linked to other local records was refused; every
+    other record of the same save was written. `taken` maps each refused local id to its PCO id."""
+
+    def __init__(self, kind: str, taken: dict[str, str]) -> None:
+        pairs = ", ".join(f"{record_id} -> PCO {pco_id}" for record_id, pco_id in sorted(taken.items()))
+        super().__init__(f"PCO {kind} already linked to another local {kind}: {pairs}")
+        self.kind = kind
+        self.taken = taken
+
+
+class UncertainMatch(SkippableRecordError):
+    """A person whose earlier create's answer was lost, and PCO holds someone with its name created since
+    whom nothing else (email, phone, birthdate) confirms: neither adopted nor created again."""
+
+
+class RunStopped(PcoSyncError):
+    """The run is no longer RUNNING (cancelled): the page writes nothing more and ends its walk."""
 
 
 class ApiError(PcoSyncError):

@@ -12,10 +12,6 @@ from typing import Any
 import httpx
 import pytest
 
-from local.sandbox.app import Sandbox, SandboxConfig, create_app
-from local.sandbox.clock import FakeClock as SandboxClock
-from pco_core.pco.client import PcoClient
-from pco_core.pco.models import PcoPerson
 from pco_core.push.common import RECORDS_PER_PAGE, REQUEST_BUDGET
 from pco_core.push.families import push_families_page
 from pco_core.push.memberships import push_memberships_page
@@ -24,50 +20,8 @@ from pco_core.records import Address, Email, Family, Group, GroupMember, Person,
 from pco_core.sync.domain import DomainContext, Position
 from pco_core.sync.mapping import person_fields
 from pco_core.sync.people import pull_people_page
+from tests.unit.push.sandbox_pco import Pco
 from tests.unit.sync.fakes import START, FakeClock, FakeRecords
-
-APP, SECRET = "app", "secret"
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-
-
-class Pco:
-    """The sandbox app behind a real PcoClient, with every request it received."""
-
-    def __init__(self, people: int = 3) -> None:
-        self.sandbox = Sandbox.create(
-            SandboxConfig(app_id=APP, secret=SECRET, people=people, seed=3, rate_limit_enabled=False),
-            clock=SandboxClock(),
-        )
-        self.requests: list[httpx.Request] = []
-        wsgi = httpx.WSGITransport(app=create_app(self.sandbox))
-
-        def handle(request: httpx.Request) -> httpx.Response:
-            self.requests.append(request)
-            return wsgi.handle_request(request)
-
-        self.transport = httpx.MockTransport(handle)
-
-    def client(self) -> PcoClient:
-        return PcoClient("http://sandbox.test", APP, SECRET, transport=self.transport)
-
-    def writes(self) -> list[tuple[str, str]]:
-        return [(r.method, r.url.path) for r in self.requests if r.method != "GET"]
-
-    def get(self, path: str, **params: str) -> dict[str, Any]:
-        answer = httpx.Client(transport=self.transport, auth=(APP, SECRET)).get(
-            "http://sandbox.test" + path, params=params
-        )
-        self.requests.pop()
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
-    def person(self, pco_id: str) -> PcoPerson:
-        from pco_core.pco.jsonapi import Document
-
-        doc = Document.model_validate(
-            self.get(f"/people/v2/people/{pco_id}", include="emails,phone_numbers,addresses")
-        )
-        return PcoPerson.from_resource(doc.resources()[0], doc)
 
 
 @pytest.fixture
@@ -345,6 +299,81 @@ def test_a_marked_person_whose_create_never_reached_pco_is_created_not_taken_for
     assert len(searches) == 1
     assert searches[0].url.params["where[first_name]"] == "Ada"
     assert records.people["p1"].pco_id not in (None, ada.pco_id)
+
+
+def marked(p: Person) -> Person:
+    """`p` as a crash left it: its create was sent (now) and no answer was saved."""
+    return p.model_copy(update={"sync": p.sync.model_copy(update={"pco_create_sent_at": START})})
+
+
+def test_given_two_same_name_people_without_birthdate_then_a_retried_create_never_adopts_the_linked_one(
+    pco, records
+):
+    # Given: Pat (pat.one@) pushed; a second Pat Twinprobe (pat.two@), no birthdate, whose first create
+    # PCO refused after we marked it (e.g. a gender PCO rejected), now fixed
+    (first,) = pushed_people(
+        pco,
+        records,
+        person("p1", first="Pat", last="Twinprobe", emails=[Email(address="pat.one@example.org")]),
+    )
+    records.add(
+        marked(person("p2", first="Pat", last="Twinprobe", emails=[Email(address="pat.two@example.org")]))
+    )
+    pco.requests.clear()
+
+    # When pushed again
+    assert totals(walk(push_people_page, ctx(pco, records)))["created"] == 1
+
+    # Then the second Pat is a PCO person of its own with only its own email; the first is untouched
+    second = records.people["p2"]
+    assert second.pco_id not in (None, first.pco_id)
+    assert [e.address for e in pco.person(second.pco_id).emails] == ["pat.two@example.org"]
+    assert [e.address for e in pco.person(first.pco_id).emails] == ["pat.one@example.org"]
+
+
+def test_given_a_lost_create_that_nothing_but_the_name_confirms_then_a_failure_not_a_link_nor_a_second_create(
+    pco, records
+):
+    # Given: PCO created Sam (no birthdate) but the answer was lost before the emails were written, so
+    # PCO's Sam has a name and nothing else to compare
+    records.add(
+        marked(person("p1", first="Sam", last="Lostanswer", emails=[Email(address="sam@example.org")]))
+    )
+    answer = pco.client().post(
+        "/people/v2/people",
+        {"data": {"type": "Person", "attributes": {"first_name": "Sam", "last_name": "Lostanswer"}}},
+    )
+    lost_id = answer.resources()[0].id
+    pco.requests.clear()
+
+    # When pushed
+    pages = walk(push_people_page, ctx(pco, records))
+
+    # Then nothing is linked, nothing is created again, and the run counts one failure
+    assert totals(pages) == {"created": 0, "updated": 0, "skipped": 0, "failed": 1}
+    assert records.people["p1"].pco_id is None
+    assert [r.method for r in pco.requests] == ["GET"]
+    assert pco.person(lost_id).emails == []
+
+
+def test_given_a_lost_create_confirmed_by_a_phone_then_it_is_adopted(pco, records):
+    phone = Phone(number="555-0100", primary=True)
+    records.add(marked(person("p1", first="Kim", last="Phoneonly", phones=[phone])))
+    client = pco.client()
+    answer = client.post(
+        "/people/v2/people",
+        {"data": {"type": "Person", "attributes": {"first_name": "Kim", "last_name": "Phoneonly"}}},
+    )
+    lost_id = answer.resources()[0].id
+    client.post(
+        f"/people/v2/people/{lost_id}/phone_numbers",
+        {"data": {"type": "PhoneNumber", "attributes": {"number": "555-0100"}}},
+    )
+
+    totals_now = totals(walk(push_people_page, ctx(pco, records)))
+
+    assert totals_now["failed"] == 0
+    assert records.people["p1"].pco_id == lost_id
 
 
 # ---- families

@@ -86,6 +86,8 @@ def test_push_runs_start_with_their_domains_in_order(service, store, sfn, run_ty
 
 def test_given_an_active_run_then_a_second_start_is_a_conflict_naming_it(service, store, clock, sfn):
     first = service.start_run("people", "a")
+    store.begin_page(first.id, clock(), LEASE, 60)  # its execution is running pages
+    store.end_page(first.id)
     clock.advance(LEASE - 1)
     with pytest.raises(Conflict, match="a run is already active") as caught:
         service.start_run("groups", "b")
@@ -146,7 +148,8 @@ def test_given_a_run_whose_lease_expired_then_a_new_start_fails_it_and_proceeds(
 def test_given_a_refreshed_lease_then_the_run_stays_active(service, store, clock):
     run = service.start_run("people", "a")
     clock.advance(LEASE - 10)
-    store.refresh_lock(run.id, clock(), LEASE)
+    store.begin_page(run.id, clock(), LEASE, 60)
+    store.end_page(run.id)
     clock.advance(LEASE - 10)
     with pytest.raises(Conflict):
         service.start_run("people", "b")

@@ -147,13 +147,13 @@ def test_lock_is_taken_once_until_its_lease_expires(store):
 
 def test_refresh_extends_only_the_holders_lease(store):
     store.acquire_lock("run-a", T0, LEASE)
-    store.refresh_lock("run-a", T0 + timedelta(seconds=800), LEASE)
+    store.begin_page("run-a", T0 + timedelta(seconds=800), LEASE, 60)
     later = T0 + timedelta(seconds=1000)
     assert store.lock_holder(later) == "run-a"
     assert store.acquire_lock("run-b", later, LEASE) is False
 
     with pytest.raises(LeaseLost):
-        store.refresh_lock("run-b", later, LEASE)
+        store.begin_page("run-b", later, LEASE, 60)
 
 
 def test_given_a_stolen_lock_then_the_old_holder_loses_its_lease_and_cannot_release_it(store):
@@ -162,13 +162,13 @@ def test_given_a_stolen_lock_then_the_old_holder_loses_its_lease_and_cannot_rele
     assert store.acquire_lock("run-b", stolen_at, LEASE) is True
 
     with pytest.raises(LeaseLost):
-        store.refresh_lock("run-a", stolen_at, LEASE)
+        store.begin_page("run-a", stolen_at, LEASE, 60)
     assert store.release_lock("run-a") is False
     assert store.lock_holder(stolen_at) == "run-b"
     assert store.release_lock("run-b") is True
     assert store.lock_holder(stolen_at) is None
     with pytest.raises(LeaseLost):  # a released lock cannot be refreshed either
-        store.refresh_lock("run-b", stolen_at, LEASE)
+        store.begin_page("run-b", stolen_at, LEASE, 60)
 
 
 def test_given_a_page_retried_concurrently_then_exactly_one_commit_counts(store, dynamodb):

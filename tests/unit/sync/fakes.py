@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from pco_core.errors import LeaseLost
+from pco_core.errors import LeaseLost, PcoLinkTaken
 from pco_core.pco.client import PcoClient
 from pco_core.records import Family, Group, Person, normalise_email, normalise_name
 from pco_core.runs.models import Cursor, Domain, PageCounts, Run, RunProgress
@@ -62,8 +62,11 @@ class FakeRecords:
     def people_by_email(self, email: str) -> list[Person]:
         self.calls["people_by_email"] += 1
         wanted = normalise_email(email)
+        # As the store: only people not yet linked to PCO have email and name lookups.
         return [
-            p for p in self.people.values() if any(normalise_email(e.address) == wanted for e in p.emails)
+            p
+            for p in self.people.values()
+            if p.pco_id is None and any(normalise_email(e.address) == wanted for e in p.emails)
         ]
 
     def people_by_name(self, last: str, first: str, birthdate: date | None) -> list[Person]:
@@ -71,7 +74,8 @@ class FakeRecords:
         return [
             p
             for p in self.people.values()
-            if normalise_name(p.last_name) == normalise_name(last)
+            if p.pco_id is None
+            and normalise_name(p.last_name) == normalise_name(last)
             and normalise_name(p.first_name) == normalise_name(first)
             and p.birthdate == birthdate
         ]
@@ -81,25 +85,57 @@ class FakeRecords:
 
     def save_people(self, changes: Sequence[tuple[Person, Person | None]]) -> None:
         self.calls["save_people"] += 1
-        self.saved_people.extend(changes)
-        for new, _ in changes:
+        allowed = self._one_link_per_pco_id(self.people, "person", changes)
+        self.saved_people.extend(allowed)
+        for new, _ in allowed:
             self.people[new.id] = new
+        self._raise_taken("person", changes, allowed)
+
+    def _one_link_per_pco_id(
+        self, held: dict[str, Any], kind: str, changes: Sequence[tuple[Any, Any]]
+    ) -> list[tuple[Any, Any]]:
+        """As the store: a save never links a PCO id another local record already holds."""
+        owners = {r.pco_id: r.id for r in held.values() if r.pco_id is not None}
+        for new, _ in changes:  # ids given up in this save may pass to a new owner in the same save
+            before = held.get(new.id)
+            if before is not None and before.pco_id not in (None, new.pco_id):
+                owners.pop(before.pco_id, None)
+        allowed = []
+        for new, previous in changes:
+            owner = owners.get(new.pco_id) if new.pco_id is not None else None
+            if owner is not None and owner != new.id:
+                continue
+            if new.pco_id is not None:
+                owners[new.pco_id] = new.id
+            allowed.append((new, previous))
+        return allowed
+
+    @staticmethod
+    def _raise_taken(kind: str, changes: Sequence[tuple[Any, Any]], allowed: list[tuple[Any, Any]]) -> None:
+        kept = {id(new) for new, _ in allowed}
+        taken = {new.id: new.pco_id for new, _ in changes if id(new) not in kept}
+        if taken:
+            raise PcoLinkTaken(kind, taken)
 
     def families_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Family]:
         wanted = set(pco_ids)
         return {f.pco_id: f for f in self.families.values() if f.pco_id in wanted and f.pco_id is not None}
 
     def save_families(self, changes: Sequence[tuple[Family, Family | None]]) -> None:
-        for new, _ in changes:
+        allowed = self._one_link_per_pco_id(self.families, "family", changes)
+        for new, _ in allowed:
             self.families[new.id] = new
+        self._raise_taken("family", changes, allowed)
 
     def groups_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Group]:
         wanted = set(pco_ids)
         return {g.pco_id: g for g in self.groups.values() if g.pco_id in wanted and g.pco_id is not None}
 
     def save_groups(self, changes: Sequence[tuple[Group, Group | None]]) -> None:
-        for new, _ in changes:
+        allowed = self._one_link_per_pco_id(self.groups, "group", changes)
+        for new, _ in allowed:
             self.groups[new.id] = new
+        self._raise_taken("group", changes, allowed)
 
     def get_families(self, ids: Iterable[str]) -> dict[str, Family]:
         return {i: self.families[i] for i in ids if i in self.families}
@@ -133,15 +169,21 @@ class FakeRuns:
     def __init__(self, run: Run) -> None:
         self.runs = {run.id: run}
         self.lock: str | None = run.id
+        self.page_in_flight = False
         self.commits = 0
 
     def get_run(self, run_id: str) -> Run | None:
         run = self.runs.get(run_id)
         return run.model_copy(deep=True) if run else None
 
-    def refresh_lock(self, run_id: str, now: datetime, lease_seconds: int) -> None:
+    def begin_page(self, run_id: str, now: datetime, lease_seconds: int, page_seconds: int) -> None:
         if self.lock != run_id:
             raise LeaseLost(run_id)
+        self.page_in_flight = True
+
+    def end_page(self, run_id: str) -> None:
+        if self.lock == run_id:
+            self.page_in_flight = False
 
     def commit_page(
         self,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from pco_core.errors import FatalError, PcoRequestError
+from pco_core.errors import FatalError, PcoRequestError, RunStopped
 from pco_core.pco.jsonapi import Document, Resource
 from pco_core.records import Family, Group, Person
 from pco_core.sync.domain import DomainContext, Position, int_at
@@ -68,6 +68,12 @@ def push_ports(ctx: DomainContext) -> tuple[CountingPco, PushRecords]:
     if not isinstance(records, PushRecords):
         raise FatalError("the record store given to a push page cannot list records")
     return CountingPco(client), records
+
+
+def ensure_running(ctx: DomainContext) -> None:
+    """Before a record's PCO writes: stop the page if the run was cancelled meanwhile (one read)."""
+    if not ctx.still_running():
+        raise RunStopped(f"run {ctx.run_id} was stopped; the page writes nothing more")
 
 
 def resource_of(document: Document, what: str) -> Resource:

@@ -11,9 +11,17 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pco_core.errors import PcoRequestError
+from pco_core.errors import PcoRequestError, RunStopped
 from pco_core.pco.models import PcoAddress, PcoHousehold
-from pco_core.push.common import REQUEST_BUDGET, CountingPco, PushRecords, RecordWalk, push_ports, resource_of
+from pco_core.push.common import (
+    REQUEST_BUDGET,
+    CountingPco,
+    PushRecords,
+    RecordWalk,
+    ensure_running,
+    push_ports,
+    resource_of,
+)
 from pco_core.push.people import PEOPLE_PATH, local_fields, push_contacts
 from pco_core.records import Family, Person
 from pco_core.sync.domain import DomainContext, DomainPage, Position, Tally
@@ -35,6 +43,8 @@ def push_families_page(ctx: DomainContext, position: Position) -> DomainPage:
             break
         try:
             tally.add(_push_family(ctx, pco, records, family, people))
+        except RunStopped:
+            break
         except PcoRequestError as exc:
             logger.warning("family not pushed", extra={"family_id": family.id, "reason": str(exc)})
             tally.failed()
@@ -69,6 +79,7 @@ def _push_family(
     digest = fields.content_hash()
     if family.pco_id is not None and family.sync.pco_hash == digest:
         return unchanged_outcome(family.sync, ctx.run_id)
+    ensure_running(ctx)
 
     member_ids = [m.pco_id for m in members if m.pco_id is not None]
     assert primary.pco_id is not None

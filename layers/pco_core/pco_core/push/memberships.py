@@ -12,13 +12,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pco_core.errors import PcoRequestError
+from pco_core.errors import PcoRequestError, RunStopped
 from pco_core.pco.models import PcoMembership
 from pco_core.push.common import (
     REQUEST_BUDGET,
     CountingPco,
     PushRecords,
     RecordWalk,
+    ensure_running,
     is_duplicate,
     push_ports,
 )
@@ -52,7 +53,10 @@ def push_memberships_page(ctx: DomainContext, position: Position) -> DomainPage:
     for group in walk.records:
         if done and pco.requests + 1 + len(group.members) > REQUEST_BUDGET:
             break
-        tally.add_counts(_push_group(ctx, pco, records, group, people))
+        try:
+            tally.add_counts(_push_group(ctx, pco, records, group, people))
+        except RunStopped:
+            break
         done.append(group)
     return DomainPage(
         counts=tally.counts,
@@ -74,6 +78,7 @@ def _push_group(
             return dict(group.sync.last_counts)  # a retried page counts what the first attempt did
         return {"skipped": len(group.members)} if group.members else {}
 
+    ensure_running(ctx)
     path = memberships_path(group.pco_id)
     in_pco = {m.person_id: m for m in _read_memberships(pco, path) if m.person_id}
     counts = {"created": 0, "updated": 0, "skipped": 0, "failed": 0}

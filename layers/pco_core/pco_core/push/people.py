@@ -5,7 +5,9 @@ pushed and then pulled back hashes the same and is skipped both ways. A new pers
 after PCO answers the create, before its emails, phones and addresses are written: a retried page then
 patches that person instead of creating a second one. For the moment between PCO's answer and that save,
 the person is marked `pco_create_sent_at` before the create is sent: a retry of a marked person first looks
-for the PCO person that create made (same name and birthdate, created since) and adopts it.
+for the PCO person that create made (same name, created since, linked to no one else, and confirmed by
+its birthdate, an email or a phone) and adopts it; a namesake nothing confirms is a failed record with its
+reason, never adopted and never created a second time.
 """
 
 from __future__ import annotations
@@ -16,10 +18,18 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pco_core.errors import PcoRequestError, SkippableRecordError
+from pco_core.errors import PcoRequestError, RunStopped, SkippableRecordError, UncertainMatch
 from pco_core.pco.jsonapi import Document
 from pco_core.pco.models import PcoPerson
-from pco_core.push.common import REQUEST_BUDGET, CountingPco, PushRecords, RecordWalk, push_ports, resource_of
+from pco_core.push.common import (
+    REQUEST_BUDGET,
+    CountingPco,
+    PushRecords,
+    RecordWalk,
+    ensure_running,
+    push_ports,
+    resource_of,
+)
 from pco_core.records import Address, Email, Person, Phone
 from pco_core.sync.domain import DomainContext, DomainPage, Position, Tally
 from pco_core.sync.mapping import (
@@ -74,12 +84,17 @@ def push_people_page(ctx: DomainContext, position: Position) -> DomainPage:
     done: list[Person] = []
     for person in walk.records:
         fields = local_fields(person)
-        if done and pco.requests + _estimated_requests(person, fields) > REQUEST_BUDGET:
+        cost = _estimated_requests(person, fields)
+        if done and pco.requests + cost > REQUEST_BUDGET:
             break
         try:
+            if cost:
+                ensure_running(ctx)
             tally.add(_push_person(ctx, pco, records, person, fields))
-        except PcoRequestError as exc:
-            # PCO refused this person (a validation error): the others still go.
+        except RunStopped:
+            break
+        except (PcoRequestError, SkippableRecordError) as exc:
+            # PCO refused this person (a validation error), or it cannot be linked safely: the others go.
             logger.warning("person not pushed", extra={"person_id": person.id, "reason": str(exc)})
             tally.failed()
         done.append(person)
@@ -108,7 +123,7 @@ def _push_person(
     if person.pco_id is None:
         # A create sent before whose answer we never saved (a crash in between) is found, not repeated.
         sent_at = person.sync.pco_create_sent_at
-        found = _created_before(pco, person, fields, sent_at) if sent_at is not None else None
+        found = _created_before(pco, records, person, fields, sent_at) if sent_at is not None else None
         if found is None:
             sending = person.model_copy(
                 update={"sync": person.sync.model_copy(update={"pco_create_sent_at": ctx.clock()})}
@@ -171,10 +186,15 @@ def _push_person(
 
 
 def _created_before(
-    pco: CountingPco, person: Person, fields: PersonFields, sent_at: datetime
+    pco: CountingPco, records: PushRecords, person: Person, fields: PersonFields, sent_at: datetime
 ) -> PcoPerson | None:
-    """The PCO person an earlier attempt created for this one: same name (and birthdate, when we have
-    one), created since that attempt was sent (less a margin for clock skew), newest first."""
+    """The PCO person an earlier attempt created for this one, None when that create never reached PCO.
+
+    Candidates are PCO people with the same name created since that attempt was sent (less a margin for
+    clock skew) that no other local person is linked to. One is adopted only when more than the name
+    confirms it: the birthdate, or an email or phone number in common. A candidate nothing confirms
+    raises UncertainMatch (no adoption, no second create): linking the wrong person merges two people.
+    """
     since = (sent_at - CREATE_CLOCK_MARGIN).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     document = pco.get(
         PEOPLE_PATH,
@@ -187,15 +207,36 @@ def _created_before(
             "per_page": 25,
         },
     )
+    namesakes: list[PcoPerson] = []
     for resource in document.resources():
         try:
-            candidate = PcoPerson.from_resource(resource, document)
+            namesakes.append(PcoPerson.from_resource(resource, document))
         except SkippableRecordError:
             continue
-        if fields.birthdate is None or candidate.birthdate == fields.birthdate:
-            logger.info("person create found in PCO", extra={"person_id": person.id, "pco_id": candidate.id})
-            return candidate
-    return None
+    linked = records.people_by_pco_ids([c.id for c in namesakes])
+    free = [c for c in namesakes if c.id not in linked or linked[c.id].id == person.id]
+    confirmed = [c for c in free if _confirms(fields, person_fields(c))]
+    if len(confirmed) == 1:
+        logger.info("person create found in PCO", extra={"person_id": person.id, "pco_id": confirmed[0].id})
+        return confirmed[0]
+    if not free:
+        return None
+    ids = ", ".join(c.id for c in (confirmed or free))
+    raise UncertainMatch(
+        f"an earlier create of {fields.first_name} {fields.last_name} got no answer, and PCO has "
+        f"{'several people' if len(confirmed) > 1 else 'a person'} of that name created since (PCO id {ids}) "
+        "that nothing else confirms is this one: link or remove it in PCO; it was not created again"
+    )
+
+
+def _confirms(ours: PersonFields, theirs: PersonFields) -> bool:
+    """More than the name says a PCO person is ours: the same birthdate, or an email or phone in common
+    (a differing birthdate rules it out)."""
+    if ours.birthdate is not None and theirs.birthdate is not None:
+        return ours.birthdate == theirs.birthdate
+    shared_email = {contact_key(e) for e in ours.emails} & {contact_key(e) for e in theirs.emails}
+    shared_phone = {contact_key(p) for p in ours.phones} & {contact_key(p) for p in theirs.phones}
+    return bool(shared_email or shared_phone)
 
 
 def _attributes(fields: PersonFields) -> dict[str, Any]:

@@ -12,11 +12,19 @@ from pco_core.runs.ids import new_run_id
 from pco_core.runs.models import RUN_DOMAINS, RUN_LABELS, Run, RunProgress
 from pco_core.settings import RunEnv
 from pco_core.store.executions import ExecutionStarter
-from pco_core.store.runs import RunStore
+from pco_core.store.runs import RunLock, RunStore
 
 DEFAULT_MAX_WAIT_SECONDS = 300
 MAX_HISTORY = 100
 LEASE_EXPIRED = "lease expired"
+# A lock taken this long ago by a start that never got a page going (no run item, or a run whose
+# execution never ran a page) is an orphan of a start that died between its steps.
+START_GRACE_SECONDS = 120
+NEVER_STARTED = "the run never started: its execution did not begin within the grace period"
+
+
+def _epoch_seconds(moment: datetime) -> int:
+    return int(moment.timestamp())
 
 
 class RunService:
@@ -112,10 +120,12 @@ class RunService:
         logger.info("run failed", extra={"run_id": run_id, "error": error})
 
     def cancel_run(self, run_id: str) -> Run:
-        """Stop a RUNNING run: CANCELLED with its counters kept, lock released; Conflict if it already ended.
+        """Stop a RUNNING run: CANCELLED with its counters kept; Conflict if it already ended.
 
-        The run's execution is left to notice: its next page finds the run no longer RUNNING and ends,
-        and a page already in flight cannot commit (its commit is conditional on RUNNING).
+        The lock is released at once only when no page of the run is in flight. A page in flight may be
+        writing to PCO: it keeps the lock until it has seen the cancel (its commit is refused, then it
+        releases the lock) or its Lambda's time budget has passed, so a new run cannot push the same
+        records while it still writes. The execution's next page finds the run over and ends.
         """
         if not self.runs.finish_run(run_id, "CANCELLED", error=None, finished_at=self.clock()):
             ended = self.get_run(run_id)  # NotFound for an unknown run
@@ -123,8 +133,8 @@ class RunService:
                 f"run {run_id} already ended ({ended.status}); there is nothing to cancel",
                 details=[{"run_id": run_id, "status": ended.status}],
             )
-        self.runs.release_lock(run_id)
-        logger.info("run cancelled", extra={"run_id": run_id})
+        released = self.runs.release_lock_if_idle(run_id, self.clock())
+        logger.info("run cancelled", extra={"run_id": run_id, "lock_released": released})
         return self.get_run(run_id)
 
     def record_skipped_run(self, run_type: str, started_by: str, active_run_id: str | None) -> Run:
@@ -179,11 +189,7 @@ class RunService:
         lock = self.runs.lock_state()
         if lock is not None and lock.live_at(now):
             holder = next((r for r in latest if r.id == lock.run_id), None) or self.runs.get_run(lock.run_id)
-            if holder is None or holder.status == "RUNNING":
-                # A holder with no run item yet is a start in progress.
-                raise self._conflict(lock.run_id)
-            # The run ended but its lock outlived it (e.g. released after a crash): let it go.
-            self.runs.release_lock(lock.run_id)
+            self._free_or_refuse(lock, holder, now)
         elif lock is not None:
             expired = self.runs.get_run(lock.run_id)
             if expired is not None and expired.status == "RUNNING":
@@ -192,6 +198,35 @@ class RunService:
         for run in latest:
             if run.status == "RUNNING":
                 self._fail_dead(run.id, now)
+
+    def _free_or_refuse(self, lock: RunLock, holder: Run | None, now: datetime) -> None:
+        """A live lock: Conflict while its run may still write, else (an orphan) it is released."""
+        if lock.page_in_flight_at(now):
+            if holder is not None and holder.status != "RUNNING":
+                wait = lock.seconds_until_page_ends(now)
+                raise Conflict(
+                    f"run {lock.run_id} was {holder.status.lower()} and is finishing the page it was on; "
+                    f"start again in a few seconds (at most {wait} s)",
+                    details=[{"run_id": lock.run_id, "status": holder.status, "retry_after_seconds": wait}],
+                )
+            raise self._conflict(lock.run_id)
+        never_began = (
+            lock.beat_at is None
+            and lock.taken_at is not None
+            and _epoch_seconds(now) - lock.taken_at >= START_GRACE_SECONDS
+        )
+        if holder is None:
+            if not never_began:
+                raise self._conflict(lock.run_id)  # a start in progress: its run item is being written
+            logger.warning("orphan lock of a start that died released", extra={"run_id": lock.run_id})
+        elif holder.status == "RUNNING":
+            if not never_began or holder.page_seq > 0:
+                raise self._conflict(lock.run_id)
+            # Its start died after writing the run and before its execution ran a page.
+            self.runs.finish_run(holder.id, "FAILED", error=NEVER_STARTED, finished_at=now)
+            logger.warning("run never started; marked failed", extra={"run_id": holder.id})
+        # Otherwise the run ended but its lock outlived it (e.g. a crash before the release).
+        self.runs.release_lock(lock.run_id)
 
     def _fail_dead(self, run_id: str, now: datetime) -> None:
         if self.runs.finish_run(run_id, "FAILED", error=LEASE_EXPIRED, finished_at=now):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from pco_core.errors import StoreConflict
 
@@ -91,6 +92,11 @@ def deserialise(item: Mapping[str, Any]) -> Item:
 
 def key(pk: str, sk: str) -> dict[str, AttributeValueTypeDef]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def condition_failed(exc: ClientError) -> bool:
+    """Whether a DynamoDB error is a conditional write that found the condition false."""
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 def _backoff(attempt: int) -> float:

@@ -4,6 +4,10 @@ every match (PCO id, email, name + birthdate) a single read.
 A save writes the lookup items first and the records last, so a save that dies half-way and is retried
 with the same (new, previous) pairs converges; reads check each looked-up record still carries the key,
 so a lookup item left behind by an abandoned save never produces a wrong match.
+
+A PCO-id lookup item is also the link's guard: it is claimed with a conditional write, so one PCO record
+is linked to at most one local record. A save that would link a second one writes every other record and
+raises PcoLinkTaken naming the refused ones.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
+from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from pco_core.errors import BadRequest
+from pco_core.errors import BadRequest, PcoLinkTaken
 from pco_core.records import Family, Group, Person, normalise_email, normalise_name
 from pco_core.store._dynamo import (
     DynamoTable,
@@ -27,7 +32,10 @@ from pco_core.store._dynamo import (
     Sleep,
     batch_get,
     batch_write,
+    condition_failed,
     deserialise,
+    key,
+    serialise,
 )
 
 if TYPE_CHECKING:
@@ -42,6 +50,8 @@ UNLINKED_KIND = "unlinked"
 _RECORD_PREFIX: dict[Kind, str] = {"person": "PERSON#", "family": "FAMILY#", "group": "GROUP#"}
 _STORAGE_KEYS = ("pk", "sk", "kind")
 MAX_LIST_LIMIT = 1000
+TRANSACT_LIMIT = 100  # DynamoDB's most items in one TransactWriteItems
+_MODELS: dict[Kind, type[Person | Family | Group]] = {"person": Person, "family": Family, "group": Group}
 
 
 def record_key(kind: Kind, record_id: str) -> Key:
@@ -281,18 +291,122 @@ class RecordStore(DynamoTable):
         return [found[i] for i in sorted(found)]
 
     def _save[M: Person | Family | Group](self, kind: Kind, changes: Sequence[tuple[M, M | None]]) -> None:
+        for new, previous in changes:
+            if previous is not None and previous.id != new.id:
+                raise ValueError(f"previous version of {kind} {new.id} has id {previous.id}")
+        # PCO ids this save links anew are claimed first (a PCO id another record gives up in this same
+        # save may pass to its new owner); a refused claim leaves that record unwritten.
+        released = {
+            k: previous.id
+            for new, previous in changes
+            for k in _lookup_keys(kind, previous) - _lookup_keys(kind, new)
+            if previous is not None and k[0].startswith("PCO#")
+        }
+        claims = {
+            new.id: pco_lookup_key(kind, new.pco_id)
+            for new, previous in changes
+            if new.pco_id is not None and pco_lookup_key(kind, new.pco_id) not in _lookup_keys(kind, previous)
+        }
+        refused = self._claim_pco_links(kind, claims, released)
+        # A lookup claimed in this save is its new owner's now, whoever gave it up.
+        claimed_now = {lookup for record_id, lookup in claims.items() if record_id not in refused}
         lookup_puts: list[Item] = []
         lookup_deletes: list[Key] = []
         records: list[Item] = []
         for new, previous in changes:
-            if previous is not None and previous.id != new.id:
-                raise ValueError(f"previous version of {kind} {new.id} has id {previous.id}")
+            if new.id in refused:
+                continue
             before, after = _lookup_keys(kind, previous), _lookup_keys(kind, new)
-            lookup_deletes.extend(sorted(before - after))
-            lookup_puts.extend(_lookup_item(kind, k, new.id) for k in sorted(after - before))
+            claimed = {claims[new.id]} if new.id in claims else set()
+            lookup_deletes.extend(sorted(before - after - claimed_now))
+            lookup_puts.extend(_lookup_item(kind, k, new.id) for k in sorted(after - before - claimed))
             records.append(_record_item(kind, new))
         batch_write(self.client, self.table_name, lookup_puts, lookup_deletes, sleep=self._sleep)
         batch_write(self.client, self.table_name, records, sleep=self._sleep)
+        if refused:
+            taken = {record_id: claims[record_id][0].split("#")[-1] for record_id in refused}
+            raise PcoLinkTaken(kind, taken)
+
+    def _claim_pco_links(self, kind: Kind, claims: dict[str, Key], released: dict[Key, str]) -> set[str]:
+        """Claim each record's new PCO-id lookup item; the ids of the records refused (held by another).
+
+        One transaction per 100 claims (the common case: nobody else holds them); a cancelled one is
+        settled claim by claim, which also takes over lookups that hold nothing."""
+        refused: set[str] = set()
+        pending = list(claims.items())
+        for start in range(0, len(pending), TRANSACT_LIMIT):
+            chunk = pending[start : start + TRANSACT_LIMIT]
+            if len({lookup for _, lookup in chunk}) == len(chunk) and self._claim_all(kind, chunk):
+                continue
+            refused.update(
+                record_id
+                for record_id, lookup in chunk
+                if not self._claim_pco_link(kind, lookup, record_id, released.get(lookup))
+            )
+        return refused
+
+    def _claim_all(self, kind: Kind, chunk: Sequence[tuple[str, Key]]) -> bool:
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": serialise(_lookup_item(kind, lookup, record_id)),
+                            "ConditionExpression": "attribute_not_exists(pk) OR record_id = :me",
+                            "ExpressionAttributeValues": {":me": {"S": record_id}},
+                        }
+                    }
+                    for record_id, lookup in chunk
+                ]
+            )
+        except self.client.exceptions.TransactionCanceledException:
+            return False
+        return True
+
+    def _claim_pco_link(self, kind: Kind, lookup: Key, record_id: str, releasing: str | None) -> bool:
+        """Claim one PCO-id lookup item for `record_id`; False when another record holds it.
+
+        A lookup item naming a record that gives the PCO id up in this save (`releasing`), or a record that
+        does not carry it (left by a save that died before writing its record, or by an unlink), holds
+        nothing and is taken over, conditionally on it still naming that record.
+        """
+        item = serialise(_lookup_item(kind, lookup, record_id))
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=item,
+                ConditionExpression="attribute_not_exists(pk) OR record_id = :me",
+                ExpressionAttributeValues={":me": {"S": record_id}},
+            )
+            return True
+        except ClientError as exc:
+            if not condition_failed(exc):
+                raise
+        holder = self._lookup_holder(lookup)
+        if holder is None:
+            return False
+        if holder != releasing:
+            held = self._get_one(kind, _MODELS[kind], holder)
+            if held is not None and held.pco_id is not None and pco_lookup_key(kind, held.pco_id) == lookup:
+                return False
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=item,
+                ConditionExpression="record_id = :stale",
+                ExpressionAttributeValues={":stale": {"S": holder}},
+            )
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def _lookup_holder(self, lookup: Key) -> str | None:
+        answer = self.client.get_item(TableName=self.table_name, Key=key(*lookup), ConsistentRead=True)
+        raw = answer.get("Item")
+        return str(deserialise(raw)["record_id"]) if raw else None
 
     def _list[M: BaseModel](
         self, kind: Kind, model: type[M], limit: int, cursor: str | None

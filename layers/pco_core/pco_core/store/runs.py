@@ -11,7 +11,15 @@ from botocore.exceptions import ClientError
 
 from pco_core.errors import LeaseLost, NotFound
 from pco_core.runs.models import Cursor, PageCounts, Run, RunProgress, RunStatus
-from pco_core.store._dynamo import DynamoTable, Item, deserialise, key, serialise, serialise_value
+from pco_core.store._dynamo import (
+    DynamoTable,
+    Item,
+    condition_failed,
+    deserialise,
+    key,
+    serialise,
+    serialise_value,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
@@ -37,8 +45,8 @@ def _lease_seconds(moment: datetime) -> int:
     return int(_epoch(moment))
 
 
-def _condition_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+def _optional_int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float | Decimal) else None
 
 
 def _run_item(run: Run) -> Item:
@@ -59,11 +67,24 @@ def _run_from_item(item: Item) -> Run:
 
 @dataclass(frozen=True)
 class RunLock:
+    """The lock as stored. `page_until` is set while a page of the holder may still be running (the page's
+    start plus its Lambda's time budget), `beat_at` once any page of the holder has begun."""
+
     run_id: str
     lease_expires_at: int
+    taken_at: int | None = None
+    page_until: int | None = None
+    beat_at: int | None = None
 
     def live_at(self, now: datetime) -> bool:
         return self.lease_expires_at > _lease_seconds(now)
+
+    def page_in_flight_at(self, now: datetime) -> bool:
+        """Whether a page of the holder may still be writing (its Lambda cannot outlive `page_until`)."""
+        return self.page_until is not None and self.page_until > _lease_seconds(now)
+
+    def seconds_until_page_ends(self, now: datetime) -> int:
+        return max(0, (self.page_until or 0) - _lease_seconds(now))
 
 
 class RunStore(DynamoTable):
@@ -147,7 +168,7 @@ class RunStore(DynamoTable):
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 return False
             raise
         if complete_at is not None:
@@ -175,7 +196,7 @@ class RunStore(DynamoTable):
                 },
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -191,7 +212,7 @@ class RunStore(DynamoTable):
                 ExpressionAttributeValues={":zero": {"N": "0"}},
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 raise NotFound(f"no run with id '{run_id}'") from None
             raise
 
@@ -209,34 +230,55 @@ class RunStore(DynamoTable):
                         "sk": LOCK_KEY[1],
                         "run_id": run_id,
                         "lease_expires_at": now_s + lease_seconds,
+                        "taken_at": now_s,
                     }
                 ),
                 ConditionExpression="attribute_not_exists(pk) OR lease_expires_at <= :now OR run_id = :me",
                 ExpressionAttributeValues={":now": {"N": str(now_s)}, ":me": {"S": run_id}},
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
 
-    def refresh_lock(self, run_id: str, now: datetime, lease_seconds: int) -> None:
-        """Extend `run_id`'s lease; LeaseLost if the lock was released or another run holds it."""
+    def begin_page(self, run_id: str, now: datetime, lease_seconds: int, page_seconds: int) -> None:
+        """Extend `run_id`'s lease and mark a page in flight until `now + page_seconds` (its Lambda's time
+        budget), so a cancel cannot free the lock while that page may still write to PCO.
+        LeaseLost if the lock was released or another run holds it."""
+        now_s = _lease_seconds(now)
         try:
             self.client.update_item(
                 TableName=self.table_name,
                 Key=key(*LOCK_KEY),
-                UpdateExpression="SET lease_expires_at = :expires",
+                UpdateExpression="SET lease_expires_at = :expires, page_until = :until, beat_at = :now",
                 ConditionExpression="run_id = :me",
                 ExpressionAttributeValues={
-                    ":expires": {"N": str(_lease_seconds(now) + lease_seconds)},
+                    ":expires": {"N": str(now_s + max(lease_seconds, page_seconds))},
+                    ":until": {"N": str(now_s + page_seconds)},
+                    ":now": {"N": str(now_s)},
                     ":me": {"S": run_id},
                 },
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 raise LeaseLost(f"run {run_id} no longer holds the run lock") from None
             raise
+
+    def end_page(self, run_id: str) -> None:
+        """The page of `run_id` that `begin_page` marked is over (committed, or gave up): nothing of it can
+        write any more. A lock another run holds is left alone."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=key(*LOCK_KEY),
+                UpdateExpression="REMOVE page_until",
+                ConditionExpression="run_id = :me",
+                ExpressionAttributeValues={":me": {"S": run_id}},
+            )
+        except ClientError as exc:
+            if not condition_failed(exc):
+                raise
 
     def release_lock(self, run_id: str) -> bool:
         """Release the lock if `run_id` holds it; False (and nothing changed) otherwise."""
@@ -248,7 +290,25 @@ class RunStore(DynamoTable):
                 ExpressionAttributeValues={":me": {"S": run_id}},
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def release_lock_if_idle(self, run_id: str, now: datetime) -> bool:
+        """Release `run_id`'s lock unless one of its pages may still be running; False if it was kept
+        (that page releases it once it sees the run is over, or `page_until` passes)."""
+        try:
+            self.client.delete_item(
+                TableName=self.table_name,
+                Key=key(*LOCK_KEY),
+                ConditionExpression=(
+                    "run_id = :me AND (attribute_not_exists(page_until) OR page_until <= :now)"
+                ),
+                ExpressionAttributeValues={":me": {"S": run_id}, ":now": {"N": str(_lease_seconds(now))}},
+            )
+        except ClientError as exc:
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -261,7 +321,15 @@ class RunStore(DynamoTable):
     def lock_state(self) -> RunLock | None:
         """The lock as stored, live or expired; None when free."""
         lock = self._lock_item()
-        return None if lock is None else RunLock(str(lock["run_id"]), int(lock["lease_expires_at"]))
+        if lock is None:
+            return None
+        return RunLock(
+            str(lock["run_id"]),
+            int(lock["lease_expires_at"]),
+            taken_at=_optional_int(lock.get("taken_at")),
+            page_until=_optional_int(lock.get("page_until")),
+            beat_at=_optional_int(lock.get("beat_at")),
+        )
 
     def _lock_item(self) -> dict[str, Any] | None:
         answer = self.client.get_item(TableName=self.table_name, Key=key(*LOCK_KEY), ConsistentRead=True)

@@ -16,12 +16,18 @@ PER_PAGE = 100
 Position = dict[str, Any]
 
 
+def _always_running() -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class DomainContext:
     client: PcoReader
     records: RecordWriter
     run_id: str
     clock: Clock
+    # Asked before each record a push writes to PCO: False once the run was cancelled, so the page stops.
+    still_running: Callable[[], bool] = _always_running
 
 
 @dataclass

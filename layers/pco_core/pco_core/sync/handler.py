@@ -19,5 +19,8 @@ class PageRequest(BaseModel):
     max_wait_seconds: int = Field(ge=0)
 
 
-def run_page(request: PageRequest, deps: PullDeps) -> PageResult:
-    return run_pull_page(request.run_id, request.max_wait_seconds, deps)
+def run_page(request: PageRequest, deps: PullDeps, *, page_seconds: int | None = None) -> PageResult:
+    """`page_seconds`: the invocation's remaining time (the Lambda context's), when known."""
+    if page_seconds is None:
+        return run_pull_page(request.run_id, request.max_wait_seconds, deps)
+    return run_pull_page(request.run_id, request.max_wait_seconds, deps, page_seconds=page_seconds)

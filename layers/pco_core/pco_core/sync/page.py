@@ -27,6 +27,8 @@ from pco_core.sync.ports import PcoReader, RecordWriter, RunLedger
 logger = Logger(child=True)
 
 PAGES_BEFORE_CONTINUE_AS_NEW = 1000
+# The page Lambda's timeout (template.yaml): how long a page may run when its caller does not say.
+DEFAULT_PAGE_SECONDS = 120
 # Requests kept in hand when PCO's rate headers say the window is nearly spent.
 RATE_RESERVE = 10
 
@@ -70,15 +72,21 @@ class PullDeps:
         )
 
 
-def run_pull_page(run_id: str, max_wait_seconds: int, deps: PullDeps) -> PageResult:
-    """One page of run `run_id`; LeaseLost propagates (the state machine fails the run)."""
+def run_pull_page(
+    run_id: str, max_wait_seconds: int, deps: PullDeps, *, page_seconds: int = DEFAULT_PAGE_SECONDS
+) -> PageResult:
+    """One page of run `run_id`; LeaseLost propagates (the state machine fails the run).
+
+    `page_seconds` is the most this invocation can live (its Lambda's remaining time): the lock says a page
+    is in flight until then, so a cancel cannot hand the lock to a new run while this page still writes.
+    """
     run = deps.runs.get_run(run_id)
     if run is None or run.status != "RUNNING":
         logger.info("run is not running: nothing to do", extra={"status": run.status if run else None})
         return _finished(run_id, run, deps)
 
     try:
-        deps.runs.refresh_lock(run_id, deps.clock(), deps.lease_seconds)
+        deps.runs.begin_page(run_id, deps.clock(), deps.lease_seconds, page_seconds)
     except LeaseLost:
         # Cancelled between our read and the refresh: the run is over, not failed. Another run holding
         # the lock while this one is still RUNNING is a real loss: the state machine fails the run.
@@ -86,6 +94,15 @@ def run_pull_page(run_id: str, max_wait_seconds: int, deps: PullDeps) -> PageRes
         if fresh is None or fresh.status != "RUNNING":
             return _finished(run_id, fresh, deps)
         raise
+    try:
+        return _page(run, max_wait_seconds, deps)
+    finally:
+        # Whatever happened, this page writes nothing more (a crash leaves the mark until it expires).
+        deps.runs.end_page(run_id)
+
+
+def _page(run: Run, max_wait_seconds: int, deps: PullDeps) -> PageResult:
+    run_id = run.id
     index = run.cursor.domain_index
     counts = PageCounts()
     if index >= len(run.domains):
@@ -93,7 +110,13 @@ def run_pull_page(run_id: str, max_wait_seconds: int, deps: PullDeps) -> PageRes
         cursor, progress, done = run.cursor, run.progress, True
     else:
         domain = run.domains[index]
-        context = DomainContext(client=deps.client, records=deps.records, run_id=run_id, clock=deps.clock)
+        context = DomainContext(
+            client=deps.client,
+            records=deps.records,
+            run_id=run_id,
+            clock=deps.clock,
+            still_running=lambda: _still_running(run_id, deps),
+        )
         try:
             page = PAGE_FUNCTIONS[domain](context, dict(run.cursor.position))
         except RateLimited as exc:
@@ -134,6 +157,11 @@ def run_pull_page(run_id: str, max_wait_seconds: int, deps: PullDeps) -> PageRes
     )
 
 
+def _still_running(run_id: str, deps: PullDeps) -> bool:
+    run = deps.runs.get_run(run_id)
+    return run is not None and run.status == "RUNNING"
+
+
 def _advance(run: Run, index: int, page: DomainPage) -> tuple[Cursor, RunProgress, bool]:
     """The cursor and progress after `page`, and whether the run is complete."""
     domain = run.domains[index]
@@ -162,8 +190,9 @@ def _after_lost_commit(run_id: str, deps: PullDeps) -> PageResult:
 
 
 def _finished(run_id: str, run: Run | None, deps: PullDeps) -> PageResult:
-    if run is not None and run.status == "COMPLETED":
-        # The completing commit releases the lock; a crash right after it must not leave the lock held.
+    if run is not None and run.status != "RUNNING":
+        # The completing commit releases the lock, and a cancel leaves it to the page in flight; either
+        # way a run that is over lets its lock go (a no-op when another run holds it by now).
         deps.runs.release_lock(run_id)
     cursor = run.cursor.model_dump(mode="json") if run is not None else {}
     return PageResult(run_id=run_id, cursor=cursor, done=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from pco_core.errors import SkippableRecordError
+from pco_core.errors import PcoLinkTaken, SkippableRecordError
 from pco_core.pco.models import PcoPerson
 from pco_core.records import Person
 from pco_core.sync.domain import (
@@ -16,7 +16,7 @@ from pco_core.sync.domain import (
     int_at,
     next_offset_after,
 )
-from pco_core.sync.mapping import merge_person, person_fields
+from pco_core.sync.mapping import Outcome, merge_person, person_fields
 from pco_core.sync.matching import PersonMatch
 
 logger = Logger(child=True)
@@ -44,6 +44,7 @@ def pull_people_page(ctx: DomainContext, position: Position) -> DomainPage:
     matches = PersonMatch(ctx.records).match_page(people)
     now = ctx.clock()
     changes: list[tuple[Person, Person | None]] = []
+    outcomes: dict[str, Outcome] = {}
     for pco in people:
         existing = matches[pco.id]
         new, outcome = merge_person(
@@ -54,11 +55,22 @@ def pull_people_page(ctx: DomainContext, position: Position) -> DomainPage:
             run_id=ctx.run_id,
             now=now,
         )
-        tally.add(outcome)
+        outcomes[pco.id] = outcome
         if new is not None:
             changes.append((new, existing))
+    refused: dict[str, str] = {}
     if changes:
-        ctx.records.save_people(changes)
+        try:
+            ctx.records.save_people(changes)
+        except PcoLinkTaken as exc:
+            # Another local person holds that PCO id (a race with a webhook or a push): not linked twice.
+            logger.warning("PCO person not linked", extra={"reason": str(exc)})
+            refused = exc.taken
+    for pco_id, outcome in outcomes.items():
+        if pco_id in refused.values():
+            tally.failed()
+        else:
+            tally.add(outcome)
 
     processed = int_at(position, "processed") + len(document.resources())
     following = next_offset_after(offset, document.next_offset, PEOPLE_PATH)

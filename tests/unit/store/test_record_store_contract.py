@@ -1,0 +1,108 @@
+"""The record store's contract, run against the real DynamoDB store (on moto) and the in-memory fake the
+logic tests use, so the fake cannot drift from what the deployed store does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from pco_core.errors import PcoLinkTaken
+from pco_core.records import Email, Family, Person
+from pco_core.store.records import RecordStore
+from tests.unit.sync.fakes import FakeRecords
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["dynamodb", "fake"])
+def store(request: pytest.FixtureRequest) -> Any:
+    if request.param == "fake":
+        return FakeRecords()
+    dynamodb = request.getfixturevalue("dynamodb")
+    return RecordStore(request.getfixturevalue("records_table"), client=dynamodb)
+
+
+def person(pid: str, pco_id: str | None = None, **extra: Any) -> Person:
+    values: dict[str, Any] = {"id": pid, "pco_id": pco_id, "first_name": "Pat", "last_name": "Twinprobe"}
+    return Person.model_validate({"updated_at": NOW, **values, **extra})
+
+
+def test_given_a_linked_person_when_another_person_is_linked_to_the_same_pco_id_then_it_is_refused(store):
+    first = person("p1", "9001", emails=[Email(address="one@example.org")])
+    store.save_people([(first, None)])
+    second = person("p2")
+    store.save_people([(second, None)])
+
+    with pytest.raises(PcoLinkTaken) as caught:
+        store.save_people([(second.model_copy(update={"pco_id": "9001"}), second)])
+
+    assert caught.value.taken == {"p2": "9001"}
+    assert store.people_by_pco_ids(["9001"]) == {"9001": first}
+    assert store.get_people(["p2"])["p2"].pco_id is None
+
+
+def test_given_a_save_of_several_when_one_link_is_taken_then_the_others_are_written(store):
+    store.save_people([(person("p1", "9001"), None)])
+
+    with pytest.raises(PcoLinkTaken):
+        store.save_people([(person("p2", "9001"), None), (person("p3", "9003"), None)])
+
+    assert set(store.get_people(["p2", "p3"])) == {"p3"}
+    assert store.people_by_pco_ids(["9003"])["9003"].id == "p3"
+
+
+def test_given_a_pco_id_given_up_and_taken_in_one_save_then_the_new_owner_holds_it(store):
+    a, b = person("p1", "77"), person("p2")
+    store.save_people([(a, None), (b, None)])
+
+    moved = b.model_copy(update={"pco_id": "77"})
+    store.save_people([(a.model_copy(update={"pco_id": None}), a), (moved, b)])
+
+    assert store.people_by_pco_ids(["77"]) == {"77": moved}
+
+
+def test_given_a_person_unlinked_then_its_pco_id_can_be_linked_to_someone_else(store):
+    a = person("p1", "77")
+    store.save_people([(a, None)])
+    store.save_people([(a.model_copy(update={"pco_id": None}), a)])
+
+    store.save_people([(person("p2", "77"), None)])
+
+    assert store.people_by_pco_ids(["77"])["77"].id == "p2"
+
+
+def test_resaving_a_linked_person_is_not_a_second_link(store):
+    a = person("p1", "77")
+    store.save_people([(a, None)])
+    store.save_people([(a.model_copy(update={"gender": "Female"}), a)])
+    store.save_people([(a.model_copy(update={"gender": "Male"}), None)])  # a retry that lost `previous`
+
+    assert store.people_by_pco_ids(["77"])["77"].gender == "Male"
+
+
+@pytest.mark.parametrize(
+    "lookup",
+    [
+        lambda s: s.people_by_email("shared@example.org"),
+        lambda s: s.people_by_name("Twinprobe", "Pat", date(1990, 1, 1)),
+    ],
+    ids=["email", "name"],
+)
+def test_email_and_name_lookups_find_only_people_not_yet_linked(store, lookup: Callable[[Any], Any]):
+    shared = {"emails": [Email(address="shared@example.org")], "birthdate": date(1990, 1, 1)}
+    store.save_people([(person("p1", "9001", **shared), None), (person("p2", **shared), None)])
+
+    assert [p.id for p in lookup(store)] == ["p2"]
+
+
+def test_two_families_cannot_link_one_household(store):
+    one = Family(id="f1", pco_id="h1", name="One", updated_at=NOW)
+    store.save_families([(one, None)])
+
+    with pytest.raises(PcoLinkTaken):
+        store.save_families([(Family(id="f2", pco_id="h1", name="Two", updated_at=NOW), None)])
+
+    assert store.families_by_pco_ids(["h1"]) == {"h1": one}
