@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := layers/pco_core:.
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test token bench lint typecheck cfn build chromium clean
+.PHONY: run test unit integration e2e token bench lint typecheck layers cfn build chromium clean
 
 $(VENV)/.stamp: requirements/dev.lock layers/pco_core/requirements.txt
 	@test -n "$(PYTHON_BIN)" || { echo "Python $(PYTHON_VERSION) (the Lambda runtime in template.yaml) not found"; exit 1; }
@@ -45,6 +45,10 @@ lint: $(VENV)/.stamp
 typecheck: $(VENV)/.stamp
 	$(VENV)/bin/mypy layers/pco_core/pco_core functions
 
+# The layering of pco_core (pyproject.toml [tool.importlinter]): nothing imports a package above it.
+layers: $(VENV)/.stamp
+	$(VENV)/bin/lint-imports
+
 cfn: $(VENV)/.stamp $(SAM_STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml --region $(AWS_DEFAULT_REGION)
@@ -52,7 +56,17 @@ cfn: $(VENV)/.stamp $(SAM_STAMP)
 build: $(SAM_STAMP)
 	PATH="$(dir $(PYTHON_BIN)):$$PATH" $(SAM) build --template template.yaml --build-dir .aws-sam/build
 
-test: lint typecheck cfn build chromium
+# One target per test tier; `make test` runs every check and every tier.
+unit: $(VENV)/.stamp
+	$(PY) -m pytest -q tests/unit tests/sandbox
+
+integration: $(VENV)/.stamp
+	$(PY) -m pytest -q tests/integration
+
+e2e: $(VENV)/.stamp chromium
+	$(PY) -m pytest -q tests/e2e
+
+test: lint typecheck layers cfn build chromium
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.stamp

@@ -67,9 +67,9 @@ def measured_pages(cost: PageCost, sample_every: int = 10) -> Iterator[None]:
     """Wrap the page function: thread CPU per page, and the heap peak of every Nth page (tracemalloc)."""
     import botocore.client
 
-    import pco_core.sync.handler as handler_module
+    import pco_core.runs.page as handler_module
 
-    real: Callable[..., Any] = handler_module.run_pull_page
+    real: Callable[..., Any] = handler_module.run_page
     real_call: Callable[..., Any] = botocore.client.BaseClient._make_api_call
     in_page = threading.local()
 
@@ -100,12 +100,12 @@ def measured_pages(cost: PageCost, sample_every: int = 10) -> Iterator[None]:
                 cost.sampled_pages += 1
                 tracemalloc.stop()
 
-    handler_module.run_pull_page = wrapped  # type: ignore[assignment]
+    handler_module.run_page = wrapped  # type: ignore[assignment]
     botocore.client.BaseClient._make_api_call = counted_call  # type: ignore[method-assign]
     try:
         yield
     finally:
-        handler_module.run_pull_page = real  # type: ignore[assignment]
+        handler_module.run_page = real  # type: ignore[assignment]
         botocore.client.BaseClient._make_api_call = real_call  # type: ignore[method-assign]
 
 

@@ -16,11 +16,9 @@ from local.stack.harness import LocalStack
 from local.stack.pco_sandbox import RunningSandbox
 from pco_core.errors import PcoUnavailable
 from pco_core.store.runs import RunStore
-from tests.integration.conftest import APP_ID, SECRET
+from tests.stack import ADMIN, APP_ID, SECRET, run_to_end
 
 pytestmark = pytest.mark.timeout(240)
-
-ADMIN = "TECH_ADMIN"
 
 
 # ----------------------------------------------------------------------------- what PCO holds
@@ -146,15 +144,6 @@ def _local_person_shape(p: dict) -> dict[str, Any]:
             for x in p["addresses"]
         ),
     }
-
-
-def run_to_end(stack: LocalStack, run_type: str) -> dict[str, Any]:
-    status, run = stack.api("POST", "/api/runs", json={"type": run_type}, role=ADMIN)
-    assert status == 202, run
-    stack.wait_for_run(run["id"], timeout=180)
-    status, final = stack.api("GET", f"/api/runs/{run['id']}", role=ADMIN)
-    assert status == 200
-    return final
 
 
 @pytest.fixture(scope="module")

@@ -14,15 +14,14 @@ import httpx
 import pytest
 
 from local.stack.harness import LocalStack
-from local.stack.pco_sandbox import RunningSandbox, start_sandbox
+from local.stack.pco_sandbox import RunningSandbox
 from pco_core.errors import PcoUnavailable
 from pco_core.records import Address, Email, Family, GroupMember, Person, Phone
 from pco_core.store.records import RecordStore
-from tests.integration.conftest import APP_ID, SANDBOX_RATE_LIMIT, SECRET, WEBHOOK_SECRET
+from tests.stack import APP_ID, SECRET, run_to_end, running_sandbox
 
 pytestmark = pytest.mark.timeout(240)
 
-ADMIN = "TECH_ADMIN"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 JOINED = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -30,37 +29,16 @@ JOINED = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[RunningSandbox]:
     """A small sandbox of this module's own: pushes add people to it, which no other module should see."""
-    running = start_sandbox(
-        port=0, people=30, seed=11, app_id=APP_ID, secret=SECRET, rate_limit=SANDBOX_RATE_LIMIT
-    )
-    try:
+    with running_sandbox(people=30, seed=11) as running:
         yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def stack(sandbox: RunningSandbox) -> Iterator[LocalStack]:
-    with LocalStack.start(
-        sandbox.url,
-        APP_ID,
-        SECRET,
-        webhook_secret=WEBHOOK_SECRET,
-        extra_env={"RUN_MAX_WAIT_SECONDS": "1"},
-    ) as local:
-        yield local
 
 
 def records_of(stack: LocalStack) -> RecordStore:
     return RecordStore(stack.env("RECORDS_TABLE"), client=stack.dynamodb)
 
 
-def run_to_end(stack: LocalStack, run_type: str) -> dict[str, Any]:
-    status, run = stack.api("POST", "/api/runs", json={"type": run_type}, role=ADMIN)
-    assert status == 202, run
-    stack.wait_for_run(run["id"], timeout=180)
-    status, final = stack.api("GET", f"/api/runs/{run['id']}", role=ADMIN)
-    assert status == 200
+def run_completed(stack: LocalStack, run_type: str) -> dict[str, Any]:
+    final = run_to_end(stack, run_type)
     assert final["status"] == "COMPLETED", final.get("error")
     return final
 
@@ -136,7 +114,7 @@ def test_full_push_writes_every_field_a_second_push_sends_nothing_and_a_pull_ski
     stack: LocalStack, sandbox: RunningSandbox
 ) -> None:
     # Given the church's records pulled from PCO once (so groups exist with PCO ids) ...
-    run_to_end(stack, "full_sync")
+    run_completed(stack, "full_sync")
     store = records_of(stack)
     existing, _ = store.list_people(100, None)
     edited_before = next(p for p in existing if p.status == "active" and p.emails)
@@ -189,7 +167,7 @@ def test_full_push_writes_every_field_a_second_push_sends_nothing_and_a_pull_ski
     store.save_groups([(group.model_copy(update={"members": members}), group)])
 
     # When a Full Push runs
-    pushed = run_to_end(stack, "full_push")
+    pushed = run_completed(stack, "full_push")
 
     # Then PCO has every field of the new and edited people, and their PCO ids are saved here
     assert pushed["label"] == "Full Push"
@@ -250,13 +228,13 @@ def test_full_push_writes_every_field_a_second_push_sends_nothing_and_a_pull_ski
 
     # When a second Full Push runs, Then it sends PCO no request at all and counts everything skipped
     before = sandbox.requests.total
-    again = run_to_end(stack, "full_push")
+    again = run_completed(stack, "full_push")
     assert sandbox.requests.total == before
     assert (again["created"], again["updated"], again["failed"]) == (0, 0, 0)
     assert again["skipped"] > 0
 
     # When a Full Sync runs right after, Then nothing comes back changed (no ping-pong)
-    pulled = run_to_end(stack, "full_sync")
+    pulled = run_completed(stack, "full_sync")
     assert (pulled["created"], pulled["updated"], pulled["failed"]) == (0, 0, 0)
     after_pull = store.get_person(martha.id)
     assert after_pull is not None
@@ -296,7 +274,7 @@ def test_a_crash_after_the_person_create_is_retried_without_a_duplicate_in_pco(
     monkeypatch.setattr(push_people, "push_contacts", crash_once)
 
     # When Push People runs (the state machine retries the page from the saved cursor)
-    run = run_to_end(stack, "push_people")
+    run = run_completed(stack, "push_people")
 
     # Then PCO holds Ivy once, with her email, and she counts once as created
     assert crashes["n"] == 1

@@ -17,15 +17,14 @@ from werkzeug.serving import make_server
 
 from local.sandbox.webhooks import DeliveryAttempt, sign
 from local.stack.harness import LocalStack
-from local.stack.pco_sandbox import PCO_WEBHOOK_EVENTS, RunningSandbox, start_sandbox
+from local.stack.pco_sandbox import PCO_WEBHOOK_EVENTS, RunningSandbox
 from pco_core.records import Person
 from pco_core.store.records import RecordStore
 from pco_core.webhooks.apply import WebhookApplier
-from tests.integration.conftest import APP_ID, SECRET, WEBHOOK_SECRET
+from tests.stack import ADMIN, APP_ID, SECRET, running_sandbox
 
 pytestmark = pytest.mark.timeout(240)
 
-ADMIN = "TECH_ADMIN"
 PEOPLE = 40
 SEED = 11
 BURST = 1000
@@ -33,20 +32,9 @@ BURST = 1000
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[RunningSandbox]:
-    """This module's own sandbox (overrides the session's): it signs deliveries with the stack's secret."""
-    running = start_sandbox(
-        port=0,
-        people=PEOPLE,
-        seed=SEED,
-        app_id=APP_ID,
-        secret=SECRET,
-        webhook_secret=WEBHOOK_SECRET,
-        rate_limit=(1000, 20),
-    )
-    try:
+    """This module's own sandbox (overrides the session's): webhook deliveries go to this module's stacks."""
+    with running_sandbox(PEOPLE, SEED) as running:
         yield running
-    finally:
-        running.stop()
 
 
 class Hooked:

@@ -9,6 +9,7 @@ PcoSyncError
 │   ├── PcoAuthError        PCO rejected the credentials (401/403)
 │   ├── PcoRequestError     PCO rejected the request (other 4xx); carries status and PCO's errors
 │   ├── ConfigError         a setting or secret is missing or malformed
+│   ├── InvalidPosition     a run's stored position is not one its domain can resume from
 │   └── LeaseLost           another run holds the lock; this run must stop
 ├── SkippableRecordError    one record cannot be synced; it is counted as failed and the run goes on
 │   ├── PcoLinkTaken        the PCO record is already linked to another local record (one link per PCO id)
@@ -70,6 +71,10 @@ class PcoRequestError(FatalError):
 
 class ConfigError(FatalError):
     """A required setting or secret is missing or malformed."""
+
+
+class InvalidPosition(FatalError):
+    """A run's stored position cannot be read by its domain (e.g. written by an incompatible version)."""
 
 
 class LeaseLost(FatalError):

@@ -13,7 +13,7 @@ from pco_core.api.services import AdminServices
 from pco_core.connection import ConnectionStatus, ConnectionTest
 from pco_core.errors import BadRequest, ConfigError, Conflict, NotFound
 from pco_core.records import Person
-from pco_core.runs.models import RUN_LABELS, Run
+from pco_core.runstate import RUN_LABELS, Run
 from tests.unit.api.events import ADMIN, VOLUNTEER, http_event
 
 NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)

@@ -470,4 +470,3 @@ def test_default_transport_is_built_without_network() -> None:
     # Constructing a client must not touch the network (imports and construction are side-effect free).
     with PcoClient(BASE, APP_ID, SECRET) as pco:
         assert pco.request_count == 0
-        assert SECRET not in repr(pco)

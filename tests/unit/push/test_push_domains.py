@@ -12,16 +12,16 @@ from typing import Any
 import httpx
 import pytest
 
-from pco_core.push.common import RECORDS_PER_PAGE, REQUEST_BUDGET
-from pco_core.push.families import push_families_page
-from pco_core.push.memberships import push_memberships_page
-from pco_core.push.people import push_people_page
+from pco_core.engine.domain import DomainContext, Position, WalkPosition
+from pco_core.merge.person import person_fields
+from pco_core.pull.people import PullPeople
+from pco_core.push.families import PushFamilies
+from pco_core.push.memberships import PushMemberships
+from pco_core.push.people import PushPeople
+from pco_core.push.walk import RECORDS_PER_PAGE, REQUEST_BUDGET
 from pco_core.records import Address, Email, Family, Group, GroupMember, Person, Phone
-from pco_core.sync.domain import DomainContext, Position
-from pco_core.sync.mapping import person_fields
-from pco_core.sync.people import pull_people_page
+from tests.unit.fakes import START, FakeClock, FakeRecords
 from tests.unit.push.sandbox_pco import Pco
-from tests.unit.sync.fakes import START, FakeClock, FakeRecords
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def records() -> FakeRecords:
 
 
 def ctx(pco: Pco, records: FakeRecords, run_id: str = "R1") -> DomainContext:
-    return DomainContext(client=pco.client(), records=records, run_id=run_id, clock=FakeClock())
+    return DomainContext(pco=pco.client(), records=records, run_id=run_id, clock=FakeClock())
 
 
 def walk(page_fn: Any, context: DomainContext, limit: int = 50) -> list[Any]:
@@ -84,7 +84,7 @@ ADA = {
 def test_given_a_new_local_person_when_pushed_then_pco_has_every_field_and_we_have_its_id(pco, records):
     records.add(person("p1", **ADA))
 
-    pages = walk(push_people_page, ctx(pco, records))
+    pages = walk(PushPeople().run, ctx(pco, records))
 
     assert totals(pages) == {"created": 1, "updated": 0, "skipped": 0, "failed": 0}
     local = records.people["p1"]
@@ -137,16 +137,16 @@ def test_given_a_new_local_person_when_pushed_then_pco_has_every_field_and_we_ha
 
 def test_given_a_pushed_person_then_a_second_push_sends_nothing_and_a_pull_skips_it(pco, records):
     records.add(person("p1", **ADA))
-    walk(push_people_page, ctx(pco, records, "R1"))
+    walk(PushPeople().run, ctx(pco, records, "R1"))
     pco.requests.clear()
 
-    again = walk(push_people_page, ctx(pco, records, "R2"))
+    again = walk(PushPeople().run, ctx(pco, records, "R2"))
 
     assert pco.requests == []
     assert totals(again)["skipped"] == 1
     # A pull right after the push: the person PCO serves hashes as what we pushed.
     before = records.people["p1"]
-    pulled = walk(pull_people_page, ctx(pco, records, "R3"))
+    pulled = walk(PullPeople().run, ctx(pco, records, "R3"))
     assert records.people["p1"] == before
     assert totals(pulled)["created"] == 3  # the sandbox's own people
     assert totals(pulled)["updated"] == 0
@@ -154,7 +154,7 @@ def test_given_a_pushed_person_then_a_second_push_sends_nothing_and_a_pull_skips
 
 def test_given_an_edited_person_then_only_the_changed_attributes_and_new_contacts_are_written(pco, records):
     records.add(person("p1", **ADA))
-    walk(push_people_page, ctx(pco, records, "R1"))
+    walk(PushPeople().run, ctx(pco, records, "R1"))
     pushed = records.people["p1"]
     assert pushed.pco_id is not None
     edited = pushed.model_copy(
@@ -168,7 +168,7 @@ def test_given_an_edited_person_then_only_the_changed_attributes_and_new_contact
     records.add(edited)
     pco.requests.clear()
 
-    pages = walk(push_people_page, ctx(pco, records, "R2"))
+    pages = walk(PushPeople().run, ctx(pco, records, "R2"))
 
     assert totals(pages)["updated"] == 1
     base = f"/people/v2/people/{pushed.pco_id}"
@@ -191,7 +191,7 @@ def test_given_an_edited_person_then_only_the_changed_attributes_and_new_contact
 def test_inactive_people_without_a_pco_id_are_skipped_without_a_request(pco, records):
     records.add(person("p1", status="inactive"))
 
-    pages = walk(push_people_page, ctx(pco, records))
+    pages = walk(PushPeople().run, ctx(pco, records))
 
     assert totals(pages)["skipped"] == 1
     assert pco.requests == []
@@ -205,13 +205,13 @@ def test_a_page_stops_at_its_budget_and_the_next_page_goes_on_from_the_next_pers
     records.add(*many)
     context = ctx(pco, records)
 
-    first = push_people_page(context, {})
+    first = PushPeople().run(context, {})
 
     done = first.counts.created
     assert 0 < done < RECORDS_PER_PAGE
     assert len(pco.requests) <= REQUEST_BUDGET
-    assert first.next_position == {"cursor": None, "after_id": f"p{done - 1:03d}", "processed": done}
-    pages = [first, *walk_from(push_people_page, context, first.next_position)]
+    assert first.next_position == WalkPosition(cursor=None, after_id=f"p{done - 1:03d}", processed=done)
+    pages = [first, *walk_from(PushPeople().run, context, first.next_position)]
     assert totals(pages)["created"] == 30
     people_posts = [r for r in pco.requests if (r.method, r.url.path) == ("POST", "/people/v2/people")]
     assert len(people_posts) == 30
@@ -240,10 +240,10 @@ def test_a_crash_after_the_create_is_retried_as_an_update_of_the_same_pco_person
 
     monkeypatch.setattr(push_people, "push_contacts", crash)
     with pytest.raises(PcoUnavailable):
-        push_people_page(ctx(pco, records), {})
+        PushPeople().run(ctx(pco, records), {})
     monkeypatch.setattr(push_people, "push_contacts", real)
 
-    retried = walk(push_people_page, ctx(pco, records))
+    retried = walk(PushPeople().run, ctx(pco, records))
 
     assert totals(retried) == {"created": 1, "updated": 0, "skipped": 0, "failed": 0}
     creates = [r for r in pco.requests if (r.method, r.url.path) == ("POST", "/people/v2/people")]
@@ -267,12 +267,12 @@ def test_a_crash_between_pcos_create_answer_and_our_save_is_retried_without_a_du
 
     records.save_people = crash_on_link  # type: ignore[method-assign]
     with pytest.raises(RuntimeError):
-        push_people_page(ctx(pco, records), {})
+        PushPeople().run(ctx(pco, records), {})
     assert records.people["p1"].pco_id is None
     assert records.people["p1"].sync.pco_create_sent_at is not None
 
     # When the page is retried
-    retried = walk(push_people_page, ctx(pco, records))
+    retried = walk(PushPeople().run, ctx(pco, records))
 
     # Then the PCO person that create made is adopted, not created again
     assert totals(retried) == {"created": 2, "updated": 0, "skipped": 0, "failed": 0}
@@ -293,7 +293,7 @@ def test_a_marked_person_whose_create_never_reached_pco_is_created_not_taken_for
     marked = person("p1", birthdate=date(2001, 1, 1))
     marked = marked.model_copy(update={"sync": marked.sync.model_copy(update={"pco_create_sent_at": START})})
     records.add(marked)
-    totals_now = totals(walk(push_people_page, ctx(pco, records)))
+    totals_now = totals(walk(PushPeople().run, ctx(pco, records)))
     assert totals_now == {"created": 1, "updated": 0, "skipped": 1, "failed": 0}  # the namesake is created
     searches = [r for r in pco.requests if r.method == "GET" and r.url.path == "/people/v2/people"]
     assert len(searches) == 1
@@ -322,7 +322,7 @@ def test_given_two_same_name_people_without_birthdate_then_a_retried_create_neve
     pco.requests.clear()
 
     # When pushed again
-    assert totals(walk(push_people_page, ctx(pco, records)))["created"] == 1
+    assert totals(walk(PushPeople().run, ctx(pco, records)))["created"] == 1
 
     # Then the second Pat is a PCO person of its own with only its own email; the first is untouched
     second = records.people["p2"]
@@ -347,7 +347,7 @@ def test_given_a_lost_create_that_nothing_but_the_name_confirms_then_a_failure_n
     pco.requests.clear()
 
     # When pushed
-    pages = walk(push_people_page, ctx(pco, records))
+    pages = walk(PushPeople().run, ctx(pco, records))
 
     # Then nothing is linked, nothing is created again, and the run counts one failure
     assert totals(pages) == {"created": 0, "updated": 0, "skipped": 0, "failed": 1}
@@ -370,7 +370,7 @@ def test_given_a_lost_create_confirmed_by_a_phone_then_it_is_adopted(pco, record
         {"data": {"type": "PhoneNumber", "attributes": {"number": "555-0100"}}},
     )
 
-    totals_now = totals(walk(push_people_page, ctx(pco, records)))
+    totals_now = totals(walk(PushPeople().run, ctx(pco, records)))
 
     assert totals_now["failed"] == 0
     assert records.people["p1"].pco_id == lost_id
@@ -381,7 +381,7 @@ def test_given_a_lost_create_confirmed_by_a_phone_then_it_is_adopted(pco, record
 
 def pushed_people(pco: Pco, records: FakeRecords, *people: Person) -> list[Person]:
     records.add(*people)
-    walk(push_people_page, ctx(pco, records, "RP"))
+    walk(PushPeople().run, ctx(pco, records, "RP"))
     return [records.people[p.id] for p in people]
 
 
@@ -400,7 +400,7 @@ def test_given_a_family_whose_members_are_pushed_then_a_household_is_created_wit
     )
     pco.requests.clear()
 
-    pages = walk(push_families_page, ctx(pco, records, "R2"))
+    pages = walk(PushFamilies().run, ctx(pco, records, "R2"))
 
     assert totals(pages)["created"] == 1
     family = records.families["f1"]
@@ -414,7 +414,7 @@ def test_given_a_family_whose_members_are_pushed_then_a_household_is_created_wit
     # The address was already pushed with Ada: no extra request for it.
     assert pco.writes() == [("POST", "/people/v2/households")]
     pco.requests.clear()
-    assert totals(walk(push_families_page, ctx(pco, records, "R3")))["skipped"] == 1
+    assert totals(walk(PushFamilies().run, ctx(pco, records, "R3")))["skipped"] == 1
     assert pco.requests == []
 
 
@@ -424,7 +424,7 @@ def test_a_family_with_a_member_not_in_pco_is_skipped(pco, records):
     records.add(Family(id="f1", name="F", member_ids=["p1", "p2"], primary_member_id="p1", updated_at=START))
     pco.requests.clear()
 
-    pages = walk(push_families_page, ctx(pco, records, "R2"))
+    pages = walk(PushFamilies().run, ctx(pco, records, "R2"))
 
     assert totals(pages)["skipped"] == 1
     assert pco.requests == []
@@ -434,7 +434,7 @@ def test_a_family_with_a_member_not_in_pco_is_skipped(pco, records):
 def test_an_existing_household_gets_the_new_member_name_and_the_address_on_the_primary(pco, records):
     _, byron = pushed_people(pco, records, person("p1"), person("p2", first="Byron"))
     records.add(Family(id="f1", name="F", member_ids=["p1"], primary_member_id="p1", updated_at=START))
-    walk(push_families_page, ctx(pco, records, "R2"))
+    walk(PushFamilies().run, ctx(pco, records, "R2"))
     family = records.families["f1"]
     new_address = Address(street="1 New Road", city="Bath", zip="BA1", location="Home", primary=True)
     records.add(
@@ -449,7 +449,7 @@ def test_an_existing_household_gets_the_new_member_name_and_the_address_on_the_p
     )
     pco.requests.clear()
 
-    pages = walk(push_families_page, ctx(pco, records, "R3"))
+    pages = walk(PushFamilies().run, ctx(pco, records, "R3"))
 
     assert totals(pages)["updated"] == 1
     doc = pco.get(f"/people/v2/households/{family.pco_id}", include="people")
@@ -483,7 +483,7 @@ def test_memberships_are_added_once_a_duplicate_is_already_there_and_a_role_chan
     )
     pco.requests.clear()
 
-    pages = walk(push_memberships_page, ctx(pco, records, "R2"))
+    pages = walk(PushMemberships().run, ctx(pco, records, "R2"))
 
     assert totals(pages) == {"created": 1, "updated": 0, "skipped": 3, "failed": 0}
     rows = pco.get(f"/groups/v2/groups/{group_id}/memberships")["data"]
@@ -493,14 +493,14 @@ def test_memberships_are_added_once_a_duplicate_is_already_there_and_a_role_chan
     assert by_person[byron.pco_id]["role"] == "member"
 
     pco.requests.clear()
-    assert totals(walk(push_memberships_page, ctx(pco, records, "R3")))["skipped"] == 4
+    assert totals(walk(PushMemberships().run, ctx(pco, records, "R3")))["skipped"] == 4
     assert pco.requests == []
 
     group = records.groups["g1"]
     records.add(
         group.model_copy(update={"members": [members[0], members[1].model_copy(update={"role": "leader"})]})
     )
-    assert totals(walk(push_memberships_page, ctx(pco, records, "R4")))["updated"] == 1
+    assert totals(walk(PushMemberships().run, ctx(pco, records, "R4")))["updated"] == 1
     rows = pco.get(f"/groups/v2/groups/{group_id}/memberships")["data"]
     assert {r["relationships"]["person"]["data"]["id"]: r["attributes"]["role"] for r in rows}[
         byron.pco_id
@@ -520,8 +520,8 @@ def test_a_duplicate_membership_answer_counts_as_already_there(pco, records, mon
         f"/groups/v2/groups/{group_id}/memberships",
         {"data": {"type": "Membership", "attributes": {"person_id": ada.pco_id}}},
     )
-    monkeypatch.setattr(push_memberships, "_read_memberships", lambda pco, path: [])
+    monkeypatch.setattr(push_memberships, "read_all", lambda pco, path, query, parse: ([], 1))
 
-    pages = walk(push_memberships_page, ctx(pco, records, "R2"))
+    pages = walk(PushMemberships().run, ctx(pco, records, "R2"))
 
     assert totals(pages) == {"created": 0, "updated": 0, "skipped": 1, "failed": 0}

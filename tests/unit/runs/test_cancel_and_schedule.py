@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from pco_core.errors import Conflict, NotFound
-from pco_core.runs.models import Cursor, PageCounts, RunProgress
 from pco_core.runs.schedule import ScheduledSync
+from pco_core.runstate import Cursor, PageCounts, RunProgress
 from pco_core.store.runs import RunStore
 from tests.unit.runs.support import LEASE
 

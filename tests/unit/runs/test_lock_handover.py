@@ -13,13 +13,14 @@ from typing import Any
 import httpx
 import pytest
 
+from pco_core.engine.page import PageDeps, run_page
 from pco_core.errors import Conflict
 from pco_core.records import Email, Person
+from pco_core.runs.page import DOMAINS
 from pco_core.runs.service import NEVER_STARTED, START_GRACE_SECONDS
-from pco_core.sync.page import PullDeps, run_pull_page
+from tests.unit.fakes import START, FakeRecords
 from tests.unit.push.sandbox_pco import Pco
 from tests.unit.runs.support import LEASE
-from tests.unit.sync.fakes import START, FakeRecords
 
 PAGE_SECONDS = 60
 
@@ -121,9 +122,9 @@ def new_person(n: int) -> Person:
     )
 
 
-def drive(run_id: str, deps: PullDeps, limit: int = 50) -> None:
+def drive(run_id: str, deps: PageDeps, limit: int = 50) -> None:
     for _ in range(limit):
-        if run_pull_page(run_id, 0, deps, page_seconds=PAGE_SECONDS).done:
+        if run_page(run_id, 0, deps, page_seconds=PAGE_SECONDS).done:
             return
     raise AssertionError("the run never finished")
 
@@ -134,7 +135,9 @@ def test_given_a_push_cancelled_mid_page_when_a_new_push_starts_at_once_then_no_
     pco = Pco(people=0)
     records = FakeRecords()
     records.add(*(new_person(n) for n in range(10)))
-    deps = PullDeps(client=pco.client(), records=records, runs=store, clock=clock, lease_seconds=LEASE)
+    deps = PageDeps(
+        pco=pco.client(), records=records, runs=store, clock=clock, lease_seconds=LEASE, domains=DOMAINS
+    )
     first = service.start_run("push_people", "a")
     refused: list[str] = []
 

@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 
 from pco_core.errors import BadRequest, ConfigError, Conflict, NotFound
-from pco_core.runs.models import (
+from pco_core.runs.service import RunService
+from pco_core.runstate import (
     PULL_DOMAINS,
     PUSH_DOMAINS,
     Cursor,
     PageCounts,
     RunProgress,
 )
-from pco_core.runs.service import RunService
 from pco_core.store.executions import ExecutionStarter
 from pco_core.store.runs import RunStore
 from tests.unit.runs.support import LEASE, T0

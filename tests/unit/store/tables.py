@@ -1,4 +1,4 @@
-"""Moto tables built from template.yaml's own key schema (the contract's schema until the template exists)."""
+"""Moto tables built from template.yaml's own key schema, so tests cannot drift from what deploys."""
 
 from __future__ import annotations
 
@@ -8,49 +8,11 @@ from typing import Any
 TEMPLATE = Path(__file__).resolve().parents[3] / "template.yaml"
 REGION = "us-east-1"
 
-# The schema fixed in pco_contracts.md: used only while template.yaml is not there yet.
-CONTRACT_TABLES: dict[str, dict[str, Any]] = {
-    "RecordsTable": {
-        "AttributeDefinitions": [
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-            {"AttributeName": "kind", "AttributeType": "S"},
-            {"AttributeName": "id", "AttributeType": "S"},
-        ],
-        "KeySchema": [
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": "kind-index",
-                "KeySchema": [
-                    {"AttributeName": "kind", "KeyType": "HASH"},
-                    {"AttributeName": "id", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    },
-    "SyncStateTable": {
-        "AttributeDefinitions": [
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        "KeySchema": [
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-    },
-}
-
 _SCHEMA_FIELDS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
 
 
 def table_schema(logical_id: str) -> dict[str, Any]:
-    """The CreateTable arguments (keys and indexes) of table `logical_id`, from template.yaml if present."""
-    if not TEMPLATE.exists():
-        return CONTRACT_TABLES[logical_id]
+    """The CreateTable arguments (keys and indexes) of table `logical_id`, from template.yaml."""
     from cfnlint.decode import decode
 
     template, problems = decode(str(TEMPLATE))

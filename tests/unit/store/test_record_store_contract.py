@@ -12,7 +12,7 @@ import pytest
 from pco_core.errors import PcoLinkTaken
 from pco_core.records import Email, Family, Person
 from pco_core.store.records import RecordStore
-from tests.unit.sync.fakes import FakeRecords
+from tests.unit.fakes import FakeRecords
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pco_core.errors import LeaseLost, NotFound
-from pco_core.runs.models import Cursor, PageCounts, Run, RunProgress
+from pco_core.runstate import Cursor, PageCounts, Run, RunProgress
 from pco_core.store.runs import RunStore
 from tests.unit.store.clients import AtomicRequestsClient
 

@@ -6,30 +6,23 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from tests.unit.store import tables
-from tests.unit.store.tables import CONTRACT_TABLES, table_schema
+from tests.unit.store.tables import table_schema
 
 
-@pytest.mark.parametrize("logical_id", ["RecordsTable", "SyncStateTable"])
-def test_the_templates_key_schema_is_the_contracts(logical_id):
-    schema = table_schema(logical_id)
-    expected = CONTRACT_TABLES[logical_id]
+def test_the_template_has_the_keys_and_index_the_stores_query():
+    # store/records.py and store/runs.py query pk/sk, and the records by kind in id order.
+    records, state = table_schema("RecordsTable"), table_schema("SyncStateTable")
+    keys = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
 
-    def key_of(s):
-        return (
-            sorted((a["AttributeName"], a["AttributeType"]) for a in s["AttributeDefinitions"]),
-            s["KeySchema"],
-            s.get("GlobalSecondaryIndexes", []),
-        )
-
-    assert key_of(schema) == key_of(expected)
-
-
-def test_without_a_template_the_contract_schema_is_used(monkeypatch):
-    monkeypatch.setattr(tables, "TEMPLATE", Path("/nonexistent/template.yaml"))
-    assert table_schema("RecordsTable") is CONTRACT_TABLES["RecordsTable"]
+    assert records["KeySchema"] == keys
+    assert state["KeySchema"] == keys
+    (kind_index,) = records["GlobalSecondaryIndexes"]
+    assert kind_index["IndexName"] == "kind-index"
+    assert kind_index["KeySchema"] == [
+        {"AttributeName": "kind", "KeyType": "HASH"},
+        {"AttributeName": "id", "KeyType": "RANGE"},
+    ]
+    assert kind_index["Projection"] == {"ProjectionType": "ALL"}
 
 
 def test_importing_and_building_the_stores_touches_no_aws():

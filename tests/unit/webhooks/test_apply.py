@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from pco_core.merge.common import record_id_for
 from pco_core.records import Address, Email, Family, Group, GroupMember, Person, Phone
 from pco_core.store.deliveries import WebhookTrail
 from pco_core.store.records import RecordStore
-from pco_core.sync.mapping import record_id_for
 from pco_core.webhooks.apply import Applied, WebhookApplier
 from tests.unit.webhooks import events as ev
 from tests.unit.webhooks.conftest import NOW

@@ -23,9 +23,9 @@ from pco_core.api.bodies import (
 )
 from pco_core.clock import Clock
 from pco_core.errors import NotFound, Unprocessable
+from pco_core.merge.contacts import relink
 from pco_core.records import Address, Email, Family, Group, GroupMember, GroupRole, Person, Phone
 from pco_core.store.records import RecordStore
-from pco_core.sync.mapping import relink
 
 
 def new_record_id() -> str:

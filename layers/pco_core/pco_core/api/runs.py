@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from pco_core.api.common import caller, int_param, json_body, json_response, services
 from pco_core.errors import BadRequest
-from pco_core.runs.models import RUN_LABELS
+from pco_core.runstate import RUN_LABELS
 
 router = APIGatewayHttpRouter()
 

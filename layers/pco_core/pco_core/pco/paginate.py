@@ -1,13 +1,18 @@
-"""Offset pagination over PCO list endpoints (per_page + offset, last page has no links.next/meta.next).
+"""Offset pagination over PCO list endpoints (per_page + offset, last page has no links.next/meta.next):
+the one paginator every domain uses.
 
-Each sync page builds one paginator from its saved cursor, fetches one PCO page and advances; the
-paginator refuses an offset that does not move forward so a misbehaving server cannot loop a run.
+A pull page builds one paginator from its saved position, fetches one PCO page and advances; `read_all`
+reads a small listing (a group's memberships) to its end. The paginator refuses an offset that does not
+move forward, so a misbehaving server cannot loop a run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Protocol
+
 from pco_core.errors import PcoUnavailable
-from pco_core.pco.jsonapi import Document
+from pco_core.pco.jsonapi import Document, Resource
 
 MAX_PER_PAGE = 100
 
@@ -68,3 +73,20 @@ class OffsetPaginator:
             )
         self._offset = next_offset
         return next_offset
+
+
+class ListingReader(Protocol):
+    def get(self, path: str, params: Mapping[str, str | int] | None = None) -> Document: ...
+
+
+def read_all[R](
+    pco: ListingReader, path: str, query: Mapping[str, str | int], parse: Callable[[Resource, Document], R]
+) -> tuple[list[R], int]:
+    """Every record of a (small) listing, all its pages; and the number of requests it took."""
+    paginator = OffsetPaginator()
+    records: list[R] = []
+    while not paginator.finished:
+        document = pco.get(path, {**paginator.params(), **query})
+        records.extend(parse(resource, document) for resource in document.resources())
+        paginator.advance(document)
+    return records, paginator.pages

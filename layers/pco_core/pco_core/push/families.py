@@ -7,85 +7,86 @@ family's own address, so an unchanged family makes no request.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pco_core.errors import PcoRequestError, RunStopped
+from pco_core.engine.domain import DomainContext
+from pco_core.engine.ports import Records
+from pco_core.merge.common import Outcome, unchanged_outcome
+from pco_core.merge.family import FamilyFields, pushed_family_fields
+from pco_core.merge.person import local_fields
+from pco_core.pco import paths
 from pco_core.pco.models import PcoAddress, PcoHousehold
-from pco_core.push.common import (
-    REQUEST_BUDGET,
-    CountingPco,
-    PushRecords,
-    RecordWalk,
-    ensure_running,
-    push_ports,
-    resource_of,
-)
-from pco_core.push.people import PEOPLE_PATH, local_fields, push_contacts
+from pco_core.push.contacts import push_contacts
+from pco_core.push.walk import CountingPco, Lister, PushDomain, resource_of
 from pco_core.records import Family, Person
-from pco_core.sync.domain import DomainContext, DomainPage, Position, Tally
-from pco_core.sync.mapping import FamilyFields, Outcome, family_fields, unchanged_outcome
 
 logger = Logger(child=True)
 
-HOUSEHOLDS_PATH = "/people/v2/households"
+
+class PushFamilies(PushDomain[Family, dict[str, Person]]):
+    def lister(self, records: Records) -> Lister[Family]:
+        return records.list_families
+
+    def prepare(self, records: Records, page: Sequence[Family]) -> dict[str, Person]:
+        return records.get_people({pid for family in page for pid in family.member_ids})
+
+    def cost(self, record: Family, prepared: dict[str, Person]) -> int:
+        return 0 if isinstance(_plan(record, prepared), str) else 4 + len(record.member_ids)
+
+    def push(
+        self, ctx: DomainContext, pco: CountingPco, record: Family, prepared: dict[str, Person]
+    ) -> Mapping[str, int]:
+        return {_push_family(ctx, pco, ctx.records, record, prepared): 1}
 
 
-def push_families_page(ctx: DomainContext, position: Position) -> DomainPage:
-    pco, records = push_ports(ctx)
-    walk = RecordWalk(records.list_families, position)
-    people = records.get_people({pid for family in walk.records for pid in family.member_ids})
-    tally = Tally()
-    done: list[Family] = []
-    for family in walk.records:
-        if done and pco.requests + 4 + len(family.member_ids) > REQUEST_BUDGET:
-            break
-        try:
-            tally.add(_push_family(ctx, pco, records, family, people))
-        except RunStopped:
-            break
-        except PcoRequestError as exc:
-            logger.warning("family not pushed", extra={"family_id": family.id, "reason": str(exc)})
-            tally.failed()
-        done.append(family)
-    return DomainPage(
-        counts=tally.counts,
-        next_position=walk.position_after(done),
-        processed=walk.processed + len(done),
-    )
+UNCHANGED = "unchanged"
 
 
-def pushed_family_fields(family: Family, members: list[Person], primary: Person) -> FamilyFields:
-    fields = family_fields(family.name, members, primary)
-    if family.address is None:
-        return fields
-    return fields.model_copy(update={"address": family.address.model_copy(update={"primary": True})})
+@dataclass(frozen=True)
+class _Plan:
+    members: list[Person]
+    primary: Person
+    fields: FamilyFields
 
 
-def _push_family(
-    ctx: DomainContext, pco: CountingPco, records: PushRecords, family: Family, people: dict[str, Person]
-) -> Outcome:
+def _plan(family: Family, people: dict[str, Person]) -> _Plan | str:
+    """What pushing a family sends; or why it sends nothing (UNCHANGED, or a reason it is skipped)."""
     members = [people[pid] for pid in dict.fromkeys(family.member_ids) if pid in people]
     unlinked = [pid for pid in family.member_ids if pid not in people or people[pid].pco_id is None]
-    if not members or unlinked:
-        reason = "no members" if not members else "members without a PCO id (push people first)"
-        logger.info("family skipped", extra={"family_id": family.id, "reason": reason, "members": unlinked})
-        return "skipped"
+    if not members:
+        return "no members"
+    if unlinked:
+        return f"members without a PCO id (push people first): {', '.join(unlinked)}"
     primary = people.get(family.primary_member_id or "") or members[0]
     if primary not in members:
         primary = members[0]
     fields = pushed_family_fields(family, members, primary)
-    digest = fields.content_hash()
-    if family.pco_id is not None and family.sync.pco_hash == digest:
+    if family.pco_id is not None and family.sync.pco_hash == fields.content_hash():
+        return UNCHANGED
+    return _Plan(members, primary, fields)
+
+
+def _push_family(
+    ctx: DomainContext, pco: CountingPco, records: Records, family: Family, people: dict[str, Person]
+) -> Outcome:
+    plan = _plan(family, people)
+    if plan == UNCHANGED:
         return unchanged_outcome(family.sync, ctx.run_id)
-    ensure_running(ctx)
+    if isinstance(plan, str):
+        logger.info("family skipped", extra={"family_id": family.id, "reason": plan})
+        return "skipped"
+    members, primary, fields = plan.members, plan.primary, plan.fields
+    digest = fields.content_hash()
 
     member_ids = [m.pco_id for m in members if m.pco_id is not None]
     assert primary.pco_id is not None
     if family.pco_id is None:
         document = pco.post(
-            HOUSEHOLDS_PATH,
+            paths.HOUSEHOLDS,
             {
                 "data": {
                     "type": "Household",
@@ -131,7 +132,7 @@ def _push_family(
 def _update_household(
     pco: CountingPco, household_id: str, name: str, member_ids: list[str], primary_id: str
 ) -> PcoHousehold:
-    path = f"{HOUSEHOLDS_PATH}/{household_id}"
+    path = f"{paths.HOUSEHOLDS}/{household_id}"
     document = pco.get(path, {"include": "people"})
     household = PcoHousehold.from_resource(resource_of(document, "household"), document)
     for pid in member_ids:
@@ -167,7 +168,7 @@ def _push_primary_address(pco: CountingPco, primary: Person, fields: FamilyField
         a.unlinked() for a in person.addresses
     ]:
         return  # pushed with the person already
-    path = f"{PEOPLE_PATH}/{primary.pco_id}/addresses"
+    path = f"{paths.PEOPLE}/{primary.pco_id}/addresses"
     document = pco.get(path, {"per_page": 100})
     current = [PcoAddress.from_resource(resource, document) for resource in document.resources()]
     push_contacts(pco, path, "Address", [address], current)

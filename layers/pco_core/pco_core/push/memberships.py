@@ -7,25 +7,20 @@ as "already there". Members PCO has and we do not stay: a push never removes any
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pco_core.errors import PcoRequestError, RunStopped
+from pco_core.engine.domain import DomainContext
+from pco_core.engine.ports import Records
+from pco_core.errors import PcoRequestError
 from pco_core.pco.models import PcoMembership
-from pco_core.push.common import (
-    REQUEST_BUDGET,
-    CountingPco,
-    PushRecords,
-    RecordWalk,
-    ensure_running,
-    is_duplicate,
-    push_ports,
-)
+from pco_core.pco.paginate import read_all
+from pco_core.pco.paths import memberships_path
+from pco_core.push.walk import CountingPco, Lister, PushDomain, is_duplicate
 from pco_core.records import Group, Person, content_hash
-from pco_core.sync.domain import PER_PAGE, DomainContext, DomainPage, Position, Tally, next_offset_after
-from pco_core.sync.memberships import memberships_path
 
 logger = Logger(child=True)
 
@@ -44,29 +39,25 @@ def members_hash(group: Group, people: dict[str, Person]) -> str:
     )
 
 
-def push_memberships_page(ctx: DomainContext, position: Position) -> DomainPage:
-    pco, records = push_ports(ctx)
-    walk = RecordWalk(records.list_groups, position)
-    people = records.get_people({m.person_id for group in walk.records for m in group.members})
-    tally = Tally()
-    done: list[Group] = []
-    for group in walk.records:
-        if done and pco.requests + 1 + len(group.members) > REQUEST_BUDGET:
-            break
-        try:
-            tally.add_counts(_push_group(ctx, pco, records, group, people))
-        except RunStopped:
-            break
-        done.append(group)
-    return DomainPage(
-        counts=tally.counts,
-        next_position=walk.position_after(done),
-        processed=walk.processed + len(done),
-    )
+class PushMemberships(PushDomain[Group, dict[str, Person]]):
+    def lister(self, records: Records) -> Lister[Group]:
+        return records.list_groups
+
+    def prepare(self, records: Records, page: Sequence[Group]) -> dict[str, Person]:
+        return records.get_people({m.person_id for group in page for m in group.members})
+
+    def cost(self, record: Group, prepared: dict[str, Person]) -> int:
+        unchanged = record.pco_id is None or record.sync.pco_members_hash == members_hash(record, prepared)
+        return 0 if unchanged else 1 + len(record.members)
+
+    def push(
+        self, ctx: DomainContext, pco: CountingPco, record: Group, prepared: dict[str, Person]
+    ) -> Mapping[str, int]:
+        return _push_group(ctx, pco, ctx.records, record, prepared)
 
 
 def _push_group(
-    ctx: DomainContext, pco: CountingPco, records: PushRecords, group: Group, people: dict[str, Person]
+    ctx: DomainContext, pco: CountingPco, records: Records, group: Group, people: dict[str, Person]
 ) -> dict[str, int]:
     if group.pco_id is None:
         # PCO's API cannot create groups: only groups that came from PCO take memberships.
@@ -78,9 +69,9 @@ def _push_group(
             return dict(group.sync.last_counts)  # a retried page counts what the first attempt did
         return {"skipped": len(group.members)} if group.members else {}
 
-    ensure_running(ctx)
     path = memberships_path(group.pco_id)
-    in_pco = {m.person_id: m for m in _read_memberships(pco, path) if m.person_id}
+    current, _ = read_all(pco, path, {}, PcoMembership.from_resource)
+    in_pco = {m.person_id: m for m in current if m.person_id}
     counts = {"created": 0, "updated": 0, "skipped": 0, "failed": 0}
     for member in group.members:
         person = people.get(member.person_id)
@@ -124,16 +115,6 @@ def _push_group(
     )
     records.save_groups([(group.model_copy(update={"sync": sync}), group)])
     return counts
-
-
-def _read_memberships(pco: CountingPco, path: str) -> list[PcoMembership]:
-    memberships: list[PcoMembership] = []
-    offset: int | None = 0
-    while offset is not None:
-        document = pco.get(path, {"per_page": PER_PAGE, "offset": offset})
-        memberships.extend(PcoMembership.from_resource(r, document) for r in document.resources())
-        offset = next_offset_after(offset, document.next_offset, path)
-    return memberships
 
 
 def _iso(moment: datetime) -> str:

@@ -12,97 +12,45 @@ reason, never adopted and never created a second time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pco_core.errors import PcoRequestError, RunStopped, SkippableRecordError, UncertainMatch
+from pco_core.engine.domain import DomainContext
+from pco_core.engine.ports import Records
+from pco_core.errors import SkippableRecordError, UncertainMatch
+from pco_core.merge.common import Outcome, unchanged_outcome
+from pco_core.merge.contacts import contact_key, relink
+from pco_core.merge.person import PersonFields, local_fields, person_fields
+from pco_core.pco import paths
 from pco_core.pco.jsonapi import Document
 from pco_core.pco.models import PcoPerson
-from pco_core.push.common import (
-    REQUEST_BUDGET,
-    CountingPco,
-    PushRecords,
-    RecordWalk,
-    ensure_running,
-    push_ports,
-    resource_of,
-)
-from pco_core.records import Address, Email, Person, Phone
-from pco_core.sync.domain import DomainContext, DomainPage, Position, Tally
-from pco_core.sync.mapping import (
-    Contact,
-    Outcome,
-    PcoContact,
-    PersonFields,
-    contact_key,
-    person_fields,
-    relink,
-    same_value,
-    unchanged_outcome,
-)
+from pco_core.push.contacts import push_contacts
+from pco_core.push.walk import CountingPco, Lister, PushDomain, resource_of
+from pco_core.records import Person
 
 logger = Logger(child=True)
 
-PEOPLE_PATH = "/people/v2/people"
 PERSON_ATTRIBUTES = ("first_name", "last_name", "gender", "birthdate", "status")
 CONTACTS = "emails,phone_numbers,addresses"
 # Our clock and PCO's may differ: a create sent at T is looked for among people created since T - this.
 CREATE_CLOCK_MARGIN = timedelta(minutes=2)
 
 
-def local_fields(person: Person) -> PersonFields:
-    """The local person's PCO fields, read through the same model and mapping the pull uses."""
-    as_pco = PcoPerson.model_validate(
-        {
-            "id": person.pco_id or person.id,
-            "first_name": person.first_name,
-            "last_name": person.last_name,
-            "gender": person.gender,
-            "birthdate": person.birthdate,
-            "status": person.status,
-            "updated_at": person.updated_at,
-            "emails": [_as_pco(e) for e in person.emails],
-            "phone_numbers": [_as_pco(p) for p in person.phones],
-            "addresses": [_as_pco(a) for a in person.addresses],
-        }
-    )
-    return person_fields(as_pco)
+class PushPeople(PushDomain[Person, None]):
+    def lister(self, records: Records) -> Lister[Person]:
+        return records.list_people
 
+    def prepare(self, records: Records, page: Sequence[Person]) -> None:
+        return None
 
-def _as_pco(item: Contact) -> dict[str, Any]:
-    # An item never exchanged with PCO has no id ("" maps back to pco_id None).
-    return {**item.model_dump(exclude={"pco_id"}), "id": item.pco_id or ""}
+    def cost(self, record: Person, prepared: None) -> int:
+        return _estimated_requests(record, local_fields(record))
 
-
-def push_people_page(ctx: DomainContext, position: Position) -> DomainPage:
-    pco, records = push_ports(ctx)
-    walk = RecordWalk(records.list_people, position)
-    tally = Tally()
-    done: list[Person] = []
-    for person in walk.records:
-        fields = local_fields(person)
-        cost = _estimated_requests(person, fields)
-        if done and pco.requests + cost > REQUEST_BUDGET:
-            break
-        try:
-            if cost:
-                ensure_running(ctx)
-            tally.add(_push_person(ctx, pco, records, person, fields))
-        except RunStopped:
-            break
-        except (PcoRequestError, SkippableRecordError) as exc:
-            # PCO refused this person (a validation error), or it cannot be linked safely: the others go.
-            logger.warning("person not pushed", extra={"person_id": person.id, "reason": str(exc)})
-            tally.failed()
-        done.append(person)
-    return DomainPage(
-        counts=tally.counts,
-        next_position=walk.position_after(done),
-        processed=walk.processed + len(done),
-    )
+    def push(self, ctx: DomainContext, pco: CountingPco, record: Person, prepared: None) -> Mapping[str, int]:
+        return {_push_person(ctx, pco, ctx.records, record, local_fields(record)): 1}
 
 
 def _estimated_requests(person: Person, fields: PersonFields) -> int:
@@ -112,7 +60,7 @@ def _estimated_requests(person: Person, fields: PersonFields) -> int:
 
 
 def _push_person(
-    ctx: DomainContext, pco: CountingPco, records: PushRecords, person: Person, fields: PersonFields
+    ctx: DomainContext, pco: CountingPco, records: Records, person: Person, fields: PersonFields
 ) -> Outcome:
     digest = fields.content_hash()
     if person.pco_id is not None and person.sync.pco_hash == digest:
@@ -129,7 +77,7 @@ def _push_person(
                 update={"sync": person.sync.model_copy(update={"pco_create_sent_at": ctx.clock()})}
             )
             records.save_people([(sending, person)])
-            document = pco.post(PEOPLE_PATH, _person_document(_attributes(fields)))
+            document = pco.post(paths.PEOPLE, _person_document(_attributes(fields)))
             person, current = sending, PcoPerson.from_resource(resource_of(document, "person"), document)
         else:
             current = found
@@ -150,15 +98,15 @@ def _push_person(
         records.save_people([(linked, person)])
         person = linked
     else:
-        document = pco.get(f"{PEOPLE_PATH}/{person.pco_id}", {"include": CONTACTS})
+        document = pco.get(f"{paths.PEOPLE}/{person.pco_id}", {"include": CONTACTS})
         current = PcoPerson.from_resource(resource_of(document, "person"), document)
         changed = _changed(_attributes(fields), _attributes(person_fields(current)))
         if changed:
-            answer = pco.patch(f"{PEOPLE_PATH}/{person.pco_id}", _person_document(changed, person.pco_id))
+            answer = pco.patch(f"{paths.PEOPLE}/{person.pco_id}", _person_document(changed, person.pco_id))
             current = current.model_copy(update={"updated_at": _updated_at(answer, current.updated_at)})
     assert person.pco_id is not None
 
-    base = f"{PEOPLE_PATH}/{person.pco_id}"
+    base = f"{paths.PEOPLE}/{person.pco_id}"
     emails = push_contacts(pco, f"{base}/emails", "Email", fields.emails, current.emails)
     phones = push_contacts(pco, f"{base}/phone_numbers", "PhoneNumber", fields.phones, current.phone_numbers)
     addresses = push_contacts(pco, f"{base}/addresses", "Address", fields.addresses, current.addresses)
@@ -186,7 +134,7 @@ def _push_person(
 
 
 def _created_before(
-    pco: CountingPco, records: PushRecords, person: Person, fields: PersonFields, sent_at: datetime
+    pco: CountingPco, records: Records, person: Person, fields: PersonFields, sent_at: datetime
 ) -> PcoPerson | None:
     """The PCO person an earlier attempt created for this one, None when that create never reached PCO.
 
@@ -197,7 +145,7 @@ def _created_before(
     """
     since = (sent_at - CREATE_CLOCK_MARGIN).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     document = pco.get(
-        PEOPLE_PATH,
+        paths.PEOPLE,
         {
             "where[first_name]": fields.first_name,
             "where[last_name]": fields.last_name,
@@ -267,38 +215,3 @@ def _updated_at(document: Document, fallback: datetime) -> datetime:
         return PcoPerson.from_resource(resource_of(document, "person"), document).updated_at
     except SkippableRecordError:  # an answer without a readable updated_at keeps the one we had
         return fallback
-
-
-# ---- emails, phone numbers, addresses
-
-
-def _contact_attributes(item: Contact) -> dict[str, Any]:
-    values = item.model_dump(exclude={"pco_id"})
-    return {name: value for name, value in values.items() if value not in (None, "")}
-
-
-def push_contacts[C: (Email, Phone, Address)](
-    pco: CountingPco, path: str, type_: str, wanted: Sequence[C], current: Sequence[PcoContact]
-) -> list[C]:
-    """Create the local items PCO lacks and patch the ones that differ; PCO's extra items stay.
-    Items are matched by value (a local edit of an address is a new PCO email, the old one stays); the
-    answer is `wanted` linked to the PCO items written, so later webhooks about them find them."""
-    existing = {contact_key(item): item for item in current}
-    linked: list[C] = []
-    # Non-primary first: a primary written last is the one PCO keeps (it demotes the others).
-    for item in sorted(wanted, key=lambda i: i.primary):
-        attributes = _contact_attributes(item)
-        match = existing.get(contact_key(item))
-        if match is None:
-            answer = pco.post(path, {"data": {"type": type_, "attributes": attributes}})
-            linked.append(item.model_copy(update={"pco_id": resource_of(answer, type_).id}))
-            continue
-        changed = {
-            name: value
-            for name, value in attributes.items()
-            if not same_value(getattr(match, name, None), value)
-        }
-        if changed:
-            pco.patch(f"{path}/{match.id}", {"data": {"type": type_, "id": match.id, "attributes": changed}})
-        linked.append(item.model_copy(update={"pco_id": match.id}))
-    return linked

@@ -9,7 +9,7 @@ from pco_core.clock import utc_now
 from pco_core.errors import BadRequest, ConfigError, Conflict, NotFound
 from pco_core.observability import logger
 from pco_core.runs.ids import new_run_id
-from pco_core.runs.models import RUN_DOMAINS, RUN_LABELS, Run, RunProgress
+from pco_core.runstate import RUN_DOMAINS, RUN_LABELS, Run, RunProgress
 from pco_core.settings import RunEnv
 from pco_core.store.executions import ExecutionStarter
 from pco_core.store.runs import RunLock, RunStore

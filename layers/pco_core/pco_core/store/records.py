@@ -136,7 +136,7 @@ def decode_cursor(cursor: str, kind: Kind) -> dict[str, str]:
 
 
 class RecordStore(DynamoTable):
-    """People, families and groups in the RecordsTable (schema in pco_contracts.md)."""
+    """People, families and groups in the RecordsTable (items described in README's data model)."""
 
     def __init__(
         self, table_name: str, *, client: DynamoDBClient | None = None, sleep: Sleep = time.sleep

@@ -1,4 +1,4 @@
-"""Runs and the one-run-at-a-time lease in the SyncStateTable (schema in pco_contracts.md)."""
+"""Runs and the one-run-at-a-time lease in the SyncStateTable (items described in README's data model)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from pco_core.errors import LeaseLost, NotFound
-from pco_core.runs.models import Cursor, PageCounts, Run, RunProgress, RunStatus
+from pco_core.runstate import Cursor, PageCounts, Run, RunProgress, RunStatus
 from pco_core.store._dynamo import (
     DynamoTable,
     Item,

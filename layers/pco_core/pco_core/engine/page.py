@@ -1,4 +1,5 @@
-"""One page of a pull run: read the run, hold the lease, do one bounded piece of PCO work, commit it once.
+"""The page loop every run kind uses: read the run, hold the lease, do one bounded page of the current
+domain's work, commit it once, and tell the state machine what next (continue, wait, continue-as-new, done).
 
 The run item is the truth (never the state machine's input): a page retried after a crash starts from the
 committed cursor, and a commit that finds the page already counted (or the run cancelled) changes nothing.
@@ -6,23 +7,17 @@ committed cursor, and a commit that finds the page already counted (or the run c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from pco_core.clock import Clock, utc_now
+from pco_core.clock import Clock
+from pco_core.engine.domain import Domain, DomainContext, DomainPage
+from pco_core.engine.ports import Pco, Records, RunLedger
 from pco_core.errors import LeaseLost, RateLimited
-from pco_core.push.families import push_families_page
-from pco_core.push.memberships import push_memberships_page
-from pco_core.push.people import push_people_page
-from pco_core.runs.models import Cursor, Domain, PageCounts, PageResult, Run, RunProgress
-from pco_core.settings import SyncPageEnv
-from pco_core.sync.domain import DomainContext, DomainPage, PageFunction
-from pco_core.sync.families import pull_families_page
-from pco_core.sync.groups import pull_groups_page
-from pco_core.sync.memberships import pull_memberships_page
-from pco_core.sync.people import pull_people_page
-from pco_core.sync.ports import PcoReader, RecordWriter, RunLedger
+from pco_core.runstate import Cursor, PageCounts, PageResult, Run, RunProgress
+from pco_core.runstate import Domain as DomainName
 
 logger = Logger(child=True)
 
@@ -32,48 +27,23 @@ DEFAULT_PAGE_SECONDS = 120
 # Requests kept in hand when PCO's rate headers say the window is nearly spent.
 RATE_RESERVE = 10
 
-PAGE_FUNCTIONS: dict[Domain, PageFunction] = {
-    "people": pull_people_page,
-    "families": pull_families_page,
-    "groups": pull_groups_page,
-    "memberships": pull_memberships_page,
-    "push_people": push_people_page,
-    "push_families": push_families_page,
-    "push_memberships": push_memberships_page,
-}
+type Domains = Mapping[DomainName, Domain]  # type: ignore[type-arg]
 
 
 @dataclass(frozen=True)
-class PullDeps:
-    """Everything a page needs, injected: the PCO client, both stores, the clock and the lease length."""
+class PageDeps:
+    """Everything a page needs, injected: PCO, both stores, the clock, the lease and the domain table."""
 
-    client: PcoReader
-    records: RecordWriter
+    pco: Pco
+    records: Records
     runs: RunLedger
     clock: Clock
     lease_seconds: int
-
-    @classmethod
-    def from_env(cls, env: SyncPageEnv) -> PullDeps:
-        """The deployed wiring: DynamoDB stores, the PCO client with the Secrets Manager credentials."""
-        # Imported here so the pull logic (and its tests) never load boto3 or open a connection.
-        from pco_core.pco.client import PcoClient
-        from pco_core.store.records import RecordStore
-        from pco_core.store.runs import RunStore
-        from pco_core.store.secrets import load_pco_credentials
-
-        credentials = load_pco_credentials(env.pco_secret_arn)
-        return cls(
-            client=PcoClient(env.pco_base_url, credentials.app_id, credentials.secret.get_secret_value()),
-            records=RecordStore(env.records_table),
-            runs=RunStore(env.state_table),
-            clock=utc_now,
-            lease_seconds=env.run_lease_seconds,
-        )
+    domains: Domains
 
 
-def run_pull_page(
-    run_id: str, max_wait_seconds: int, deps: PullDeps, *, page_seconds: int = DEFAULT_PAGE_SECONDS
+def run_page(
+    run_id: str, max_wait_seconds: int, deps: PageDeps, *, page_seconds: int = DEFAULT_PAGE_SECONDS
 ) -> PageResult:
     """One page of run `run_id`; LeaseLost propagates (the state machine fails the run).
 
@@ -101,7 +71,7 @@ def run_pull_page(
         deps.runs.end_page(run_id)
 
 
-def _page(run: Run, max_wait_seconds: int, deps: PullDeps) -> PageResult:
+def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
     run_id = run.id
     index = run.cursor.domain_index
     counts = PageCounts()
@@ -111,14 +81,14 @@ def _page(run: Run, max_wait_seconds: int, deps: PullDeps) -> PageResult:
     else:
         domain = run.domains[index]
         context = DomainContext(
-            client=deps.client,
+            pco=deps.pco,
             records=deps.records,
             run_id=run_id,
             clock=deps.clock,
             still_running=lambda: _still_running(run_id, deps),
         )
         try:
-            page = PAGE_FUNCTIONS[domain](context, dict(run.cursor.position))
+            page = deps.domains[domain].run(context, run.cursor.position)
         except RateLimited as exc:
             wait = min(exc.retry_after, max_wait_seconds)
             logger.info("rate limited: nothing committed", extra={"domain": domain, "wait_seconds": wait})
@@ -152,12 +122,12 @@ def _page(run: Run, max_wait_seconds: int, deps: PullDeps) -> PageResult:
     return PageResult(
         run_id=run_id,
         cursor=cursor.model_dump(mode="json"),
-        wait_seconds=min(deps.client.suggested_wait(RATE_RESERVE), max_wait_seconds),
+        wait_seconds=min(deps.pco.suggested_wait(RATE_RESERVE), max_wait_seconds),
         continue_as_new=pages >= PAGES_BEFORE_CONTINUE_AS_NEW,
     )
 
 
-def _still_running(run_id: str, deps: PullDeps) -> bool:
+def _still_running(run_id: str, deps: PageDeps) -> bool:
     run = deps.runs.get_run(run_id)
     return run is not None and run.status == "RUNNING"
 
@@ -167,7 +137,8 @@ def _advance(run: Run, index: int, page: DomainPage) -> tuple[Cursor, RunProgres
     domain = run.domains[index]
     if page.next_position is not None:
         progress = RunProgress(domain=domain, processed=page.processed, total=page.total)
-        return Cursor(domain_index=index, position=page.next_position), progress, False
+        position = page.next_position.model_dump(mode="json", exclude_defaults=True)
+        return Cursor(domain_index=index, position=position), progress, False
     following = index + 1
     if following < len(run.domains):
         return Cursor(domain_index=following), RunProgress(domain=run.domains[following]), False
@@ -175,7 +146,7 @@ def _advance(run: Run, index: int, page: DomainPage) -> tuple[Cursor, RunProgres
     return Cursor(domain_index=following), final, True
 
 
-def _after_lost_commit(run_id: str, deps: PullDeps) -> PageResult:
+def _after_lost_commit(run_id: str, deps: PageDeps) -> PageResult:
     """The page was committed by an earlier attempt, or the run stopped: count nothing, follow the run."""
     fresh = deps.runs.get_run(run_id)
     if fresh is None or fresh.status != "RUNNING":
@@ -189,7 +160,7 @@ def _after_lost_commit(run_id: str, deps: PullDeps) -> PageResult:
     )
 
 
-def _finished(run_id: str, run: Run | None, deps: PullDeps) -> PageResult:
+def _finished(run_id: str, run: Run | None, deps: PageDeps) -> PageResult:
     if run is not None and run.status != "RUNNING":
         # The completing commit releases the lock, and a cancel leaves it to the page in flight; either
         # way a run that is over lets its lock go (a no-op when another run holds it by now).

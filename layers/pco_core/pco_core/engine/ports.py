@@ -1,62 +1,62 @@
-"""What the pull needs from its collaborators, as protocols: the PCO reader, the record store, the run store.
+"""What a run's page needs from its collaborators, as protocols: PCO, the record store, the run ledger.
 
-The concrete `PcoClient`, `RecordStore` and `RunStore` satisfy these structurally;
-unit tests use in-memory fakes.
+The concrete `PcoClient`, `RecordStore` and `RunStore` satisfy these structurally (they never import the
+engine); unit tests use in-memory fakes checked against the same contract.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
+from pco_core.merge.family import HouseholdStore
+from pco_core.merge.matching import PersonLookup
 from pco_core.pco.jsonapi import Document
 from pco_core.records import Family, Group, Person
-from pco_core.runs.models import Cursor, PageCounts, Run, RunProgress
+from pco_core.runstate import Cursor, PageCounts, Run, RunProgress
 
 QueryParams = Mapping[str, str | int]
 
 
-class PcoReader(Protocol):
-    """The read side of the PCO client."""
+class Pco(Protocol):
+    """The PCO client: reads, writes and the rate budget its answers reported."""
 
     def get(self, path: str, params: QueryParams | None = None) -> Document: ...
+
+    def post(self, path: str, document: Mapping[str, Any]) -> Document: ...
+
+    def patch(self, path: str, document: Mapping[str, Any]) -> Document: ...
 
     def suggested_wait(self, reserve: int) -> int:
         """Seconds to wait before the next request so that `reserve` requests stay in the budget."""
         ...
 
 
-class PersonLookup(Protocol):
-    def people_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Person]: ...
-
-    def has_unlinked_people(self) -> bool: ...
-
-    def people_by_email(self, email: str) -> list[Person]: ...
-
-    def people_by_name(self, last: str, first: str, birthdate: date | None) -> list[Person]: ...
-
-
-class RecordWriter(PersonLookup, Protocol):
-    """The record store as the pull uses it."""
+class Records(PersonLookup, HouseholdStore, Protocol):
+    """The record store as runs and webhooks use it."""
 
     def get_people(self, ids: Iterable[str]) -> dict[str, Person]: ...
 
     def save_people(self, changes: Sequence[tuple[Person, Person | None]]) -> None: ...
 
+    def list_people(self, limit: int, cursor: str | None) -> tuple[list[Person], str | None]: ...
+
+    def get_families(self, ids: Iterable[str]) -> dict[str, Family]: ...
+
     def families_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Family]: ...
 
     def save_families(self, changes: Sequence[tuple[Family, Family | None]]) -> None: ...
+
+    def list_families(self, limit: int, cursor: str | None) -> tuple[list[Family], str | None]: ...
 
     def groups_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Group]: ...
 
     def save_groups(self, changes: Sequence[tuple[Group, Group | None]]) -> None: ...
 
-    def iter_groups_with_pco_id(self, after_id: str | None, limit: int) -> list[Group]: ...
-
     def list_groups(self, limit: int, cursor: str | None) -> tuple[list[Group], str | None]: ...
 
-    def get_families(self, ids: Iterable[str]) -> dict[str, Family]: ...
+    def iter_groups_with_pco_id(self, after_id: str | None, limit: int) -> list[Group]: ...
 
 
 class RunLedger(Protocol):

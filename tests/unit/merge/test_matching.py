@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from pco_core.merge.matching import PersonMatch
 from pco_core.pco.models import PcoEmail, PcoPerson
 from pco_core.records import Email, Person
-from pco_core.sync.matching import PersonMatch
-from tests.unit.sync.fakes import START, FakeRecords
+from tests.unit.fakes import START, FakeRecords
 
 
 def local(

@@ -1,18 +1,20 @@
-"""run_pull_page: domain transitions, rate limits, exactly-once commits, cancelled runs, continue-as-new."""
+"""The engine's page loop: domain transitions, rate limits, exactly-once commits, cancels, continue-as-new."""
 
 from __future__ import annotations
 
 import pytest
 
+from pco_core.engine.page import PAGES_BEFORE_CONTINUE_AS_NEW, PageDeps, run_page
 from pco_core.errors import LeaseLost
-from pco_core.runs.models import Cursor
-from pco_core.sync.handler import PageRequest, run_page
-from pco_core.sync.page import PAGES_BEFORE_CONTINUE_AS_NEW, PullDeps, run_pull_page
-from tests.unit.sync.fakes import FakeClock, FakePco, FakeRecords, FakeRuns, make_run, pco_person
+from pco_core.runs.page import DOMAINS, PageRequest, run_sync_page
+from pco_core.runstate import Cursor
+from tests.unit.fakes import FakeClock, FakePco, FakeRecords, FakeRuns, make_run, pco_person
 
 
-def deps_for(pco: FakePco, records: FakeRecords, runs: FakeRuns) -> PullDeps:
-    return PullDeps(client=pco.client(), records=records, runs=runs, clock=FakeClock(), lease_seconds=900)
+def deps_for(pco: FakePco, records: FakeRecords, runs: FakeRuns) -> PageDeps:
+    return PageDeps(
+        pco=pco.client(), records=records, runs=runs, clock=FakeClock(), lease_seconds=900, domains=DOMAINS
+    )
 
 
 def test_given_a_full_sync_then_pages_walk_every_domain_and_complete_the_run() -> None:
@@ -26,7 +28,7 @@ def test_given_a_full_sync_then_pages_walk_every_domain_and_complete_the_run() -
     deps = deps_for(pco, records, runs)
     results = []
     for _ in range(20):
-        results.append(run_pull_page("R1", 60, deps))
+        results.append(run_page("R1", 60, deps))
         if results[-1].done:
             break
     run = runs.run()
@@ -43,7 +45,7 @@ def test_given_a_429_then_the_page_waits_and_commits_nothing() -> None:
     pco.people = [pco_person("1", "Ada", "L")]
     pco.rate_limited = True
     runs = FakeRuns(make_run(["people"]))
-    result = run_pull_page("R1", 5, deps_for(pco, records, runs))
+    result = run_page("R1", 5, deps_for(pco, records, runs))
     assert (result.wait_seconds, result.done) == (5, False)  # Retry-After 7 capped at 5
     assert (runs.commits, runs.run().page_seq, records.people) == (0, 0, {})
 
@@ -54,7 +56,7 @@ def test_given_the_rate_budget_is_nearly_spent_then_the_page_asks_to_wait() -> N
     pco.people = [pco_person("1", "Ada", "L"), pco_person("2", "Bob", "K")]
     pco.rate_count = 95
     runs = FakeRuns(make_run(["people"]))
-    result = run_pull_page("R1", 60, deps_for(pco, records, runs))
+    result = run_page("R1", 60, deps_for(pco, records, runs))
     assert (result.wait_seconds, runs.commits) == (20, 1)
 
 
@@ -64,12 +66,12 @@ def test_given_the_page_was_already_committed_then_a_retry_does_not_count_again(
     pco.people = [pco_person("1", "Ada", "L"), pco_person("2", "Bob", "K")]
     runs = FakeRuns(make_run(["people"]))
     stale = runs.get_run("R1")
-    run_pull_page("R1", 60, deps_for(pco, records, runs))
+    run_page("R1", 60, deps_for(pco, records, runs))
     # The retry read the run before the first attempt's commit landed.
     original_get = runs.get_run
     reads = iter([stale])
     runs.get_run = lambda run_id: next(reads, None) or original_get(run_id)  # type: ignore[method-assign]
-    result = run_pull_page("R1", 60, deps_for(pco, records, runs))
+    result = run_page("R1", 60, deps_for(pco, records, runs))
     assert (runs.run().created, runs.run().page_seq, runs.commits) == (1, 1, 1)
     assert result.cursor == runs.run().cursor.model_dump(mode="json")
     assert not result.done
@@ -79,7 +81,7 @@ def test_given_the_page_was_already_committed_then_a_retry_does_not_count_again(
 def test_given_a_stopped_run_then_the_page_is_done_at_once(status: str) -> None:
     pco, records = FakePco(), FakeRecords()
     runs = FakeRuns(make_run(["people"], status=status))
-    result = run_page(PageRequest(run_id="R1", max_wait_seconds=0), deps_for(pco, records, runs))
+    result = run_sync_page(PageRequest(run_id="R1", max_wait_seconds=0), deps_for(pco, records, runs))
     assert result.done
     assert (pco.requests, runs.commits) == ([], 0)
 
@@ -89,7 +91,7 @@ def test_given_another_run_holds_the_lock_then_lease_lost_propagates() -> None:
     runs = FakeRuns(make_run(["people"]))
     runs.lock = "other"
     with pytest.raises(LeaseLost):
-        run_pull_page("R1", 0, deps_for(pco, records, runs))
+        run_page("R1", 0, deps_for(pco, records, runs))
     assert pco.requests == []
 
 
@@ -104,7 +106,7 @@ def test_given_the_run_is_cancelled_between_read_and_lease_refresh_then_the_page
     runs.runs["R1"] = runs.run().model_copy(update={"status": "CANCELLED"})
     runs.lock = None
     # When the page goes on
-    result = run_pull_page("R1", 0, deps_for(pco, records, runs))
+    result = run_page("R1", 0, deps_for(pco, records, runs))
     # Then it ends the loop without asking PCO or committing anything (the execution does not fail)
     assert result.done
     assert (pco.requests, runs.commits) == ([], 0)
@@ -115,7 +117,7 @@ def test_given_1000_pages_in_this_execution_then_the_page_asks_to_continue_as_ne
     pco.per_page_cap = 1
     pco.people = [pco_person("1", "Ada", "L"), pco_person("2", "Bob", "K")]
     runs = FakeRuns(make_run(["people"], pages_in_execution=PAGES_BEFORE_CONTINUE_AS_NEW - 1))
-    result = run_pull_page("R1", 0, deps_for(pco, records, runs))
+    result = run_page("R1", 0, deps_for(pco, records, runs))
     assert result.continue_as_new
     assert runs.run().pages_in_execution == PAGES_BEFORE_CONTINUE_AS_NEW
 
@@ -123,5 +125,5 @@ def test_given_1000_pages_in_this_execution_then_the_page_asks_to_continue_as_ne
 def test_given_the_cursor_past_the_last_domain_then_the_run_completes_without_pco_work() -> None:
     pco, records = FakePco(), FakeRecords()
     runs = FakeRuns(make_run(["people"], cursor=Cursor(domain_index=1)))
-    assert run_pull_page("R1", 0, deps_for(pco, records, runs)).done
+    assert run_page("R1", 0, deps_for(pco, records, runs)).done
     assert (runs.run().status, pco.requests) == ("COMPLETED", [])

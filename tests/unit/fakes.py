@@ -13,7 +13,7 @@ import httpx
 from pco_core.errors import LeaseLost, PcoLinkTaken
 from pco_core.pco.client import PcoClient
 from pco_core.records import Family, Group, Person, normalise_email, normalise_name
-from pco_core.runs.models import Cursor, Domain, PageCounts, Run, RunProgress
+from pco_core.runstate import Cursor, Domain, PageCounts, Run, RunProgress
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

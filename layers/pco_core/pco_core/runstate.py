@@ -1,4 +1,4 @@
-"""A sync run as stored and as served by the admin API."""
+"""A sync run as stored and served: its type, status, counters, cursor and progress (no behaviour)."""
 
 from __future__ import annotations
 

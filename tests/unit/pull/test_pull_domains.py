@@ -5,19 +5,20 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from pco_core.engine.domain import AfterIdPosition, DomainContext, OffsetPosition
+from pco_core.merge.common import NAMESPACE_PCO_SYNC
+from pco_core.merge.person import PersonFields, person_fields
 from pco_core.pco.models import PcoEmail, PcoPerson
+from pco_core.pull.families import PullFamilies
+from pco_core.pull.groups import PullGroups
+from pco_core.pull.memberships import REQUEST_BUDGET, PullMemberships
+from pco_core.pull.people import PullPeople
 from pco_core.records import Email, Family, Group, Person
-from pco_core.sync.domain import DomainContext
-from pco_core.sync.families import pull_families_page
-from pco_core.sync.groups import pull_groups_page
-from pco_core.sync.mapping import NAMESPACE_PCO_SYNC, PersonFields, person_fields
-from pco_core.sync.memberships import REQUEST_BUDGET, pull_memberships_page
-from pco_core.sync.people import pull_people_page
-from tests.unit.sync.fakes import START, FakeClock, FakePco, FakeRecords, pco_person
+from tests.unit.fakes import START, FakeClock, FakePco, FakeRecords, pco_person
 
 
 def context(pco: FakePco, records: FakeRecords, run_id: str = "R1") -> DomainContext:
-    return DomainContext(client=pco.client(), records=records, run_id=run_id, clock=FakeClock())
+    return DomainContext(pco=pco.client(), records=records, run_id=run_id, clock=FakeClock())
 
 
 def counts(page: object) -> tuple[int, int, int, int]:
@@ -90,7 +91,7 @@ def test_given_new_people_then_they_are_created_with_deterministic_ids_and_all_f
         ),
         pco_person("2", "Zoë", "Ñúñez", status="inactive"),
     ]
-    page = pull_people_page(context(pco, records), {})
+    page = PullPeople().run(context(pco, records), {})
     assert counts(page) == (2, 0, 0, 0)
     assert page.next_position is None
     assert (page.processed, page.total) == (2, 2)
@@ -113,9 +114,9 @@ def test_given_new_people_then_they_are_created_with_deterministic_ids_and_all_f
 def test_given_an_unchanged_pco_person_then_a_later_run_skips_it_and_writes_nothing() -> None:
     pco, records = FakePco(), FakeRecords()
     pco.people = [pco_person("1", "Ada", "Lovelace")]
-    pull_people_page(context(pco, records, "R1"), {})
+    PullPeople().run(context(pco, records, "R1"), {})
     records.calls.clear()
-    page = pull_people_page(context(pco, records, "R2"), {})
+    page = PullPeople().run(context(pco, records, "R2"), {})
     assert counts(page) == (0, 0, 1, 0)
     assert records.calls["save_people"] == 0
 
@@ -123,7 +124,7 @@ def test_given_an_unchanged_pco_person_then_a_later_run_skips_it_and_writes_noth
 def test_given_unlinked_emails_with_pco_values_then_a_pull_links_them_keeps_local_edits_and_skips() -> None:
     pco, records = FakePco(), FakeRecords()
     pco.people = [pco_person("1", "Ada", "Lovelace", emails=[("ada@example.org", True)])]
-    pull_people_page(context(pco, records, "R1"), {})
+    PullPeople().run(context(pco, records, "R1"), {})
     pid = records.person_by_pco("1").id
     linked = records.people[pid].emails[0]
     assert linked.pco_id is not None
@@ -131,7 +132,7 @@ def test_given_unlinked_emails_with_pco_values_then_a_pull_links_them_keeps_loca
     records.people[pid] = records.people[pid].model_copy(
         update={"emails": [linked.unlinked()], "first_name": "Augusta"}
     )
-    page = pull_people_page(context(pco, records, "R2"), {})
+    page = PullPeople().run(context(pco, records, "R2"), {})
     assert counts(page) == (0, 0, 1, 0)
     person = records.people[pid]
     assert person.emails == [linked]
@@ -157,11 +158,11 @@ def test_given_linked_and_unlinked_emails_then_the_hash_is_the_same() -> None:
 def test_given_a_changed_pco_person_then_it_is_updated_in_place_and_keeps_local_family() -> None:
     pco, records = FakePco(), FakeRecords()
     pco.people = [pco_person("1", "Ada", "Lovelace")]
-    pull_people_page(context(pco, records, "R1"), {})
+    PullPeople().run(context(pco, records, "R1"), {})
     pid = records.person_by_pco("1").id
     records.people[pid] = records.people[pid].model_copy(update={"family_id": "F1"})
     pco.people = [pco_person("1", "Ada", "King")]
-    page = pull_people_page(context(pco, records, "R2"), {})
+    page = PullPeople().run(context(pco, records, "R2"), {})
     assert counts(page) == (0, 1, 0, 0)
     assert (records.people[pid].last_name, records.people[pid].family_id) == ("King", "F1")
 
@@ -174,7 +175,7 @@ def test_given_a_local_person_matched_by_email_then_it_is_linked_and_counted_upd
         )
     )
     pco.people = [pco_person("1", "Ada", "Lovelace", emails=[("ada@x.org", True)])]
-    page = pull_people_page(context(pco, records), {})
+    page = PullPeople().run(context(pco, records), {})
     assert counts(page) == (0, 1, 0, 0)
     assert (records.people["L1"].pco_id, len(records.people)) == ("1", 1)
 
@@ -182,10 +183,10 @@ def test_given_a_local_person_matched_by_email_then_it_is_linked_and_counted_upd
 def test_given_a_page_retried_after_a_crash_then_records_count_as_the_first_attempt_did() -> None:
     pco, records = FakePco(), FakeRecords()
     pco.people = [pco_person("1", "Ada", "Lovelace"), pco_person("2", "Bob", "Kay")]
-    pull_people_page(context(pco, records, "R0"), {})
+    PullPeople().run(context(pco, records, "R0"), {})
     pco.people = [pco_person("1", "Ada", "King"), pco_person("2", "Bob", "Kay"), pco_person("3", "Cy", "New")]
-    first = pull_people_page(context(pco, records, "R1"), {})
-    retry = pull_people_page(context(pco, records, "R1"), {})
+    first = PullPeople().run(context(pco, records, "R1"), {})
+    retry = PullPeople().run(context(pco, records, "R1"), {})
     assert counts(first) == counts(retry) == (1, 1, 1, 0)
     assert len(records.people) == 3
 
@@ -194,16 +195,16 @@ def test_given_more_than_a_page_then_the_next_position_is_pco_next_offset() -> N
     pco, records = FakePco(), FakeRecords()
     pco.per_page_cap = 2
     pco.people = [pco_person(str(i), "P", str(i)) for i in range(3)]
-    page = pull_people_page(context(pco, records), {})
-    assert page.next_position == {"offset": 2, "processed": 2}
-    last = pull_people_page(context(pco, records), page.next_position)
+    page = PullPeople().run(context(pco, records), {})
+    assert page.next_position == OffsetPosition(offset=2, processed=2)
+    last = PullPeople().run(context(pco, records), page.next_position)
     assert (last.next_position, last.processed, len(records.people)) == (None, 3, 3)
 
 
 def test_given_a_person_without_updated_at_then_it_is_counted_failed_and_the_rest_sync() -> None:
     pco, records = FakePco(), FakeRecords()
     pco.people = [pco_person("1", "Ada", "L"), {**pco_person("2", "Bob", "K"), "updated_at": None}]
-    assert counts(pull_people_page(context(pco, records), {})) == (1, 0, 0, 1)
+    assert counts(PullPeople().run(context(pco, records), {})) == (1, 0, 0, 1)
 
 
 # ---- families ----
@@ -215,14 +216,14 @@ def people_imported(pco: FakePco, records: FakeRecords) -> None:
         pco_person("2", "Mary", "Smith", addresses=[{"street": "1 Elm", "primary": True}]),
         pco_person("3", "Old", "Lodger"),
     ]
-    pull_people_page(context(pco, records, "R0"), {})
+    PullPeople().run(context(pco, records, "R0"), {})
 
 
 def test_given_a_household_then_the_family_links_imported_members_and_sets_their_family_id() -> None:
     pco, records = FakePco(), FakeRecords()
     people_imported(pco, records)
     pco.households = [{"id": "H1", "name": "Smith Household", "primary": "1", "people": ["1", "2", "404"]}]
-    page = pull_families_page(context(pco, records), {})
+    page = PullFamilies().run(context(pco, records), {})
     assert counts(page) == (1, 0, 0, 0)
     family = next(iter(records.families.values()))
     john, mary = records.person_by_pco("1"), records.person_by_pco("2")
@@ -239,12 +240,12 @@ def test_given_a_member_left_the_household_then_their_family_id_is_cleared() -> 
     pco, records = FakePco(), FakeRecords()
     people_imported(pco, records)
     pco.households = [{"id": "H1", "name": "Smiths", "primary": "1", "people": ["1", "2", "3"]}]
-    pull_families_page(context(pco, records, "R1"), {})
+    PullFamilies().run(context(pco, records, "R1"), {})
     pco.households = [{"id": "H1", "name": "Smiths", "primary": "1", "people": ["1", "2"]}]
-    page = pull_families_page(context(pco, records, "R2"), {})
+    page = PullFamilies().run(context(pco, records, "R2"), {})
     assert counts(page) == (0, 1, 0, 0)
     assert records.person_by_pco("3").family_id is None
-    again = pull_families_page(context(pco, records, "R3"), {})
+    again = PullFamilies().run(context(pco, records, "R3"), {})
     assert counts(again) == (0, 0, 1, 0)
 
 
@@ -254,9 +255,9 @@ def test_given_a_member_left_the_household_then_their_family_id_is_cleared() -> 
 def test_given_pco_groups_then_they_are_upserted_under_pco_groups() -> None:
     pco, records = FakePco(), FakeRecords()
     pco.groups = [{"id": "G1", "name": "Choir"}, {"id": "G2", "name": "Youth"}]
-    assert counts(pull_groups_page(context(pco, records, "R1"), {})) == (2, 0, 0, 0)
+    assert counts(PullGroups().run(context(pco, records, "R1"), {})) == (2, 0, 0, 0)
     pco.groups[0]["name"] = "Chancel Choir"
-    assert counts(pull_groups_page(context(pco, records, "R2"), {})) == (0, 1, 1, 0)
+    assert counts(PullGroups().run(context(pco, records, "R2"), {})) == (0, 1, 1, 0)
     assert {g.name for g in records.groups.values()} == {"Chancel Choir", "Youth"}
     assert {g.department for g in records.groups.values()} == {"PCO Groups"}
     assert pco.requests[0].url.params["include"] == "group_type"
@@ -266,7 +267,7 @@ def test_given_memberships_then_member_lists_are_replaced_and_unknown_people_ski
     pco, records = FakePco(), FakeRecords()
     people_imported(pco, records)
     pco.groups = [{"id": "G1", "name": "Choir"}]
-    pull_groups_page(context(pco, records, "R1"), {})
+    PullGroups().run(context(pco, records, "R1"), {})
     pco.memberships = {
         "G1": [
             {"id": "m1", "person": "1", "role": "leader", "joined_at": "2024-01-01T00:00:00Z"},
@@ -274,29 +275,29 @@ def test_given_memberships_then_member_lists_are_replaced_and_unknown_people_ski
             {"id": "m3", "person": "404"},
         ]
     }
-    first = pull_memberships_page(context(pco, records, "R1"), {})
+    first = PullMemberships().run(context(pco, records, "R1"), {})
     assert counts(first) == (2, 0, 1, 0)  # two membership rows created; the unknown person skipped
     assert first.next_position is None
     group = next(iter(records.groups.values()))
     roles = {m.person_id: m.role for m in group.members}
     assert roles == {records.person_by_pco("1").id: "leader", records.person_by_pco("2").id: "member"}
 
-    retry = pull_memberships_page(context(pco, records, "R1"), {})
+    retry = PullMemberships().run(context(pco, records, "R1"), {})
     assert counts(retry) == (2, 0, 1, 0)  # crash-retry counts as the first attempt did
 
     pco.memberships["G1"] = [{"id": "m2", "person": "2"}]
     pco.memberships["G1"][0]["role"] = "leader"
-    changed = pull_memberships_page(context(pco, records, "R2"), {})
+    changed = PullMemberships().run(context(pco, records, "R2"), {})
     assert counts(changed) == (0, 2, 0, 0)  # person 2 became a leader; person 1 left
     assert [m.person_id for m in records.groups[group.id].members] == [records.person_by_pco("2").id]
-    assert counts(pull_memberships_page(context(pco, records, "R3"), {})) == (0, 0, 1, 0)
+    assert counts(PullMemberships().run(context(pco, records, "R3"), {})) == (0, 0, 1, 0)
 
 
 def test_given_an_empty_pco_group_then_its_memberships_count_nothing() -> None:
     pco, records = FakePco(), FakeRecords()
     pco.groups = [{"id": "G1", "name": "Quiet"}]
-    pull_groups_page(context(pco, records, "R1"), {})
-    assert counts(pull_memberships_page(context(pco, records, "R1"), {})) == (0, 0, 0, 0)
+    PullGroups().run(context(pco, records, "R1"), {})
+    assert counts(PullMemberships().run(context(pco, records, "R1"), {})) == (0, 0, 0, 0)
 
 
 def test_given_many_groups_then_a_page_stops_at_the_request_budget_and_resumes_after_the_last_group() -> None:
@@ -306,11 +307,11 @@ def test_given_many_groups_then_a_page_stops_at_the_request_budget_and_resumes_a
         records.add(Group(id=f"g{n:02d}", pco_id=f"G{n}", name=f"G{n}", updated_at=START))
         pco.memberships[f"G{n}"] = [{"id": f"m{n}a", "person": "x"}, {"id": f"m{n}b", "person": "y"}]
     ctx = context(pco, records)
-    page = pull_memberships_page(ctx, {})
+    page = PullMemberships().run(ctx, {})
     assert len(pco.requests) == REQUEST_BUDGET  # four groups of two pages each
-    assert page.next_position == {"after_id": "g03", "processed": 4}
+    assert page.next_position == AfterIdPosition(after_id="g03", processed=4)
     while page.next_position is not None:
-        page = pull_memberships_page(ctx, page.next_position)
+        page = PullMemberships().run(ctx, page.next_position)
     assert page.processed == 10
     assert len(pco.requests) == 20
     assert not any(isinstance(r, Family) for r in records.groups.values())

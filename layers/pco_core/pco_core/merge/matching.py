@@ -9,10 +9,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from pco_core.pco.models import PcoPerson
 from pco_core.records import Person, normalise_email, normalise_name
-from pco_core.sync.ports import PersonLookup
+
+
+class PersonLookup(Protocol):
+    """The record store's person lookups: by PCO id, and by email or name for people not yet linked."""
+
+    def people_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Person]: ...
+
+    def has_unlinked_people(self) -> bool: ...
+
+    def people_by_email(self, email: str) -> list[Person]: ...
+
+    def people_by_name(self, last: str, first: str, birthdate: date | None) -> list[Person]: ...
 
 
 def _birthdates_conflict(a: date | None, b: date | None) -> bool:

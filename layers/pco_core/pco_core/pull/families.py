@@ -1,0 +1,20 @@
+"""Pull families: PCO households merged into families through the one household merge (merge/family.py)."""
+
+from __future__ import annotations
+
+from pco_core.engine.domain import DomainContext, Tally
+from pco_core.merge.family import merge_households
+from pco_core.pco import paths
+from pco_core.pco.models import PcoHousehold
+from pco_core.pull.listing import PcoListing
+
+
+class PullFamilies(PcoListing[PcoHousehold]):
+    path = paths.HOUSEHOLDS
+    query = {"include": "people"}
+    model = PcoHousehold
+
+    def merge(self, ctx: DomainContext, records: list[PcoHousehold], tally: Tally) -> None:
+        merged = merge_households(ctx.records, records, run_id=ctx.run_id, now=ctx.clock())
+        for _, outcome in merged.values():
+            tally.add(outcome)

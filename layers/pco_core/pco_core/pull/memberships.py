@@ -1,0 +1,74 @@
+"""Pull group memberships: for the local groups that have a PCO id, in id order, each group's whole member
+list read from PCO (all its pages) and replaced as a whole. A page stops starting new groups once its
+request budget is spent; a group is always read to the end, so a member list is never half replaced.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+
+from pco_core.engine.domain import AfterIdPosition, Domain, DomainContext, DomainPage, Tally
+from pco_core.merge.group import group_member, merge_members
+from pco_core.pco.models import PcoMembership
+from pco_core.pco.paginate import read_all
+from pco_core.pco.paths import memberships_path
+from pco_core.records import Group, GroupMember
+
+logger = Logger(child=True)
+
+# About eight PCO requests per invocation: a few seconds of work, well inside the rate budget.
+REQUEST_BUDGET = 8
+
+
+class PullMemberships(Domain[AfterIdPosition]):
+    position_type = AfterIdPosition
+
+    def page(self, ctx: DomainContext, position: AfterIdPosition) -> DomainPage:
+        groups = ctx.records.iter_groups_with_pco_id(position.after_id, REQUEST_BUDGET)
+        read: list[tuple[Group, list[PcoMembership]]] = []
+        requests = 0
+        for group in groups:
+            if requests >= REQUEST_BUDGET:
+                break
+            assert group.pco_id is not None  # iter_groups_with_pco_id only yields linked groups
+            memberships, used = read_all(
+                ctx.pco,
+                memberships_path(group.pco_id),
+                {"include": "person"},
+                PcoMembership.from_resource,
+            )
+            read.append((group, memberships))
+            requests += used
+
+        tally = Tally()
+        self._merge(ctx, read, tally)
+        processed = position.processed + len(read)
+        finished = len(read) == len(groups) and len(groups) < REQUEST_BUDGET
+        last_id = read[-1][0].id if read else position.after_id
+        return DomainPage(
+            counts=tally.counts,
+            next_position=None if finished else AfterIdPosition(after_id=last_id, processed=processed),
+            processed=processed,
+        )
+
+    def _merge(self, ctx: DomainContext, read: list[tuple[Group, list[PcoMembership]]], tally: Tally) -> None:
+        people = ctx.records.people_by_pco_ids(
+            [m.person_id for _, memberships in read for m in memberships if m.person_id]
+        )
+        now = ctx.clock()
+        changes: list[tuple[Group, Group | None]] = []
+        for group, memberships in read:
+            members: dict[str, GroupMember] = {}
+            for membership in memberships:
+                person = people.get(membership.person_id) if membership.person_id else None
+                if person is None:
+                    # Not imported (yet): nothing to link it to.
+                    tally.add("skipped")
+                    continue
+                members.setdefault(person.id, group_member(person.id, membership.role, membership.joined_at))
+            new, counts = merge_members(group, list(members.values()), run_id=ctx.run_id, now=now)
+            tally.add_counts(counts)
+            if new is not None:
+                changes.append((new, group))
+        if changes:
+            ctx.records.save_groups(changes)

@@ -1,0 +1,56 @@
+"""Pull people: PCO people with their emails, phones, addresses and households, matched and merged."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+
+from pco_core.engine.domain import DomainContext, Tally
+from pco_core.errors import PcoLinkTaken
+from pco_core.merge.common import Outcome
+from pco_core.merge.matching import PersonMatch
+from pco_core.merge.person import merge_person, person_fields
+from pco_core.pco import paths
+from pco_core.pco.models import PcoPerson
+from pco_core.pull.listing import PcoListing
+from pco_core.records import Person
+
+logger = Logger(child=True)
+
+
+class PullPeople(PcoListing[PcoPerson]):
+    path = paths.PEOPLE
+    # created_at order keeps offsets stable while people are added during the run.
+    query = {"include": "emails,phone_numbers,addresses,households", "order": "created_at"}
+    model = PcoPerson
+
+    def merge(self, ctx: DomainContext, records: list[PcoPerson], tally: Tally) -> None:
+        matches = PersonMatch(ctx.records).match_page(records)
+        now = ctx.clock()
+        changes: list[tuple[Person, Person | None]] = []
+        outcomes: dict[str, Outcome] = {}
+        for pco in records:
+            existing = matches[pco.id]
+            new, outcome = merge_person(
+                existing,
+                person_fields(pco),
+                pco_id=pco.id,
+                pco_updated_at=pco.updated_at,
+                run_id=ctx.run_id,
+                now=now,
+            )
+            outcomes[pco.id] = outcome
+            if new is not None:
+                changes.append((new, existing))
+        refused: set[str] = set()
+        if changes:
+            try:
+                ctx.records.save_people(changes)
+            except PcoLinkTaken as exc:
+                # Another local person holds that PCO id (a race with a webhook or a push): not linked twice.
+                logger.warning("PCO person not linked", extra={"reason": str(exc)})
+                refused = set(exc.taken.values())
+        for pco_id, outcome in outcomes.items():
+            if pco_id in refused:
+                tally.failed()
+            else:
+                tally.add(outcome)

@@ -1,0 +1,82 @@
+"""One webhook event as the appliers see it, what an applier answers, and the ports they share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from pco_core.engine.ports import Records
+from pco_core.pco.jsonapi import Document, Resource
+from pco_core.records import Family, Group, Person
+from pco_core.store.deliveries import SubRecordTrace, Tombstone
+
+ApplyOutcome = Literal["applied", "skipped", "stale", "unknown"]
+
+
+@dataclass(frozen=True)
+class Applied:
+    outcome: ApplyOutcome
+    detail: str
+    resource: str = ""
+    """"<type> <id>" of the payload's resource, for the delivery log ("" when unreadable)."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """`<subject>.<action>` of one PCO record: its payload, when PCO says it happened, and our stamp."""
+
+    document: Document
+    resource: Resource
+    action: str
+    time: datetime | None
+    run_id: str
+    now: datetime
+
+    @property
+    def happened_at(self) -> datetime:
+        return self.time or self.now
+
+
+class WebhookTrailPort(Protocol):
+    def tombstone(self, kind: str, pco_id: str) -> Tombstone | None: ...
+
+    def bury(self, kind: str, pco_id: str, destroyed_at: datetime, record_id: str | None) -> None: ...
+
+    def sub_record(self, type_: str, pco_id: str) -> SubRecordTrace | None: ...
+
+    def trace_sub_record(self, type_: str, pco_id: str, trace: SubRecordTrace) -> None: ...
+
+
+class Applier(Protocol):
+    """Applies the events of one PCO record kind."""
+
+    def apply(self, event: Event) -> Applied: ...
+
+
+@dataclass(frozen=True)
+class ApplierPorts:
+    """What every applier may use: the record store and the webhook trail (tombstones, sub-record traces)."""
+
+    records: Records
+    trail: WebhookTrailPort
+
+    def stale_if_destroyed(self, kind: str, pco_id: str) -> Applied | None:
+        """A `created`/`updated` of a PCO record destroyed before is stale: it never brings it back."""
+        if self.trail.tombstone(kind, pco_id) is None:
+            return None
+        return Applied("stale", f"PCO {kind} {pco_id} was destroyed")
+
+    def destroyed[R: Person | Family | Group](
+        self, kind: str, event: Event, existing: R | None, unlink: Callable[[R], Applied]
+    ) -> Applied:
+        """A destroyed PCO record: its tombstone left, then its local record unlinked (never deleted)."""
+        self.trail.bury(kind, event.resource.id, event.happened_at, existing.id if existing else None)
+        if existing is None:
+            return Applied("unknown", f"PCO {kind} {event.resource.id} is not linked to a local record")
+        return unlink(existing)
+
+
+def not_newer(incoming: datetime | None, held: datetime | None) -> bool:
+    return incoming is not None and held is not None and incoming <= held
