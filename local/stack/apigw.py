@@ -274,8 +274,7 @@ def create_api_app(
             role = body.get("role") if isinstance(body, dict) else None
             if not isinstance(role, str) or not LOCAL_ROLE.fullmatch(role):
                 return _json_response(400, {"message": "'role' must be a role name such as TECH_ADMIN"})
-            email = f"{role.lower()}@local.pco-sync"
-            return _json_response(200, {"token": dev_issuer.issue_token(role, email=email)})
+            return _json_response(200, {"token": dev_issuer.issue_token(role)})
 
     @app.route("/", defaults={"path": ""}, methods=methods)
     @app.route("/<path:path>", methods=methods)

@@ -15,6 +15,7 @@ from local.stack.apigw import DEFAULT_ROUTES, ApiFunction, create_api_app
 from local.stack.auth import LOCAL_CLIENT_ID, DevIssuer
 from local.stack.lambdas import Handler, install_lambda_dispatcher, load_handlers
 from local.stack.resources import LocalResources, create_resources
+from local.stack.scheduler import LocalSchedule, local_schedules
 from local.stack.sqs_events import SqsEventSource, event_sources
 from local.stack.sqs_moves import install as install_sqs_move_tasks
 from local.stack.template import StackContext, Template
@@ -27,14 +28,30 @@ SITE_DIR = REPO_ROOT / "site"
 LOCAL_FUNCTION_ENV = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_DEV": "false"}
 
 
-def stack_parameters(*, app_id: str, secret: str, webhook_secret: str, pco_base_url: str) -> dict[str, str]:
-    """Template parameter values for a local stack (names the template does not declare are ignored)."""
-    return {
+def stack_parameters(
+    *,
+    app_id: str,
+    secret: str,
+    webhook_secret: str,
+    pco_base_url: str,
+    schedule_every_minutes: int | None = None,
+) -> dict[str, str]:
+    """Template parameter values for a local stack (names the template does not declare are ignored).
+
+    `schedule_every_minutes` replaces the scheduled sync's expression, so the schedule that fires and the
+    one the admin page shows (the admin function's SYNC_SCHEDULE) stay the same.
+    """
+    params = {
         "PcoAppId": app_id,
         "PcoSecret": secret,
         "PcoWebhookSecret": webhook_secret,
         "PcoBaseUrl": pco_base_url,
     }
+    if schedule_every_minutes is not None:
+        unit = "minute" if schedule_every_minutes == 1 else "minutes"
+        params["SyncSchedule"] = f"rate({schedule_every_minutes} {unit})"
+        params["SyncScheduleEnabled"] = "true"
+    return params
 
 
 def dev_issuer(template: Template, key: rsa.RSAPrivateKey) -> DevIssuer:
@@ -56,6 +73,8 @@ class AssembledStack:
     uninstall_dispatcher: Callable[[], None]
     # The template's SQS event sources (functions with an `SQS` event), polled by sqs_events.SqsPoller.
     event_sources: list[SqsEventSource] = field(default_factory=list)
+    # The template's EventBridge schedules bound to their targets' handlers, run by scheduler.LocalScheduler.
+    schedules: list[LocalSchedule] = field(default_factory=list)
 
 
 def assemble(
@@ -100,4 +119,5 @@ def assemble(
         dev_issuer=issuer,
     )
     sources = event_sources(resources, handlers)
-    return AssembledStack(resources, issuer, handlers, api_app, environment, uninstall, sources)
+    schedules = local_schedules(resources, handlers)
+    return AssembledStack(resources, issuer, handlers, api_app, environment, uninstall, sources, schedules)

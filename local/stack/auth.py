@@ -35,21 +35,57 @@ def _b64url_uint(value: int) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def load_or_create_key(path: Path) -> rsa.RSAPrivateKey:
-    if path.exists():
+def local_email(role: str) -> str:
+    """The one address a local user of `role` has (the page's sign-in, `make token`, the banner's token)."""
+    return f"{role.lower()}@church.local"
+
+
+def _load_key(path: Path) -> rsa.RSAPrivateKey:
+    try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise ValueError(f"{path} does not hold an RSA private key")
-        return key
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    except ValueError:
+        raise ValueError(f"{path} does not hold a PEM private key: delete it and a new one is made") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError(f"{path} does not hold an RSA private key: delete it and a new one is made")
+    return key
+
+
+def load_or_create_key(
+    path: Path, *, generate: Callable[[], rsa.RSAPrivateKey] | None = None
+) -> rsa.RSAPrivateKey:
+    """The signing key in `path`, made on first use; every process that races to make it gets the same key.
+
+    The key is written to a private temporary file and hard-linked into place: the link either appears
+    complete or fails because another process linked first, whose key is then read instead. (A plain
+    O_EXCL create let the loser fail, or read the winner's file before it was written.)
+    """
+    try:
+        return _load_key(path)
+    except FileNotFoundError:
+        pass
+    key = (generate or _new_key)()
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return _load_key(path)
+    finally:
+        temporary.unlink(missing_ok=True)
     return key
+
+
+def _new_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 @dataclass(frozen=True)
@@ -96,7 +132,7 @@ class DevIssuer:
         extra_claims: Mapping[str, Any] | None = None,
     ) -> str:
         issued = int(time.time() if now is None else now)
-        email = email or f"{role.lower()}@church.local"
+        email = email or local_email(role)
         claims: dict[str, Any] = {
             "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"pco-sync-local:{email}")),
             "email": email,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,8 +84,13 @@ def start_sandbox(
     webhook_secret: str | None = None,
     rate_limit: tuple[int, int] = (100, 20),
     deliver_webhooks: bool = False,
+    port_claim: socket.socket | None = None,
 ) -> RunningSandbox:
-    """A seeded sandbox served on 127.0.0.1:port (0 = any free port), at `rate_limit` (requests, seconds)."""
+    """A seeded sandbox served on 127.0.0.1:port (0 = any free port), at `rate_limit` (requests, seconds).
+
+    `port_claim`, a socket holding the port until now, is closed only once the church is generated, right
+    before the server binds, so the port cannot be taken while the data is made.
+    """
     limit, period = rate_limit
     config = SandboxConfig(
         app_id=app_id,
@@ -103,6 +109,8 @@ def start_sandbox(
         running.requests.add(response.status_code)
         return response
 
+    if port_claim is not None:
+        port_claim.close()
     server.start()
     running.url = server.url
     return running

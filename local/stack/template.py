@@ -114,6 +114,18 @@ class FunctionDef:
 
 
 @dataclass(frozen=True)
+class ScheduleDef:
+    """An EventBridge Scheduler schedule: when it fires, and which function it invokes with what."""
+
+    logical_id: str
+    expression: str
+    timezone: str
+    enabled: bool
+    target_arn: str
+    input: str
+
+
+@dataclass(frozen=True)
 class HttpRoute:
     """One HTTP API route (from a function's HttpApi event): which function, and whether a JWT is required."""
 
@@ -489,6 +501,23 @@ class Template:
             raise TemplateError(f"{lid}: only an inline Definition or DefinitionString is supported")
         substitutions = self.resolve(props.get("DefinitionSubstitutions") or {})
         return _substitute(text, {k: str(v) for k, v in substitutions.items()})
+
+    def schedules(self) -> list[ScheduleDef]:
+        out = []
+        for lid, res in self.resources_of("AWS::Scheduler::Schedule"):
+            props = self.resolve(self._props(res))
+            target = props.get("Target") or {}
+            out.append(
+                ScheduleDef(
+                    logical_id=lid,
+                    expression=str(props["ScheduleExpression"]),
+                    timezone=str(props.get("ScheduleExpressionTimezone") or "UTC"),
+                    enabled=str(props.get("State") or "ENABLED") == "ENABLED",
+                    target_arn=str(target.get("Arn", "")),
+                    input=str(target.get("Input") or "{}"),
+                )
+            )
+        return out
 
     def _function_globals(self) -> dict[str, Any]:
         return dict((self.doc.get("Globals") or {}).get("Function") or {})

@@ -35,7 +35,7 @@ SLOW_PCO_LATENCY_MS = 1500
 RUN_TIMEOUT_MS = 90_000
 DRAIN_SECONDS = 60.0
 RUN_BUTTONS = "[data-run-type]"
-ADMIN_EMAIL = "tech_admin@local.pco-sync"
+ADMIN_EMAIL = "tech_admin@church.local"
 
 
 @pytest.fixture(scope="module")

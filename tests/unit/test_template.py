@@ -366,6 +366,19 @@ def test_schedule_starts_the_scheduled_sync_function(
     assert props["Target"]["RoleArn"] == {"Fn::GetAtt": ["SyncSchedulerRole", "Arn"]}
 
 
+def test_admin_function_is_told_the_schedule_the_scheduler_is_given(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # Given the one schedule EventBridge Scheduler fires
+    (name,) = of_type(resources, "AWS::Scheduler::Schedule")
+    props = resources[name]["Properties"]
+    # Then the admin API (GET /api/schedule) reads the very same parameters, so the page shows what fires
+    env = function_env(template, resources, "AdminApiFunction")
+    assert env["SYNC_SCHEDULE"] == props["ScheduleExpression"]
+    assert env["SYNC_SCHEDULE_TIMEZONE"] == props["ScheduleExpressionTimezone"]
+    assert env["SYNC_SCHEDULE_ENABLED"] == {"Ref": "SyncScheduleEnabled"}
+
+
 def test_scheduler_role_may_only_invoke_the_scheduled_sync_function(resources: dict[str, Any]) -> None:
     role = resources["SyncSchedulerRole"]["Properties"]
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]

@@ -46,7 +46,15 @@ class RunEnv(_Env):
     run_lease_seconds: int = Field(default=900, ge=60)
 
 
-class AdminApiEnv(StoreEnv, PcoEnv, RunEnv):
+class ScheduleEnv(_Env):
+    # The scheduled Full Sync as the template gives it to EventBridge Scheduler (its SyncSchedule,
+    # SyncScheduleTimezone and SyncScheduleEnabled parameters), so the admin page shows what really fires.
+    sync_schedule: str = Field(min_length=1)
+    sync_schedule_timezone: str = Field(min_length=1)
+    sync_schedule_enabled: bool
+
+
+class AdminApiEnv(StoreEnv, PcoEnv, RunEnv, ScheduleEnv):
     # The longest single Wait a run's state machine makes for PCO's rate limit (tests pass 0).
     run_max_wait_seconds: int = Field(default=300, ge=0, le=3600)
     role_permissions: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_ROLE_PERMISSIONS))

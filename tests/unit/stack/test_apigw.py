@@ -233,6 +233,8 @@ def test_the_local_sign_in_issues_tokens_the_authorizer_accepts_and_refuses_a_ba
     assert client.get("/api/runs", headers=bearer(token)).status_code == 200
     claims = handler.events[0]["requestContext"]["authorizer"]["jwt"]["claims"]
     assert claims["cognito:groups"] == "[TECH_ADMIN]"
+    # And as the one local admin `make token` and `make run`'s banner also name
+    assert claims["email"] == "tech_admin@church.local"
     # And a missing or malformed role is a 400 with a message, issuing nothing
     for body in ({}, {"role": ""}, {"role": "<script>"}, ["TECH_ADMIN"]):
         refused = client.post("/local/token", json=body)

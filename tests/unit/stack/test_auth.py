@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -92,3 +94,30 @@ def test_the_key_is_created_once_private_and_reused(tmp_path: Path) -> None:
     assert os.stat(path).st_mode & 0o777 == 0o600
     assert first.private_numbers() == second.private_numbers()
     assert DevIssuer(second).jwks()["keys"][0]["kid"] == DevIssuer(first).kid
+
+
+def test_given_two_processes_creating_the_key_at_once_then_both_get_the_same_key(tmp_path: Path) -> None:
+    # Given two creators that both found no key file (the first `make run` and a `make token`)
+    path = tmp_path / ".local" / "dev-issuer.pem"
+    both_generating = threading.Barrier(2, timeout=10)
+
+    def generate() -> rsa.RSAPrivateKey:
+        both_generating.wait()  # neither writes before both have decided to create
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    # When each writes its own new key
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        keys = list(pool.map(lambda _: load_or_create_key(path, generate=generate), range(2)))
+
+    # Then neither fails, both sign with the one key on disk, and no temporary file is left behind
+    on_disk = load_or_create_key(path)
+    assert keys[0].private_numbers() == keys[1].private_numbers() == on_disk.private_numbers()
+    assert [p.name for p in path.parent.iterdir()] == ["dev-issuer.pem"]
+
+
+def test_given_an_unreadable_key_file_then_the_error_says_to_delete_it(tmp_path: Path) -> None:
+    path = tmp_path / "dev-issuer.pem"
+    path.write_text("")
+
+    with pytest.raises(ValueError, match="delete it"):
+        load_or_create_key(path)
