@@ -24,7 +24,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from local.stack.assembly import SITE_DIR, TEMPLATE_PATH, assemble, dev_issuer, stack_parameters
 from local.stack.auth import DEFAULT_KEY_PATH, load_or_create_key
 from local.stack.harness import AWS_TEST_ENV, MOTO_CONFIG
-from local.stack.pco_sandbox import RunningSandbox, start_sandbox
+from local.stack.pco_sandbox import RunningSandbox, SandboxCredentials, sandbox_credentials, start_sandbox
 from local.stack.sqs_events import SqsPoller
 from local.stack.template import REGION, Template
 
@@ -91,13 +91,16 @@ def run() -> int:
         pco_base_url = os.environ.get("PCO_BASE_URL")
         sandbox: RunningSandbox | None = None
         if not pco_base_url:
+            own = SandboxCredentials(LOCAL_APP_ID, LOCAL_SECRET, LOCAL_WEBHOOK_SECRET)
+            given = SandboxCredentials(app_id, secret, webhook_secret or None)
+            accepted = sandbox_credentials(os.environ, own=own, stack=given)
             sandbox = start_sandbox(
                 port=_env_int("SANDBOX_PORT", DEFAULT_SANDBOX_PORT),
                 people=_env_int("SANDBOX_PEOPLE", 500),
                 seed=_env_int("SANDBOX_SEED", 7),
-                app_id=app_id,
-                secret=secret,
-                webhook_secret=webhook_secret or None,
+                app_id=accepted.app_id,
+                secret=accepted.secret,
+                webhook_secret=accepted.webhook_secret,
                 deliver_webhooks=True,
             )
             pco_base_url = sandbox.url
