@@ -91,6 +91,8 @@ PEOPLE = ListSpec(
     can_query_by=(*PERSON_ORDER, "id"),
     datetime_attrs=("created_at", "updated_at", "inactivated_at"),
     can_include=PERSON_INCLUDES,
+    # Named in meta as PCO names them; the sandbox does not apply `filter=`.
+    can_filter=("created_since", "admins", "organization_admins"),
     includers={
         "emails": _children_of("Email", resources.email),
         "phone_numbers": _children_of("PhoneNumber", resources.phone_number),
