@@ -182,7 +182,9 @@ def test_where_is_case_insensitive_equality_and_updated_at_ranges_filter(env):
     assert newer["meta"]["total_count"] == len([s for s in stamps if s >= middle])
     older = get(client, "/people/v2/people", per_page=100, **{"where[updated_at][lt]": middle})
     assert older["meta"]["total_count"] + newer["meta"]["total_count"] == 60
-    assert newer["links"]["self"].startswith("http://localhost/people/v2/people?per_page=100&where[updated_at][gte]=")
+    assert newer["links"]["self"].startswith(
+        "http://localhost/people/v2/people?per_page=100&where[updated_at][gte]="
+    )
     assert "%3A" in newer["links"]["self"]  # the value is escaped, the brackets are not
 
 
