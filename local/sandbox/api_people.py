@@ -104,6 +104,8 @@ PEOPLE = ListSpec(
 # Orders, queries and includes as real collections list them (vrwarp/pcomirror tests/golden
 # emails_collection, phone_numbers_collection, addresses_collection, households_collection): contacts
 # include nothing, and addresses can be ordered by updated_at but not queried by it.
+ADDRESS_QUERY = ("city", "state", "zip", "country_code", "location", "primary")
+ADDRESS_LINES = ("street_line_1", "street_line_2")
 CONTACT_SPECS = {
     "Email": ListSpec(
         can_order_by=("address", "location", "primary", "created_at", "updated_at"),
@@ -118,28 +120,8 @@ CONTACT_SPECS = {
         renderer=resources.phone_number,
     ),
     "Address": ListSpec(
-        can_order_by=(
-            "city",
-            "state",
-            "zip",
-            "country_code",
-            "location",
-            "primary",
-            "created_at",
-            "updated_at",
-            "street_line_1",
-            "street_line_2",
-        ),
-        can_query_by=(
-            "city",
-            "state",
-            "zip",
-            "country_code",
-            "location",
-            "primary",
-            "street_line_1",
-            "street_line_2",
-        ),
+        can_order_by=(*ADDRESS_QUERY, "created_at", "updated_at", *ADDRESS_LINES),
+        can_query_by=(*ADDRESS_QUERY, *ADDRESS_LINES),
         renderer=resources.address,
     ),
 }
