@@ -30,6 +30,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate-period", type=int, default=20, help="rate limit period, seconds (default 20)")
     parser.add_argument("--no-rate-limit", action="store_true", help="never answer 429")
     parser.add_argument(
+        "--deep-offset-limit", type=int, default=10, help="requests per period past the deep offset (10)"
+    )
+    parser.add_argument(
+        "--deep-offset-threshold", type=int, default=30000, help="offsets above this are deep (30000)"
+    )
+    parser.add_argument(
+        "--deep-offset-honest-headers",
+        action="store_true",
+        help="report the deep limit in the rate headers (PCO reports the normal one)",
+    )
+    parser.add_argument(
         "--gender-style", choices=("long", "short"), default="long", help="Male/Female or M/F"
     )
     parser.add_argument(
@@ -51,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         rate_limit=args.rate_limit,
         rate_period=args.rate_period,
         rate_limit_enabled=not args.no_rate_limit,
+        deep_offset_limit=args.deep_offset_limit,
+        deep_offset_threshold=args.deep_offset_threshold,
+        deep_offset_honest_headers=args.deep_offset_honest_headers,
         settings=SandboxSettings(
             gender_style=args.gender_style, groups_person_id_offset=args.groups_person_id_offset
         ),

@@ -109,6 +109,23 @@ def admin_blueprint(sandbox: Sandbox) -> flask.Blueprint:
                     people.create_contact(CONTACT_PATHS[path], person.id, item, admin=True)
         return answer(person, 201)
 
+    @bp.post("/people/touch")
+    def touch_people() -> flask.Response:
+        """{"ids": [...]} or {"count": N} (the first N by id), optional "at": one updated_at for all."""
+        body = _body()
+        with store.lock:
+            if "ids" in body:
+                ids = [str(i) for i in body["ids"]] if isinstance(body["ids"], list) else []
+            else:
+                try:
+                    count = int(body.get("count", 0))
+                except (TypeError, ValueError) as err:
+                    raise bad_payload("count must be an integer") from err
+                ids = sorted((r.id for r in store.all("Person")), key=int)[:count]
+            at = body.get("at")
+            moment = people.touch_people(ids, str(at) if at is not None else None)
+        return json_response({"ids": ids, "updated_at": moment})
+
     @bp.patch("/people/<person_id>")
     def update_person(person_id: str) -> flask.Response:
         return answer(people.update_person(person_id, _body(), admin=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -11,26 +12,28 @@ from local.sandbox import resources
 from local.sandbox.api_people import listing_response, organization, single_response
 from local.sandbox.data import Record, Store
 from local.sandbox.groups import GroupsService
-from local.sandbox.jsonapi import ApiError, json_response, read_document
+from local.sandbox.jsonapi import json_response, read_document
 from local.sandbox.query import ListSpec
 
-ARCHIVE_STATUSES = ("not_archived", "archived", "only", "include_archived")
+# Groups 2023-07-10 `where[archive_status]`: not_archived (the default), only, include (PCO_API.md, from
+# PCO's docs). Like any value PCO cannot apply, another one is ignored: the default list is answered.
+ARCHIVE_STATUSES = ("not_archived", "only", "include")
 
 
 def _archive_status(records: list[Record], value: str) -> list[Record]:
     value = value.casefold()
-    if value not in ARCHIVE_STATUSES:
-        raise ApiError(
-            400,
-            "Bad Request",
-            f"archive_status must be one of {', '.join(ARCHIVE_STATUSES)}",
-            code="invalid_where",
-            source={"parameter": "where[archive_status]"},
-        )
-    if value == "include_archived":
+    if value == "include":
         return records
-    archived = value in ("archived", "only")
+    archived = value == "only"
     return [r for r in records if bool(r.attributes.get("archived_at")) == archived]
+
+
+def _not_archived_unless_asked(records: list[Record]) -> list[Record]:
+    """PCO lists only groups that are not archived unless where[archive_status] names a known value."""
+    asked = request.args.get("where[archive_status]", "").casefold()
+    if asked in ARCHIVE_STATUSES:
+        return records  # the where[] filter narrows them
+    return [r for r in records if not r.attributes.get("archived_at")]
 
 
 def _group_type_of(store: Store, record: Record, base: str) -> list[dict[str, Any]]:
@@ -61,8 +64,19 @@ GROUP_TYPES = ListSpec(
     can_query_by=("name",),
     renderer=resources.group_type,
 )
+
+
+def _member_name(part: str) -> Callable[[Store, Record], Any]:
+    def name(store: Store, record: Record) -> Any:
+        person = store.find("Person", record.link("person"))
+        return person.attributes.get(part) if person else None
+
+    return name
+
+
 MEMBERSHIPS = ListSpec(
     can_order_by=("first_name", "joined_at", "last_name", "role"),
+    derived={"first_name": _member_name("first_name"), "last_name": _member_name("last_name")},
     can_query_by=("role",),
     can_include=("group", "person"),
     includers={"person": _membership_person, "group": _membership_group},
@@ -88,12 +102,7 @@ def groups_blueprint(store: Store) -> Blueprint:
 
     @bp.get("/groups")
     def list_groups() -> Response:
-        # PCO lists only groups that are not archived unless where[archive_status] says otherwise.
-        args = request.args
-        records = store.all("Group")
-        if "where[archive_status]" not in args:
-            records = [r for r in records if not r.attributes.get("archived_at")]
-        return listing(records, GROUPS)
+        return listing(_not_archived_unless_asked(store.all("Group")), GROUPS)
 
     @bp.get("/groups/<group_id>")
     def get_group(group_id: str) -> Response:
@@ -116,9 +125,7 @@ def groups_blueprint(store: Store) -> Blueprint:
     @bp.get("/group_types/<type_id>/groups")
     def group_type_groups(type_id: str) -> Response:
         store.get("GroupType", type_id)
-        records = store.children("Group", "group_type", type_id)
-        if "where[archive_status]" not in request.args:
-            records = [r for r in records if not r.attributes.get("archived_at")]
+        records = _not_archived_unless_asked(store.children("Group", "group_type", type_id))
         return listing(records, GROUPS, {"id": type_id, "type": "GroupType"})
 
     def group_parent(group_id: str) -> dict[str, str]:

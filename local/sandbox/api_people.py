@@ -91,6 +91,8 @@ PEOPLE = ListSpec(
     can_query_by=(*PERSON_ORDER, "id"),
     datetime_attrs=("created_at", "updated_at", "inactivated_at"),
     can_include=PERSON_INCLUDES,
+    # Named in meta as PCO names them; the sandbox does not apply `filter=`.
+    can_filter=("created_since", "admins", "organization_admins"),
     includers={
         "emails": _children_of("Email", resources.email),
         "phone_numbers": _children_of("PhoneNumber", resources.phone_number),
@@ -99,34 +101,33 @@ PEOPLE = ListSpec(
     },
     renderer=resources.person,
 )
+# Orders, queries and includes as real collections list them (vrwarp/pcomirror tests/golden
+# emails_collection, phone_numbers_collection, addresses_collection, households_collection): contacts
+# include nothing, and addresses can be ordered by updated_at but not queried by it.
+ADDRESS_QUERY = ("city", "state", "zip", "country_code", "location", "primary")
+ADDRESS_LINES = ("street_line_1", "street_line_2")
 CONTACT_SPECS = {
     "Email": ListSpec(
-        can_order_by=("address", "created_at", "location", "primary", "updated_at"),
-        can_query_by=("address", "blocked", "created_at", "location", "primary", "updated_at"),
+        can_order_by=("address", "location", "primary", "created_at", "updated_at"),
+        can_query_by=("address", "location", "primary", "created_at", "updated_at", "blocked"),
         datetime_attrs=("created_at", "updated_at"),
-        can_include=("person",),
-        includers={"person": _member_person},
         renderer=resources.email,
     ),
     "PhoneNumber": ListSpec(
-        can_order_by=("carrier", "created_at", "location", "number", "primary", "updated_at"),
-        can_query_by=("carrier", "created_at", "location", "number", "primary", "updated_at"),
+        can_order_by=("number", "carrier", "location", "primary", "created_at", "updated_at"),
+        can_query_by=("number", "carrier", "location", "primary", "created_at", "updated_at"),
         datetime_attrs=("created_at", "updated_at"),
-        can_include=("person",),
-        includers={"person": _member_person},
         renderer=resources.phone_number,
     ),
     "Address": ListSpec(
-        can_order_by=("city", "location", "primary", "state", "updated_at", "zip"),
-        can_query_by=("city", "location", "primary", "state", "zip"),
-        can_include=("person",),
-        includers={"person": _member_person},
+        can_order_by=(*ADDRESS_QUERY, "created_at", "updated_at", *ADDRESS_LINES),
+        can_query_by=(*ADDRESS_QUERY, *ADDRESS_LINES),
         renderer=resources.address,
     ),
 }
 HOUSEHOLDS = ListSpec(
-    can_order_by=("created_at", "member_count", "name", "updated_at"),
-    can_query_by=("created_at", "member_count", "name", "updated_at"),
+    can_order_by=("name", "member_count", "primary_contact_name", "created_at", "updated_at"),
+    can_query_by=("name", "member_count", "primary_contact_name", "created_at", "updated_at"),
     datetime_attrs=("created_at", "updated_at"),
     can_include=("people",),
     includers={"people": _people_of},

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import hmac
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import flask
 from werkzeug.exceptions import HTTPException
 
+from local.sandbox import versions
 from local.sandbox.admin import admin_blueprint
 from local.sandbox.api_groups import groups_blueprint
 from local.sandbox.api_people import people_blueprint
@@ -22,16 +22,9 @@ from local.sandbox.jsonapi import ApiError, error_response
 from local.sandbox.ratelimit import RateLimiter, install_rate_limit
 from local.sandbox.webhooks import Sender, WebhookHub, webhooks_blueprint
 
-API_PREFIXES = ("/people/v2", "/groups/v2", "/webhooks/v2")
+API_PREFIXES = (versions.PEOPLE, versions.GROUPS, versions.WEBHOOKS)
 VERSION_HEADER = "X-PCO-API-Version"
 PROCESSED_HEADER = "X-PCO-API-Processed-As-Version"
-# Versions each product knows (PCO_API.md); a requested date resolves to the latest at or before it.
-VERSIONS = {
-    "/people/v2": ("2018-08-01", "2022-07-14", "2023-02-15", "2023-03-21", "2025-11-10"),
-    "/groups/v2": ("2018-08-01", "2023-07-10"),
-    "/webhooks/v2": ("2022-10-20",),
-}
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass
@@ -45,6 +38,10 @@ class SandboxConfig:
     rate_limit: int = 100
     rate_period: int = 20
     rate_limit_enabled: bool = True
+    # Past this offset PCO enforces deep_offset_limit while its headers still say rate_limit (#1449).
+    deep_offset_threshold: int = 30000
+    deep_offset_limit: int = 10
+    deep_offset_honest_headers: bool = False
     settings: SandboxSettings = field(default_factory=SandboxSettings)
 
 
@@ -78,7 +75,13 @@ class Sandbox:
         hub = WebhookHub(clock, webhook_secret=config.webhook_secret, sender=sender)
         store.publish = hub.publish
         limiter = RateLimiter(
-            clock, limit=config.rate_limit, period=config.rate_period, enabled=config.rate_limit_enabled
+            clock,
+            limit=config.rate_limit,
+            period=config.rate_period,
+            deep_offset_limit=config.deep_offset_limit,
+            deep_offset_threshold=config.deep_offset_threshold,
+            deep_offset_honest_headers=config.deep_offset_honest_headers,
+            enabled=config.rate_limit_enabled,
         )
         return cls(config, clock, store, limiter, FaultInjector(faults or FaultConfig(), clock), hub)
 
@@ -105,20 +108,6 @@ def _product(path: str) -> str | None:
     return next((p for p in API_PREFIXES if path == p or path.startswith(p + "/")), None)
 
 
-def _resolve_version(product: str, requested: str | None) -> str:
-    known = VERSIONS[product]
-    if requested is None:
-        return known[-1]
-    if not _DATE.match(requested) or requested < known[0]:
-        raise ApiError(
-            400,
-            "Bad Request",
-            f"{requested} is not a supported version. Versions: {', '.join(known)}",
-            code="unsupported_version_error",
-        )
-    return max(v for v in known if v <= requested)
-
-
 def create_app(sandbox: Sandbox) -> flask.Flask:
     app = flask.Flask("pco_sandbox")
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -128,6 +117,7 @@ def create_app(sandbox: Sandbox) -> flask.Flask:
     def _authenticate() -> flask.Response | None:
         request = flask.request
         product = _product(request.path)
+        versions.set_request_version(None, None)
         if product is None:
             return None
         if not sandbox.authorized(request):
@@ -136,7 +126,8 @@ def create_app(sandbox: Sandbox) -> flask.Flask:
                 "Unauthorized",
                 "The credentials you provided are not valid: use HTTP Basic with your app id and secret",
             )
-        flask.g.pco_version = _resolve_version(product, request.headers.get(VERSION_HEADER))
+        flask.g.pco_version = versions.resolve(product, request.headers.get(VERSION_HEADER))
+        versions.set_request_version(product, flask.g.pco_version)
         return None
 
     install_rate_limit(app, sandbox.limiter, sandbox.credential_of)

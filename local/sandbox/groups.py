@@ -42,7 +42,7 @@ class GroupsService:
     def create_group_type(self, attributes: dict[str, Any]) -> Record:
         with self.store.lock:
             if not attributes.get("name"):
-                raise validation_error("name", "Name can't be blank", "GroupType", code="blank")
+                raise validation_error("name", "Name can't be blank", "GroupType")
             attrs = {"name": str(attributes["name"]), "description": attributes.get("description")}
             attrs["position"] = self.store.count("GroupType")
             return self.store.insert(Record("GroupType", self.store.new_id("GroupType"), attrs))
@@ -52,7 +52,7 @@ class GroupsService:
             self.store.get("GroupType", group_type_id)
             check_writable(attributes, GROUP_ADMIN_WRITABLE, "Group")
             if not attributes.get("name"):
-                raise validation_error("name", "Name can't be blank", "Group", code="blank")
+                raise validation_error("name", "Name can't be blank", "Group")
             attrs = {**self._group_changes(attributes), "created_at": self.store.now()}
             attrs.setdefault("archived_at", None)
             record = self.store.insert(
@@ -68,7 +68,7 @@ class GroupsService:
         if "listed" in changes:
             changes["listed"] = bool(changes["listed"])
         if "name" in changes and not changes["name"]:
-            raise validation_error("name", "Name can't be blank", "Group", code="blank")
+            raise validation_error("name", "Name can't be blank", "Group")
         return changes
 
     def update_group(self, group_id: str, attributes: dict[str, Any], *, admin: bool = False) -> Record:
@@ -94,7 +94,7 @@ class GroupsService:
     # ---- memberships
     def _role(self, value: Any) -> str:
         if value not in ROLES:
-            raise validation_error("role", "Role is not included in the list", "Membership", code="inclusion")
+            raise validation_error("role", "Role is not included in the list", "Membership")
         return str(value)
 
     def create_membership(
@@ -106,7 +106,7 @@ class GroupsService:
             self.store.get("Group", group_id)
             raw = attributes.get("person_id")
             if raw in (None, ""):
-                raise validation_error("person", "Person can't be blank", "Membership", code="blank")
+                raise validation_error("person", "Person can't be blank", "Membership")
             person_id = str(raw) if people_ids else people_person_id(self.store, str(raw))
             if self.store.find("Person", person_id) is None:
                 raise validation_error("person", "Person must exist", "Membership")
@@ -117,7 +117,6 @@ class GroupsService:
                     "person",
                     "Person can only have one active Membership to a Group at a time",
                     "Membership",
-                    code="taken",
                 )
             attrs = {
                 "role": self._role(attributes.get("role", "member")),

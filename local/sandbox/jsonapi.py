@@ -91,23 +91,20 @@ def bad_payload(detail: str) -> ApiError:
 
 
 def forbidden_attribute(attribute: str, resource: str) -> ApiError:
-    return ApiError(
-        422,
-        "Forbidden Attribute",
-        f"{attribute} cannot be assigned",
-        source={"pointer": f"/data/attributes/{attribute}"},
-        meta={"resource": resource},
-    )
+    """PCO's answer to an attribute a write may not assign, exactly as developers#755 and #463 quote it:
+    {"errors":[{"status":"422","title":"Forbidden Attribute","detail":"person cannot be assigned"}]}."""
+    return ApiError(422, "Forbidden Attribute", f"{attribute} cannot be assigned")
 
 
-def validation_error(parameter: str, detail: str, resource: str, *, code: str = "invalid") -> ApiError:
+def validation_error(parameter: str, detail: str, resource: str) -> ApiError:
+    """PCO's validation answer (developers#755): title "Validation Error", the attribute in
+    `source.parameter`, the resource and its `associated_resources` in `meta` (and no `code`)."""
     return ApiError(
         422,
-        "Unprocessable Entity",
+        "Validation Error",
         detail,
-        code=code,
         source={"parameter": parameter},
-        meta={"resource": resource},
+        meta={"resource": resource, "associated_resources": []},
     )
 
 

@@ -10,6 +10,7 @@ import re
 from datetime import date
 from typing import Any
 
+from local.sandbox import versions
 from local.sandbox.data import Record, Store
 from local.sandbox.jsonapi import forbidden_attribute, not_found, validation_error
 from local.sandbox.query import parse_time
@@ -49,20 +50,13 @@ PERSON_STRINGS_EXTRA = ("medical_notes", "avatar", "people_permissions")
 CONTACT_WRITABLE = {
     "Email": frozenset({"address", "location", "primary"}),
     "PhoneNumber": frozenset({"number", "carrier", "location", "primary"}),
-    "Address": frozenset(
-        {
-            "street",
-            "street_line_1",
-            "street_line_2",
-            "city",
-            "state",
-            "zip",
-            "location",
-            "primary",
-            "country_code",
-        }
-    ),
 }
+# People 2025-11-10's Address docs list these as assignable, and not `street` (PCO_API.md); a real
+# 2018-08-01 address carries `street` and no country (billdeitrick/pypco cassettes).
+ADDRESS_WRITABLE_LINES = frozenset(
+    {"street_line_1", "street_line_2", "city", "state", "zip", "country_code", "location", "primary"}
+)
+ADDRESS_WRITABLE_STREET = frozenset({"street", "city", "state", "zip", "location", "primary"})
 CONTACT_DEFAULT_LOCATION = {"Email": "Home", "PhoneNumber": "Mobile", "Address": "Home"}
 HOUSEHOLD_WRITABLE = frozenset({"name", "member_count", "avatar", "primary_contact_id"})
 EVENT_NAMES = {
@@ -78,15 +72,25 @@ EVENT_NAMES = {
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def publish(store: Store, action: str, record: Record) -> None:
-    """Send `<product>.v2.events.<thing>.<action>` for `record` (destroyed: no attributes, as PCO)."""
+def publish(store: Store, action: str, record: Record, *, as_sent: dict[str, Any] | None = None) -> None:
+    """Send `<product>.v2.events.<thing>.<action>` for `record` (destroyed: no attributes, as PCO).
+    `as_sent` overrides attributes where PCO's event says something else than the record holds."""
     prefix = EVENT_NAMES.get(record.type)
     if prefix is None:  # e.g. HouseholdMembership: PCO has no such events
         return
     resource = event_resource(store, record)
     if action == "destroyed":
         resource = {k: v for k, v in resource.items() if k != "attributes"}
+    elif as_sent:
+        resource["attributes"] = {**resource["attributes"], **as_sent}
     store.publish(f"{prefix}.{action}", resource, [])
+
+
+def contact_writable(kind: str) -> frozenset[str]:
+    """What an API write may assign on a contact, in the request's People version."""
+    if kind != "Address":
+        return CONTACT_WRITABLE[kind]
+    return ADDRESS_WRITABLE_LINES if versions.address_lines() else ADDRESS_WRITABLE_STREET
 
 
 def check_writable(attributes: dict[str, Any], writable: frozenset[str], resource: str) -> None:
@@ -186,7 +190,7 @@ class PeopleService:
         with self.store.lock:
             changes = self._person_changes({}, attributes)
             if not (changes.get("first_name") or "").strip() and not (changes.get("last_name") or "").strip():
-                raise validation_error("first_name", "First name can't be blank", "Person", code="blank")
+                raise validation_error("first_name", "First name can't be blank", "Person")
             now = self.store.now()
             attrs = {"status": "active", "child": False, **changes, "created_at": now, "updated_at": now}
             record = self.store.insert(Record("Person", self.store.new_id("Person"), attrs))
@@ -205,6 +209,17 @@ class PeopleService:
                 record.attributes["updated_at"] = self.store.now()
                 publish(self.store, "updated", record)
             return record
+
+    def touch_people(self, person_ids: list[str], at: str | None = None) -> str:
+        """A bulk edit in PCO's UI: every person gets the same `updated_at` second (`at`, default now) and
+        its person.updated event, so a page of one second can be more than a page long. Returns the time."""
+        moment = self.store.now() if at is None else parse_time(at, "at").strftime("%Y-%m-%dT%H:%M:%SZ")
+        with self.store.lock:
+            records = [self.store.get("Person", person_id) for person_id in person_ids]
+            for record in records:
+                record.attributes["updated_at"] = moment
+                publish(self.store, "updated", record)
+        return moment
 
     def delete_person(self, person_id: str) -> None:
         with self.store.lock:
@@ -234,12 +249,12 @@ class PeopleService:
         if kind == "Email" and "address" in changes:
             value = (changes["address"] or "").strip()
             if not value:
-                raise validation_error("address", "Address can't be blank", "Email", code="blank")
+                raise validation_error("address", "Address can't be blank", "Email")
             if not _EMAIL.match(value):
                 raise validation_error("address", "Address is invalid", "Email")
             changes["address"] = value
         if kind == "PhoneNumber" and "number" in changes and not (changes["number"] or "").strip():
-            raise validation_error("number", "Number can't be blank", "PhoneNumber", code="blank")
+            raise validation_error("number", "Number can't be blank", "PhoneNumber")
         return changes
 
     def _demote_others(self, record: Record) -> None:
@@ -252,14 +267,12 @@ class PeopleService:
         self, kind: str, person_id: str, attributes: dict[str, Any], *, admin: bool = False
     ) -> Record:
         if not admin:
-            check_writable(attributes, CONTACT_WRITABLE[kind], kind)
+            check_writable(attributes, contact_writable(kind), kind)
         with self.store.lock:
             self.store.get("Person", person_id)
             required = {"Email": "address", "PhoneNumber": "number"}.get(kind)
             if required and required not in attributes:
-                raise validation_error(
-                    required, f"{required.capitalize()} can't be blank", kind, code="blank"
-                )
+                raise validation_error(required, f"{required.capitalize()} can't be blank", kind)
             changes = self._contact_changes(kind, attributes)
             siblings = self.store.children(kind, "person", person_id)
             if "primary" not in changes:
@@ -276,7 +289,10 @@ class PeopleService:
             record = self.store.insert(Record(kind, self.store.new_id(kind), attrs, {"person": person_id}))
             if attrs["primary"]:
                 self._demote_others(record)
-            publish(self.store, "created", record)
+            # A person's first email is made primary after PCO sends its event, which says primary
+            # false (developers#1181); the record then reads primary true, and no update event follows.
+            first_email = kind == "Email" and "primary" not in attributes and attrs["primary"]
+            publish(self.store, "created", record, as_sent={"primary": False} if first_email else None)
             return record
 
     def contact(self, kind: str, contact_id: str, person_id: str | None = None) -> Record:
@@ -297,7 +313,7 @@ class PeopleService:
         with self.store.lock:
             record = self.contact(kind, contact_id, person_id)
             if not admin:
-                check_writable(attributes, CONTACT_WRITABLE[kind], kind)
+                check_writable(attributes, contact_writable(kind), kind)
             # PCO ignores a PATCH to null on these (#815)
             changes = {k: v for k, v in self._contact_changes(kind, attributes).items() if v is not None}
             changed = {k: v for k, v in changes.items() if record.attributes.get(k) != v}
@@ -319,9 +335,7 @@ class PeopleService:
     def _person_ref(self, relationships: dict[str, Any], name: str, resource: str) -> str:
         data = (relationships.get(name) or {}).get("data") if isinstance(relationships, dict) else None
         if not isinstance(data, dict) or not data.get("id"):
-            raise validation_error(
-                name, f"{name.replace('_', ' ').capitalize()} can't be blank", resource, code="blank"
-            )
+            raise validation_error(name, f"{name.replace('_', ' ').capitalize()} can't be blank", resource)
         person_id = str(data["id"])
         if self.store.find("Person", person_id) is None:
             raise validation_error(name, f"{name.replace('_', ' ').capitalize()} must exist", resource)
@@ -337,7 +351,7 @@ class PeopleService:
                 (relationships.get("people") or {}).get("data") if isinstance(relationships, dict) else None
             )
             if not isinstance(people, list) or not people:
-                raise validation_error("people", "People can't be blank", "Household", code="blank")
+                raise validation_error("people", "People can't be blank", "Household")
             people_ids: list[str] = []
             for item in people:
                 pid = str(item.get("id")) if isinstance(item, dict) else ""
@@ -374,7 +388,7 @@ class PeopleService:
             changed = False
             if "name" in attributes and attributes["name"] != record.attributes.get("name"):
                 if not attributes["name"]:
-                    raise validation_error("name", "Name can't be blank", "Household", code="blank")
+                    raise validation_error("name", "Name can't be blank", "Household")
                 record.attributes["name"] = str(attributes["name"])
                 changed = True
             if "avatar" in attributes and attributes["avatar"] != record.attributes.get("avatar"):
@@ -427,8 +441,9 @@ class PeopleService:
                 raise validation_error(
                     "person", "Person is already a member of this household", "HouseholdMembership"
                 )
-            # PCO quirk (#1253): the household's updated_at stays put when members change.
-            return self._add_member(household, person_id, pending=_bool(attributes.get("pending", False)))
+            member = self._add_member(household, person_id, pending=_bool(attributes.get("pending", False)))
+            self._members_changed(household)
+            return member
 
     def household_membership(self, household_id: str, membership_id: str) -> Record:
         record = self.store.get("HouseholdMembership", membership_id)
@@ -453,11 +468,19 @@ class PeopleService:
     def _drop_household_member(self, member: Record) -> None:
         self.store.remove(member)
         household = self.store.find("Household", member.link("household"))
-        if household is not None and household.link("primary_contact") == member.link("person"):
+        if household is None:
+            return
+        if household.link("primary_contact") == member.link("person"):
             remaining = self.store.children("HouseholdMembership", "household", household.id)
             self.store.relink(
                 household, "primary_contact", remaining[0].link("person") if remaining else None
             )
+        self._members_changed(household)
+
+    def _members_changed(self, household: Record) -> None:
+        """PCO fires household.updated when members change (developers#708) but leaves the household's
+        updated_at where it was (#1253)."""
+        publish(self.store, "updated", household)
 
     # ---- merges (PCO's UI only; the API can read PersonMerger records)
     def merge(self, keep_id: str, remove_id: str) -> Record:
@@ -486,8 +509,10 @@ class PeopleService:
                 else:
                     self.store.relink(member, "person", keep_id)
                     household = self.store.find("Household", member.link("household"))
-                    if household is not None and household.link("primary_contact") == remove_id:
-                        self.store.relink(household, "primary_contact", keep_id)
+                    if household is not None:
+                        if household.link("primary_contact") == remove_id:
+                            self.store.relink(household, "primary_contact", keep_id)
+                        self._members_changed(household)
             kept_groups = {m.link("group") for m in self.store.children("Membership", "person", keep_id)}
             for membership in self.store.children("Membership", "person", remove_id):
                 if membership.link("group") in kept_groups:

@@ -1,12 +1,16 @@
 """PCO's request rate limit for the sandbox: a fixed window per credential, the three rate headers, 429s.
 
-PCO allows 100 requests per 20 s per credential, 75 per 20 s for requests whose `offset` is above 30,000.
-The window of a credential opens with its first request and lasts `period` seconds. Every counted request,
-including the ones answered 429, adds to the window's count: PCO reports counts above the limit
-("118 of 100"), and since the window is fixed, counting rejected requests never pushes back the moment
-it frees. A client that waits the `Retry-After` it was given lands in a fresh window and gets through.
-A deep-offset request shares the credential's counter but is allowed only while the count (itself
-included) stays within `deep_offset_limit`; its response reports that lower limit.
+PCO allows 100 requests per 20 s per credential. The window of a credential opens with its first request
+and lasts `period` seconds. Every counted request, including the ones answered 429, adds to the window's
+count: PCO reports counts above the limit ("118 of 100"), and since the window is fixed, counting rejected
+requests never pushes back the moment it frees. A client that waits the `Retry-After` it was given lands
+in a fresh window and gets through.
+
+Past offset 30,000 PCO documents 75 / 20 s, but enforces 10 / 20 s while the rate headers still say 100
+(developers#1449: "Rate limit exceeded: 23 of 10 requests per 20 seconds" at offset=32700; #1450). A
+deep-offset request shares the credential's counter and is allowed only while the count (itself included)
+stays within `deep_offset_limit`; its headers report the normal limit unless `deep_offset_honest_headers`.
+Its 429 names the deep limit, as PCO's does.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 import flask
 
 from local.sandbox.clock import Clock
-from local.sandbox.jsonapi import error_response
+from local.sandbox.jsonapi import json_response
 
 LIMIT_HEADER = "X-PCO-API-Request-Rate-Limit"
 PERIOD_HEADER = "X-PCO-API-Request-Rate-Period"
@@ -32,10 +36,11 @@ _DECISION_KEY = "pco_rate_decision"
 @dataclass(frozen=True)
 class RateDecision:
     allowed: bool
-    limit: int
+    limit: int  # the limit this request was held to
     period: int
     count: int
     retry_after: int  # whole seconds until the window frees; 0 when allowed
+    reported_limit: int = 0  # what X-PCO-API-Request-Rate-Limit says (0: the same as `limit`)
 
 
 @dataclass
@@ -53,8 +58,9 @@ class RateLimiter:
         *,
         limit: int = 100,
         period: int = 20,
-        deep_offset_limit: int = 75,
+        deep_offset_limit: int = 10,
         deep_offset_threshold: int = 30000,
+        deep_offset_honest_headers: bool = False,
         enabled: bool = True,
     ) -> None:
         if limit < 1 or period < 1 or deep_offset_limit < 1:
@@ -64,13 +70,16 @@ class RateLimiter:
         self.period = period
         self.deep_offset_limit = deep_offset_limit
         self.deep_offset_threshold = deep_offset_threshold
+        self.deep_offset_honest_headers = deep_offset_honest_headers
         self.enabled = enabled
         self._windows: dict[str, _Window] = {}
         self._lock = threading.Lock()
 
     def hit(self, credential: str, *, offset: int = 0) -> RateDecision:
         """Count one request of `credential` and say whether it may proceed."""
-        limit = self.deep_offset_limit if offset > self.deep_offset_threshold else self.limit
+        deep = offset > self.deep_offset_threshold
+        limit = self.deep_offset_limit if deep else self.limit
+        reported = limit if not deep or self.deep_offset_honest_headers else self.limit
         now = self.clock.now()
         with self._lock:
             window = self._windows.get(credential)
@@ -83,7 +92,12 @@ class RateLimiter:
         allowed = not self.enabled or count <= limit
         retry_after = 0 if allowed else max(1, math.ceil(frees_at - now))
         return RateDecision(
-            allowed=allowed, limit=limit, period=self.period, count=count, retry_after=retry_after
+            allowed=allowed,
+            limit=limit,
+            period=self.period,
+            count=count,
+            retry_after=retry_after,
+            reported_limit=reported,
         )
 
     def reset(self, credential: str | None = None) -> None:
@@ -96,11 +110,13 @@ class RateLimiter:
 
 
 def too_many_requests(decision: RateDecision) -> flask.Response:
-    """PCO's 429 answer for a refused request."""
+    """PCO's 429 answer, shaped as developers#1449 quotes it: {"errors":[{"code":"429","title":"Too Many
+    Requests","detail":"Rate limit exceeded: 23 of 10 requests per 20 seconds"}]} (no `status`)."""
     detail = (
         f"Rate limit exceeded: {decision.count} of {decision.limit} requests per {decision.period} seconds"
     )
-    response = error_response(429, "Too Many Requests", detail, code="429")
+    error = {"code": "429", "title": "Too Many Requests", "detail": detail}
+    response = json_response({"errors": [error]}, status=429)
     response.headers["Retry-After"] = str(decision.retry_after)
     return response
 
@@ -138,7 +154,7 @@ def install_rate_limit(
     def _add_rate_headers(response: flask.Response) -> flask.Response:
         decision: RateDecision | None = flask.g.get(_DECISION_KEY)
         if decision is not None:
-            response.headers[LIMIT_HEADER] = str(decision.limit)
+            response.headers[LIMIT_HEADER] = str(decision.reported_limit or decision.limit)
             response.headers[PERIOD_HEADER] = str(decision.period)
             response.headers[COUNT_HEADER] = str(decision.count)
         return response

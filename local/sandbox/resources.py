@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from local.sandbox import versions
 from local.sandbox.data import Record, Store
 
 AVATAR = "https://people.planningcenteronline.com/static/no_photo_thumbnail_gray.png"
@@ -14,9 +15,12 @@ PERSON_DEFAULTS: dict[str, Any] = {
     "anniversary": None,
     "avatar": AVATAR,
     "birthdate": None,
+    "can_create_forms": False,
+    "can_email_lists": False,
     "child": False,
     "created_at": None,
     "demographic_avatar_url": AVATAR,
+    "directory_status": None,
     "first_name": None,
     "gender": None,
     "given_name": None,
@@ -24,6 +28,7 @@ PERSON_DEFAULTS: dict[str, Any] = {
     "graduation_year": None,
     "inactivated_at": None,
     "last_name": None,
+    "login_identifier": None,
     "medical_notes": None,
     "membership": None,
     "middle_name": None,
@@ -32,6 +37,7 @@ PERSON_DEFAULTS: dict[str, Any] = {
     "passed_background_check": False,
     "people_permissions": None,
     "remote_id": None,
+    "resource_permission_flags": None,
     "school_type": None,
     "site_administrator": False,
     "status": "active",
@@ -89,17 +95,20 @@ def person(store: Store, record: Record, base: str, includes: frozenset[str] = f
     attrs["name"] = full_name(record)
     attrs["gender"] = gender_out(store, record.attributes.get("gender"))
     relationships: dict[str, Any] = {"primary_campus": {"data": None}}
+    related = f"{self_link(base, record)}/{{}}"
     for name, kind in (("emails", "Email"), ("phone_numbers", "PhoneNumber"), ("addresses", "Address")):
         if name in includes:
             relationships[name] = {
-                "data": [ref(kind, r.id) for r in store.children(kind, "person", record.id)]
+                "data": [ref(kind, r.id) for r in store.children(kind, "person", record.id)],
+                "links": {"related": related.format(name)},
             }
     if "households" in includes:
         relationships["households"] = {
             "data": [
                 ref("Household", m.link("household"))
                 for m in store.children("HouseholdMembership", "person", record.id)
-            ]
+            ],
+            "links": {"related": related.format("households")},
         }
     return {
         "type": "Person",
@@ -167,25 +176,30 @@ def phone_number(
 def address(
     store: Store, record: Record, base: str, includes: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
+    """Before People 2023-03-21 an address has one `street` (lines joined by a newline) and no country;
+    from then on `street_line_1`, `street_line_2`, `country_code` and `country_name`."""
     a = record.attributes
     line1, line2 = a.get("street_line_1"), a.get("street_line_2")
-    street = "\n".join(part for part in (line1, line2) if part) or None
-    country = a.get("country_code") or "US"
-    attrs = {
+    attrs: dict[str, Any] = {
         "city": a.get("city"),
-        "country_code": country,
-        "country_name": COUNTRY_NAMES.get(country, country),
         "created_at": a.get("created_at"),
         "location": a.get("location"),
         "primary": bool(a.get("primary")),
         "state": a.get("state"),
-        "street": street,
-        "street_line_1": line1,
-        "street_line_2": line2,
         "updated_at": a.get("updated_at"),
         "zip": a.get("zip"),
     }
-    return _contact(store, record, base, attrs)
+    if versions.address_lines():
+        country = a.get("country_code") or "US"
+        attrs.update(
+            country_code=country,
+            country_name=COUNTRY_NAMES.get(country, country),
+            street_line_1=line1,
+            street_line_2=line2,
+        )
+    else:
+        attrs["street"] = "\n".join(part for part in (line1, line2) if part) or None
+    return _contact(store, record, base, dict(sorted(attrs.items())))
 
 
 def household(
@@ -203,11 +217,11 @@ def household(
         "primary_contact_name": full_name(contact) if contact else None,
         "updated_at": a.get("updated_at"),
     }
+    # Real households name their people whether or not they are included (webhook payloads too).
     relationships: dict[str, Any] = {
-        "primary_contact": {"data": ref("Person", record.link("primary_contact"))}
+        "people": {"data": [ref("Person", m.link("person")) for m in members]},
+        "primary_contact": {"data": ref("Person", record.link("primary_contact"))},
     }
-    if "people" in includes:
-        relationships["people"] = {"data": [ref("Person", m.link("person")) for m in members]}
     return {
         "type": "Household",
         "id": record.id,
@@ -325,26 +339,28 @@ def group(store: Store, record: Record, base: str, includes: frozenset[str] = fr
 def membership(
     store: Store, record: Record, base: str, includes: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
+    """Groups 2023-07-10 keeps only `joined_at` and `role`; 2018-08-01 also copied the person's details."""
     a = record.attributes
-    member = store.find("Person", record.link("person"))
-    member_attrs = member.attributes if member else {}
     person_id = record.link("person")
-    mail = primary_of(store, "Email", person_id) if person_id else None
-    phone = primary_of(store, "PhoneNumber", person_id) if person_id else None
+    attrs: dict[str, Any] = {"joined_at": a.get("joined_at"), "role": a.get("role", "member")}
+    if not versions.slim_memberships():
+        member = store.find("Person", person_id)
+        member_attrs = member.attributes if member else {}
+        mail = primary_of(store, "Email", person_id) if person_id else None
+        phone = primary_of(store, "PhoneNumber", person_id) if person_id else None
+        attrs.update(
+            account_center_identifier=person_id,
+            avatar_url=member_attrs.get("avatar", AVATAR),
+            color_identifier=0,
+            email_address=mail.attributes.get("address") if mail else None,
+            first_name=member_attrs.get("first_name"),
+            last_name=member_attrs.get("last_name"),
+            phone_number=phone.attributes.get("number") if phone else None,
+        )
     return {
         "type": "Membership",
         "id": record.id,
-        "attributes": {
-            "account_center_identifier": person_id,
-            "avatar_url": member_attrs.get("avatar", AVATAR),
-            "color_identifier": 0,
-            "email_address": mail.attributes.get("address") if mail else None,
-            "first_name": member_attrs.get("first_name"),
-            "joined_at": a.get("joined_at"),
-            "last_name": member_attrs.get("last_name"),
-            "phone_number": phone.attributes.get("number") if phone else None,
-            "role": a.get("role", "member"),
-        },
+        "attributes": dict(sorted(attrs.items())),
         "relationships": {
             "group": {"data": ref("Group", record.link("group"))},
             "person": {"data": ref("Person", groups_person_id(store, person_id) if person_id else None)},
@@ -413,5 +429,7 @@ def render(store: Store, record: Record, base: str, includes: frozenset[str] = f
 
 
 def event_resource(store: Store, record: Record) -> dict[str, Any]:
-    """The resource a webhook event carries, with links on the sandbox's public URL."""
-    return render(store, record, store.base_url)
+    """The resource a webhook event carries, with links on the sandbox's public URL, rendered in each
+    product's latest version whatever version the request that caused it asked for."""
+    with versions.latest_versions():
+        return render(store, record, store.base_url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,25 @@ PCO_WEBHOOK_EVENTS: tuple[str, ...] = (
         for a in ("created", "updated", "destroyed")
     ),
 )
+
+
+# Set to 1 to make the sandbox accept whatever PCO credentials the stack was given.
+ADOPT_CREDENTIALS_ENV = "SANDBOX_ADOPT_CREDENTIALS"
+
+
+@dataclass(frozen=True)
+class SandboxCredentials:
+    app_id: str
+    secret: str
+    webhook_secret: str | None
+
+
+def sandbox_credentials(
+    environ: Mapping[str, str], *, own: SandboxCredentials, stack: SandboxCredentials
+) -> SandboxCredentials:
+    """The credentials the sandbox accepts: its own, as a real PCO has its own, so a stack given a wrong
+    PCO_SECRET is refused with 401; the stack's only when SANDBOX_ADOPT_CREDENTIALS=1 says so."""
+    return stack if environ.get(ADOPT_CREDENTIALS_ENV, "").strip() == "1" else own
 
 
 @dataclass

@@ -26,9 +26,16 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from local.stack.assembly import SITE_DIR, TEMPLATE_PATH, assemble, stack_parameters
 from local.stack.auth import DEFAULT_KEY_PATH, load_or_create_key, local_email
 from local.stack.harness import AWS_TEST_ENV, MOTO_CONFIG
-from local.stack.pco_sandbox import RunningSandbox, start_sandbox
+from local.stack.pco_sandbox import RunningSandbox, SandboxCredentials, sandbox_credentials, start_sandbox
 from local.stack.scheduler import LocalSchedule, LocalScheduler
-from local.stack.settings import HOST, SCHEDULE_VARIABLE, RunSettings
+from local.stack.settings import (
+    HOST,
+    LOCAL_APP_ID,
+    LOCAL_SECRET,
+    LOCAL_WEBHOOK_SECRET,
+    SCHEDULE_VARIABLE,
+    RunSettings,
+)
 from local.stack.sqs_events import SqsPoller
 from local.stack.template import REGION
 
@@ -154,13 +161,20 @@ def run_stack(settings: RunSettings, claims: dict[str, socket.socket]) -> int:
         sandbox: RunningSandbox | None = None
         if pco_base_url is None:
             sandbox_claim = claims.pop("SANDBOX_PORT")
+            # The sandbox keeps its own credentials, as a real PCO has its own (SANDBOX_ADOPT_CREDENTIALS=1
+            # makes it accept the stack's): a wrong PCO_SECRET is refused with 401, as PCO would.
+            accepted = sandbox_credentials(
+                os.environ,
+                own=SandboxCredentials(LOCAL_APP_ID, LOCAL_SECRET, LOCAL_WEBHOOK_SECRET),
+                stack=SandboxCredentials(settings.app_id, settings.secret, settings.webhook_secret or None),
+            )
             sandbox = start_sandbox(
                 port=sandbox_claim.getsockname()[1],
                 people=settings.sandbox_people,
                 seed=settings.sandbox_seed,
-                app_id=settings.app_id,
-                secret=settings.secret,
-                webhook_secret=settings.webhook_secret or None,
+                app_id=accepted.app_id,
+                secret=accepted.secret,
+                webhook_secret=accepted.webhook_secret,
                 deliver_webhooks=True,
                 port_claim=sandbox_claim,
             )

@@ -24,6 +24,12 @@ pytestmark = pytest.mark.timeout(240)
 # ----------------------------------------------------------------------------- what PCO holds
 
 
+def _street_lines(attributes: dict[str, Any]) -> str | None:
+    """A 2025 address's street as one text, as pco_core keeps it (line 2 after a newline)."""
+    lines = (attributes.get("street_line_1"), attributes.get("street_line_2"))
+    return "\n".join(line for line in lines if line) or None
+
+
 def _read_all(sandbox: RunningSandbox, path: str, params: dict[str, str]) -> tuple[list[dict], dict]:
     """Every resource of a PCO listing, and its included[] by (type, id)."""
     data: list[dict] = []
@@ -99,7 +105,7 @@ class Pco:
             ),
             "addresses": sorted(
                 (
-                    x["attributes"].get("street") or x["attributes"].get("street_line_1"),
+                    x["attributes"].get("street") or _street_lines(x["attributes"]),
                     x["attributes"]["city"],
                     x["attributes"]["state"],
                     x["attributes"]["zip"],

@@ -26,6 +26,12 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 JOINED = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 
 
+def _street_lines(attributes: dict[str, Any]) -> str | None:
+    """A 2025 address's street as one text, as pco_core keeps it (line 2 after a newline)."""
+    lines = (attributes.get("street_line_1"), attributes.get("street_line_2"))
+    return "\n".join(line for line in lines if line) or None
+
+
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[RunningSandbox]:
     """A small sandbox of this module's own: pushes add people to it, which no other module should see."""
@@ -70,7 +76,7 @@ def pco_person(sandbox: RunningSandbox, pco_id: str) -> dict[str, Any]:
         "phones": sorted((p["number"], p["location"], p["primary"]) for p in related("phone_numbers")),
         "addresses": sorted(
             (
-                x.get("street") or x.get("street_line_1"),
+                x.get("street") or _street_lines(x),
                 x["city"],
                 x["state"],
                 x["zip"],
@@ -99,8 +105,9 @@ def all_people_named(sandbox: RunningSandbox, first: str, last: str) -> list[str
     raise AssertionError("paging never ended")
 
 
+# Two lines: People 2025-11-10 takes them as street_line_1 and street_line_2 and refuses `street`.
 HOME = Address(
-    street="7 Chapel Lane", city="Springfield", state="IL", zip="62701", location="Home", primary=True
+    street="7 Chapel Lane\nFlat 2", city="Springfield", state="IL", zip="62701", location="Home", primary=True
 )
 
 
@@ -186,8 +193,13 @@ def test_full_push_writes_every_field_a_second_push_sends_nothing_and_a_pull_ski
         "status": "active",
         "emails": [("martha.quill@example.org", "Home", True), ("mq@work.example.org", "Work", False)],
         "phones": [("(217) 555-0142", "Mobile", True)],
-        "addresses": [("7 Chapel Lane", "Springfield", "IL", "62701", "Home", True)],
+        "addresses": [("7 Chapel Lane\nFlat 2", "Springfield", "IL", "62701", "Home", True)],
     }
+    [stored_home] = sandbox.sandbox.store.children("Address", "person", martha_now.pco_id)
+    assert (stored_home.attributes["street_line_1"], stored_home.attributes["street_line_2"]) == (
+        "7 Chapel Lane",
+        "Flat 2",
+    )
     assert pco_person(sandbox, tom_now.pco_id) == {
         "first_name": "Tom",
         "last_name": "Quill",

@@ -104,6 +104,9 @@ def test_staff_manage_households_groups_and_memberships(env):
     after = client.get(f"/people/v2/households/{household['id']}", headers=AUTH).json["data"]["attributes"]
     assert after["member_count"] == 1
     assert after["primary_contact_id"] == ids[1]
+    assert after["updated_at"] == household["attributes"]["updated_at"]  # PCO does not move it (#1253)
+    update = events[1][1]
+    assert [p["id"] for p in update["relationships"]["people"]["data"]] == [ids[1]]
     type_id = sandbox.store.all("GroupType")[0].id
     group = client.post("/_sandbox/groups", json={"name": "Prayer Team", "group_type_id": type_id}).json[
         "data"
@@ -114,6 +117,7 @@ def test_staff_manage_households_groups_and_memberships(env):
     names = [n for n, _ in events]
     assert names == [
         "people.v2.events.household.created",
+        "people.v2.events.household.updated",  # the member removed (developers#708)
         "groups.v2.events.group.created",
         "groups.v2.events.group.updated",
         "groups.v2.events.group.destroyed",

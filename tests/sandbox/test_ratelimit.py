@@ -74,10 +74,10 @@ def test_given_a_fresh_window_when_100_requests_then_all_pass_and_the_101st_is_r
     assert refused.headers[COUNT_HEADER] == "101"
     # The window opened at t=0 and lasts 20 s; 7.2 s in, it frees in 12.8 s -> 13 whole seconds.
     assert refused.headers["Retry-After"] == "13"
+    # PCO's 429 body as developers#1449 quotes it (no `status`).
     assert refused.get_json() == {
         "errors": [
             {
-                "status": "429",
                 "code": "429",
                 "title": "Too Many Requests",
                 "detail": "Rate limit exceeded: 101 of 100 requests per 20 seconds",
@@ -125,7 +125,9 @@ def test_window_boundary_is_20_seconds_from_the_first_request(limiter, clock):
     clock.advance(19.5)  # the window opened at the first request, 5 s after the clock's start
     assert not limiter.hit("app1").allowed
     clock.advance(0.5)
-    assert limiter.hit("app1") == RateDecision(allowed=True, limit=100, period=20, count=1, retry_after=0)
+    assert limiter.hit("app1") == RateDecision(
+        allowed=True, limit=100, period=20, count=1, retry_after=0, reported_limit=100
+    )
 
 
 def test_given_one_credential_exhausted_then_another_is_unaffected(client):
@@ -137,21 +139,35 @@ def test_given_one_credential_exhausted_then_another_is_unaffected(client):
     assert other.headers[COUNT_HEADER] == "1"
 
 
-def test_given_deep_offset_then_75_are_allowed_and_the_76th_refused(client):
-    for n in range(1, 76):
+def test_given_deep_offset_then_10_are_allowed_while_the_headers_say_100(client):
+    # As reported in developers#1449 and #1450: enforced 10 / 20 s past offset 30,000, headers say 100.
+    for n in range(1, 11):
         response = _get(client, path="/people/v2/people?offset=30100")
         assert response.status_code == 200, n
-        assert response.headers[LIMIT_HEADER] == "75"
+        assert response.headers[LIMIT_HEADER] == "100"
+        assert response.headers[COUNT_HEADER] == str(n)
     refused = _get(client, path="/people/v2/people?offset=30100")
     assert refused.status_code == 429
+    assert refused.headers[LIMIT_HEADER] == "100"
     assert (
-        refused.get_json()["errors"][0]["detail"] == "Rate limit exceeded: 76 of 75 requests per 20 seconds"
+        refused.get_json()["errors"][0]["detail"] == "Rate limit exceeded: 11 of 10 requests per 20 seconds"
     )
     # Shallow requests still have the normal budget left in the same window.
     shallow = _get(client, path="/people/v2/people?offset=30000")
     assert shallow.status_code == 200
     assert shallow.headers[LIMIT_HEADER] == "100"
-    assert shallow.headers[COUNT_HEADER] == "77"
+    assert shallow.headers[COUNT_HEADER] == "12"
+
+
+def test_deep_offset_limit_threshold_and_honest_headers_are_configurable(clock):
+    limiter = RateLimiter(
+        clock, deep_offset_limit=75, deep_offset_threshold=1000, deep_offset_honest_headers=True
+    )
+    decisions = [limiter.hit("app1", offset=1001) for _ in range(76)]
+    assert all(d.allowed for d in decisions[:75])
+    assert not decisions[75].allowed
+    assert {d.reported_limit for d in decisions} == {75}
+    assert limiter.hit("app2", offset=1000).reported_limit == 100
 
 
 def test_headers_on_every_counted_response_including_errors(client):

@@ -12,6 +12,10 @@ from pco_core.records import Address, Email, Phone
 
 def _contact_attributes(item: Contact) -> dict[str, Any]:
     values = item.model_dump(exclude={"pco_id"})
+    if isinstance(item, Address):
+        # The pinned People version refuses `street` (422 Forbidden Attribute): it takes two lines.
+        line_1, _, line_2 = (values.pop("street") or "").partition("\n")
+        values.update(street_line_1=line_1, street_line_2=line_2)
     return {name: value for name, value in values.items() if value not in (None, "")}
 
 
