@@ -37,16 +37,18 @@ function createDashboard(config) {
     api,
     handleAuthError: (err) => session.handleAuthError(err),
     announce: (text) => shell.announce(text),
-    showPageError: (message, prefix) => shell.showPageError(message, prefix),
+    showPageError: (message, prefix, source) => shell.showPageError(message, prefix, source),
+    clearPageError: (source) => shell.clearPageError(source),
   };
 
   /** Load one section, reporting its failure on its own so the others still render. */
   async function load(section, what) {
     try {
       await section.load();
+      shell.clearPageError(what);
       return true;
     } catch (err) {
-      if (!deps.handleAuthError(err)) shell.showPageError(explainCaught(err), `Could not load ${what}`);
+      if (!deps.handleAuthError(err)) shell.showPageError(explainCaught(err), `Could not load ${what}`, what);
       return false;
     }
   }

@@ -21,22 +21,25 @@ import { Poller } from "./poller.js";
 import { renderStatusBadge, showMessage } from "./ui.js";
 
 const RUN_POLL_MS = 3000;
+const CURRENT_RUN = "the current run"; // names this section's page error, so a later success clears it
 
 export class RunsCard {
   /**
    * @param {{api: import("./api.js").ApiClient, handleAuthError: (err: unknown) => boolean,
    *          announce: (text: string) => void,
-   *          showPageError: (message: object, prefix: string) => void}} deps
+   *          showPageError: (message: object, prefix: string, source: string) => void,
+   *          clearPageError: (source: string) => void}} deps
    * @param {{refreshAfterRun: () => Promise<void>, findRun: (id: string) => object | undefined,
    *          onWatching: (watching: boolean) => void}} hooks
    *   refreshAfterRun reloads the lists once a run ended; findRun then reads the ended run from them;
    *   onWatching says when watching a run starts and stops (the app pauses its idle refresh meanwhile).
    */
-  constructor({ api, handleAuthError, announce, showPageError }, hooks, doc = document) {
+  constructor({ api, handleAuthError, announce, showPageError, clearPageError }, hooks, doc = document) {
     this.api = api;
     this.handleAuthError = handleAuthError;
     this.announce = announce;
     this.showPageError = showPageError;
+    this.clearPageError = clearPageError;
     this.hooks = hooks;
     this.activeRun = null; // the RUNNING run being watched, or null
     this.baseline = null; // where the time-left estimate measures from
@@ -155,11 +158,12 @@ export class RunsCard {
     this.checking = true;
     try {
       const current = await this.api.currentRun();
+      this.clearPageError(CURRENT_RUN);
       if (current && current.status === "RUNNING" && !this.watching) this.watch(current);
       return this.watching;
     } catch (err) {
       if (!this.handleAuthError(err)) {
-        this.showPageError(explainCaught(err), "Could not check for a running sync");
+        this.showPageError(explainCaught(err), "Could not check for a running sync", CURRENT_RUN);
       }
       return null;
     } finally {

@@ -13,6 +13,7 @@ export class Shell {
     this.pageError = doc.getElementById("page-error");
     this.pageErrorText = doc.getElementById("page-error-text");
     this.main = doc.getElementById("main");
+    this.pageErrorSource = null;
     doc.getElementById("page-error-dismiss").addEventListener("click", () => this.showPageError(null));
     doc.getElementById("fatal-retry").addEventListener("click", () => window.location.reload());
   }
@@ -40,10 +41,19 @@ export class Shell {
     }, ANNOUNCE_DELAY_MS);
   }
 
-  /** `message` as showMessage takes it, with `prefix` in front; null hides the banner. */
-  showPageError(message, prefix = "") {
+  /**
+   * `message` as showMessage takes it, with `prefix` in front; null hides the banner. `source` names what
+   * failed, so that its next success can take the banner away again (clearPageError).
+   */
+  showPageError(message, prefix = "", source = null) {
     showMessage(this.pageErrorText, message, prefix);
     this.pageError.hidden = this.pageErrorText.hidden;
+    this.pageErrorSource = message ? source : null;
+  }
+
+  /** `source` works again: drop the banner if it is that source's error (a refresh must not keep it). */
+  clearPageError(source) {
+    if (source !== null && this.pageErrorSource === source) this.showPageError(null);
   }
 
   focusMain() {

@@ -1003,6 +1003,32 @@ def test_the_idle_refresh_pauses_while_the_tab_is_hidden_and_catches_up_when_sho
     assert h.api_calls() > calls
 
 
+def test_a_list_that_failed_to_load_takes_its_error_away_once_a_refresh_loads_it(make_harness: Any) -> None:
+    h = make_harness()
+    h.api.seed_deliveries(2, dead_letters=0)
+    page = h.page
+    # Given the deliveries answer 500 once (the real API's shape for an unexpected error)
+    page.route(
+        "**/api/webhooks/deliveries",
+        lambda route: route.fulfill(
+            status=500, json={"message": "internal error (request r-1); see the logs"}
+        ),
+        times=1,
+    )
+    signed_in(h)
+    banner = page.locator("#page-error")
+    expect(banner).to_contain_text(
+        "Could not load the webhook deliveries: internal error (request r-1); see the logs"
+    )
+    # And the history loaded regardless
+    expect(page.locator("#history-body tr[data-run-id]")).to_have_count(3)
+    # When the idle refresh loads the deliveries
+    h.advance(IDLE_MS)
+    # Then they show and the banner about them has gone
+    expect(page.locator("#deliveries-body tr")).to_have_count(2)
+    expect(banner).to_be_hidden()
+
+
 def test_a_run_is_already_active_error_goes_once_that_run_has_ended(make_harness: Any) -> None:
     h = make_harness()
     signed_in(h)
