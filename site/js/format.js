@@ -118,7 +118,7 @@ export function progressText(progress, locale) {
   return `${label}: ${done} of ${formatCount(progress.total, locale)}`;
 }
 
-/** Who started a run, for the history's "By" column ("schedule" reads as "Nightly schedule"). */
+/** Who started a run, for the history's "By" column ("schedule" reads as "Schedule"). */
 export function startedByText(startedBy) {
   if (!startedBy) return "—";
   if (startedBy === "schedule") return "Schedule";
@@ -190,4 +190,17 @@ export function eventLabel(name) {
   if (!name) return "—";
   const parts = String(name).split(".events.");
   return parts.length === 2 ? parts[1] : String(name);
+}
+
+/**
+ * A delivery's resource ("<JSON:API type> <id>", as the API logs it) for people: "PhoneNumber 12" ->
+ * "Phone number 12". Anything else is shown as the API gave it; "—" when there is none.
+ */
+export function resourceLabel(resource) {
+  const text = String(resource ?? "").trim();
+  if (!text) return "—";
+  const match = /^([A-Z][A-Za-z]*) (\S+)$/.exec(text);
+  if (!match) return text;
+  const words = match[1].replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+  return `${words.charAt(0).toUpperCase()}${words.slice(1)} ${match[2]}`;
 }

@@ -241,6 +241,7 @@ def test_given_a_slow_pco_when_cancelling_mid_run_then_cancelled_grey_with_count
 
     with page.expect_response(lambda r: r.url.endswith(f"/api/runs/{run['id']}/cancel")) as answered:
         page.get_by_role("button", name="Cancel run").click()
+        page.get_by_role("dialog").get_by_role("button", name="Cancel the run").click()
     assert answered.value.status == 202
     cancelled = answered.value.json()
     assert cancelled["status"] == "CANCELLED"

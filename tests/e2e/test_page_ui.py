@@ -20,6 +20,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from axe_playwright_python.base import AxeResults
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Route, expect
 
 pytestmark = pytest.mark.e2e
@@ -29,6 +31,7 @@ SITE_DIR = REPO_ROOT / "site"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 T0 = datetime(2026, 11, 24, 14, 0, 0, tzinfo=UTC)
 POLL_MS = 3000
+IDLE_MS = 30_000  # the idle refresh of site/js/app.js
 LABELS = {
     "people": "People",
     "families": "Families",
@@ -236,6 +239,13 @@ class FakeAdminApi:
         )
         self.active = None
 
+    def fail_active(self, error: str) -> None:
+        """The active run fails as the run service records it: FAILED, the state machine's error text kept."""
+        assert self.active is not None, "no active run to fail"
+        run = self.active
+        run["error"] = error
+        self.finish(run, "FAILED")
+
     def cancel(self, run_id: str) -> tuple[int, Any]:
         if self.active is None or self.active["id"] != run_id:
             return 409, {"message": "the run has already ended"}
@@ -265,15 +275,17 @@ def site_url() -> Iterator[str]:
     server.server_close()
 
 
-# Counts the page's GET /api/runs/current calls as fetch() is called, which happens synchronously inside
-# the poll timer: so right after clock.run_for() the count is exact (the fake API only sees a request
-# later, when Playwright dispatches the route).
+# Counts the page's GET /api/runs/current calls (and all its /api/ calls) as fetch() is called, which
+# happens synchronously inside the poll timer: so right after clock.run_for() the count is exact (the fake
+# API only sees a request later, when Playwright dispatches the route).
 COUNT_POLLS = """
 (() => {
   window.__runPolls = 0;
+  window.__apiCalls = 0;
   const realFetch = window.fetch.bind(window);
   window.fetch = (input, init) => {
     if (String(input).includes('/api/runs/current')) window.__runPolls += 1;
+    if (String(input).includes('/api/')) window.__apiCalls += 1;
     return realFetch(input, init);
   };
 })();
@@ -294,6 +306,10 @@ class Harness:
     def polls(self) -> int:
         """How many times the page has asked for the current run since it loaded."""
         return int(self.page.evaluate("window.__runPolls"))
+
+    def api_calls(self) -> int:
+        """How many /api/ calls of any kind the page has made since it loaded."""
+        return int(self.page.evaluate("window.__apiCalls"))
 
     def sign_in(self, role: str = "TECH_ADMIN") -> None:
         self.page.goto(self.base + "/")
@@ -336,6 +352,21 @@ def make_harness(browser: Browser, site_url: str) -> Iterator[Any]:
     for context in contexts:
         context.close()
     assert page_errors == [], "the page threw uncaught errors"
+
+
+# Chromium keeps a headless tab visible: the page is told it was hidden (or shown) as a browser would.
+SET_HIDDEN = """(hidden) => {
+    Object.defineProperty(document, 'hidden', {configurable: true, get: () => hidden});
+    Object.defineProperty(document, 'visibilityState', {configurable: true,
+                          get: () => hidden ? 'hidden' : 'visible'});
+    document.dispatchEvent(new Event('visibilitychange'));
+}"""
+
+
+def confirm_cancel(page: Page) -> None:
+    """Press Cancel run and confirm in the dialog it opens."""
+    page.get_by_role("button", name="Cancel run").click()
+    page.get_by_role("dialog").get_by_role("button", name="Cancel the run").click()
 
 
 def start_full_sync(h: Harness) -> None:
@@ -446,7 +477,14 @@ def test_failed_run_error_opens_on_click_and_enter(make_harness: Any) -> None:
     # When the failed row is clicked, its error shows; clicked again, it hides
     failed.click()
     expect(detail).to_be_visible()
-    expect(detail).to_contain_text("PcoUnavailable: PCO answered 503 three times")
+    expect(detail.locator(".history__reason")).to_have_text(
+        "Planning Center did not answer, or answered with a server error, even after retrying. "
+        "Start the run again later."
+    )
+    technical = detail.get_by_text("PcoUnavailable: PCO answered 503 three times")
+    expect(technical).to_be_hidden()
+    detail.get_by_text("Details").click()
+    expect(technical).to_be_visible()
     expect(failed).to_have_attribute("aria-expanded", "true")
     failed.click()
     expect(detail).to_be_hidden()
@@ -457,19 +495,40 @@ def test_failed_run_error_opens_on_click_and_enter(make_harness: Any) -> None:
     h.shot("history-failed-open")
 
 
-def test_test_connection_shows_organisation_or_exact_reason(make_harness: Any) -> None:
+def test_test_connection_shows_organisation_or_what_to_do_with_the_reason_behind_details(
+    make_harness: Any,
+) -> None:
     h = make_harness()
     h.sign_in()
     page = h.page
     button = page.get_by_role("button", name="Test Connection")
     button.click()
     expect(page.locator("#test-result")).to_have_text("Connected to Grace Church")
-    # Given PCO now rejects the credentials
+    # Given PCO now rejects the credentials (the answer as pco_core.connection.ConnectionTest serves it)
+    h.api.test_answer = {
+        "ok": False,
+        "error": "bad_credentials",
+        "reason": "Bad credentials: PCO rejected the credentials (401)",
+    }
+    button.click()
+    result = page.locator("#test-result")
+    # Then the page says what happened and where the credentials are set
+    expect(result.locator(".message__text")).to_have_text(
+        "Connection failed: Planning Center refused the App ID and Secret. Correct the stack's PcoAppId and "
+        "PcoSecret parameters and deploy again (under make run: PCO_APP_ID and PCO_SECRET), then press "
+        "Test Connection."
+    )
+    expect(result).to_have_class("test-result test-result--fail")
+    # And PCO's own reason waits behind Details
+    reason = result.get_by_text("Bad credentials: PCO rejected the credentials (401)")
+    expect(reason).to_be_hidden()
+    result.get_by_text("Details").click()
+    expect(reason).to_be_visible()
+    expect(button).to_be_enabled()
+    # Given an answer without a known kind, its reason is shown as it is
     h.api.test_answer = {"ok": False, "reason": "PCO rejected the credentials (401)"}
     button.click()
-    expect(page.locator("#test-result")).to_have_text("Connection failed: PCO rejected the credentials (401)")
-    expect(page.locator("#test-result")).to_have_class("test-result test-result--fail")
-    expect(button).to_be_enabled()
+    expect(result).to_have_text("Connection failed: PCO rejected the credentials (401)")
 
 
 def test_full_sync_progress_runs_to_completed_with_buttons_locked_meanwhile(make_harness: Any) -> None:
@@ -540,7 +599,7 @@ def test_cancel_stops_the_run_and_shows_a_grey_cancelled_badge(make_harness: Any
     page = h.page
     h.advance(POLL_MS)
     expect(page.locator("#count-created")).to_have_text("10")
-    page.get_by_role("button", name="Cancel run").click()
+    confirm_cancel(page)
     expect(page.locator("#progress-status")).to_have_text("Cancelled")
     expect(page.locator("#progress-status")).to_have_class("badge badge--cancelled")
     expect(page.locator("#count-created")).to_have_text("10")  # counters kept
@@ -604,19 +663,13 @@ def test_polling_pauses_while_the_tab_is_hidden(make_harness: Any) -> None:
     h = make_harness()
     start_full_sync(h)
     page = h.page
-    set_hidden = """(hidden) => {
-        Object.defineProperty(document, 'hidden', {configurable: true, get: () => hidden});
-        Object.defineProperty(document, 'visibilityState', {configurable: true,
-                              get: () => hidden ? 'hidden' : 'visible'});
-        document.dispatchEvent(new Event('visibilitychange'));
-    }"""
     before = h.polls()
-    page.evaluate(set_hidden, True)
+    page.evaluate(SET_HIDDEN, True)
     h.advance(POLL_MS * 4)
     assert h.polls() == before
     # When the tab is shown again, it polls at once (the first page of the run: nothing moved while
     # hidden), then every 3 s
-    page.evaluate(set_hidden, False)
+    page.evaluate(SET_HIDDEN, False)
     expect(page.locator("#count-created")).to_have_text("10")
     assert h.polls() == before + 1
     h.advance(POLL_MS)
@@ -757,3 +810,539 @@ def test_cognito_sign_in_uses_pkce_and_sends_the_id_token(make_harness: Any) -> 
     page.get_by_role("button", name="Sign out").click()
     expect(page.locator("#signin-view")).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('pcoSync.idToken')") is None
+
+
+# --- what an admin reads when something failed --------------------------------------------------------
+
+
+def test_error_texts_become_sentences_and_resources_read_as_words(make_harness: Any) -> None:
+    # Given the page's errors and format modules loaded in the browser
+    h = make_harness(seed=False)
+    h.page.goto(h.base + "/")
+    texts = [
+        "PcoAuthError: PCO rejected the credentials (401)",
+        "PcoUnavailable: PCO answered 503 three times",
+        "ConnectError: [Errno 111] Connection refused",
+        "States.Timeout",
+        "KeyError: 'data'",
+        "skipped: run 20261129T070000Z-daa608bc was active",
+        "lease expired",
+        "a run is already active",
+        "Bad credentials: PCO rejected the credentials",
+        "",
+    ]
+    result = h.page.evaluate(
+        """async (texts) => {
+          const e = await import('./js/errors.js');
+          const f = await import('./js/format.js');
+          return {
+            explained: texts.map((text) => e.explainError(text)),
+            rateLimited: e.explainConnectionTest(
+              {ok: false, error: 'rate_limited', reason: 'Rate limited: wait 20 s', retry_after: 20}),
+            unreachable: e.explainConnectionTest(
+              {ok: false, error: 'unreachable', reason: 'Unreachable: no answer (ConnectError)'}),
+            caught: e.explainCaught(new Error('PcoRequestError: PCO answered 422')),
+            resources: ['Person 10000400', 'PhoneNumber 55', 'PersonMerger 7', 'odd text', '', null]
+              .map(f.resourceLabel),
+          };
+        }""",
+        texts,
+    )
+    explained = dict(zip(texts, result["explained"], strict=True))
+    # Then a class name never reaches the sentence: it stays, whole, in the details
+    for text in texts[:5]:
+        assert explained[text]["details"] == text
+        assert text.split(":")[0] not in explained[text]["sentence"]
+    assert explained[texts[0]]["sentence"].startswith("Planning Center refused the App ID and Secret.")
+    assert "PcoAppId and PcoSecret" in explained[texts[0]]["sentence"]
+    assert explained[texts[1]]["sentence"].startswith("Planning Center did not answer")
+    assert explained[texts[2]]["sentence"].startswith("PCO Sync could not reach Planning Center")
+    assert (
+        explained[texts[3]]["sentence"]
+        == "A step of the run took too long and was stopped. Start the run again."
+    )
+    assert explained[texts[4]]["sentence"].startswith("Something unexpected went wrong.")
+    # And the run service's own texts are reworded, keeping the original as details
+    assert explained[texts[5]] == {"sentence": "Skipped: another run was active.", "details": texts[5]}
+    assert explained[texts[6]]["sentence"] == "The run stopped answering and was ended. Start it again."
+    # And a message already written for people is shown as it is
+    assert explained[texts[7]] == {"sentence": "a run is already active", "details": None}
+    assert explained[texts[8]] == {"sentence": texts[8], "details": None}
+    assert explained[""] == {"sentence": "No error message was recorded.", "details": None}
+    assert result["rateLimited"] == {
+        "sentence": "Planning Center asks to wait 20 s before the next request. Try again then.",
+        "details": "Rate limited: wait 20 s",
+    }
+    assert result["unreachable"]["sentence"].startswith("Planning Center could not be reached.")
+    assert result["caught"]["sentence"].startswith("Planning Center refused a request PCO Sync made.")
+    assert result["resources"] == [
+        "Person 10000400",
+        "Phone number 55",
+        "Person merger 7",
+        "odd text",
+        "—",
+        "—",
+    ]
+
+
+def test_a_failed_run_says_what_to_do_and_keeps_the_technical_error_behind_details(
+    make_harness: Any,
+) -> None:
+    h = make_harness()
+    start_full_sync(h)
+    page = h.page
+    h.advance(POLL_MS)
+    expect(page.locator("#count-created")).to_have_text("10")
+    # When PCO refuses the credentials mid-run and the run fails
+    technical = "PcoAuthError: PCO rejected the credentials (401 Unauthorized)"
+    h.api.fail_active(technical)
+    h.advance(POLL_MS)
+    # Then the progress card says FAILED with a sentence naming where the credentials are set
+    expect(page.locator("#progress-status")).to_have_text("Failed")
+    error = page.locator("#progress-error")
+    expect(error.locator(".message__text")).to_have_text(
+        "Error: Planning Center refused the App ID and Secret. Correct the stack's PcoAppId and PcoSecret "
+        "parameters and deploy again (under make run: PCO_APP_ID and PCO_SECRET), then press Test Connection."
+    )
+    assert "PcoAuthError" not in error.inner_text()
+    # And the technical text is one click away, under Details
+    expect(error.get_by_text(technical)).to_be_hidden()
+    error.get_by_text("Details").click()
+    expect(error.get_by_text(technical)).to_be_visible()
+    # And the history's row for the run opens to the same sentence
+    top = page.locator("#history-body tr").first
+    expect(top.locator(".badge")).to_have_text("Failed")
+    top.click()
+    detail = page.locator("#history-body tr.history__detail").first
+    expect(detail.locator(".history__reason")).to_contain_text(
+        "Planning Center refused the App ID and Secret."
+    )
+    assert "PcoAuthError" not in detail.inner_text()
+    h.shot("failed-run-details")
+
+
+# --- the page keeps itself current ----------------------------------------------------------------------
+
+
+def delivery(n: int, resource: str, outcome: str = "applied") -> dict[str, Any]:
+    """One entry as GET /api/webhooks/deliveries lists it (pco_core/api/webhooks.py)."""
+    return {
+        "id": f"new-{n}",
+        "event": "people.v2.events.phone_number.updated",
+        "resource": resource,
+        "received_at": iso(T0 + timedelta(seconds=n)),
+        "outcome": outcome,
+    }
+
+
+def signed_in(h: Harness) -> None:
+    """Sign in and wait for the dashboard to load (it focuses main last, once the idle refresh is armed)."""
+    h.sign_in()
+    expect(h.page.locator("#main")).to_be_focused()
+
+
+def test_while_idle_the_page_refreshes_every_30_s_and_picks_up_a_run_started_elsewhere(
+    make_harness: Any,
+) -> None:
+    h = make_harness()
+    h.api.seed_deliveries(2, dead_letters=0)
+    signed_in(h)
+    page = h.page
+    deliveries = page.locator("#deliveries-body tr")
+    expect(deliveries).to_have_count(2)
+    polls = h.polls()
+    # Given a new webhook delivery and a run another admin started, after this page loaded
+    h.api.deliveries.insert(0, delivery(1, "PhoneNumber 55"))
+    h.api.start("people")
+    # Then nothing is asked before 30 s
+    h.advance(IDLE_MS - 1000)
+    assert h.polls() == polls
+    expect(deliveries).to_have_count(2)
+    expect(page.locator("#progress-card")).to_be_hidden()
+    # When 30 s have passed since the dashboard loaded
+    h.advance(1000)
+    # Then the run shows as running with the run buttons locked
+    expect(page.locator("#progress-label")).to_have_text("People")
+    expect(page.locator("#progress-status")).to_have_text("Running")
+    for button in page.locator(RUN_BUTTONS).all():
+        expect(button).to_be_disabled()
+    # And the new delivery (its resource in words) and the running run's history row appear
+    expect(deliveries).to_have_count(3)
+    expect(deliveries.first.locator('td[data-label="Resource"]')).to_have_text("Phone number 55")
+    expect(deliveries.first.locator('td[data-label="Resource"]')).to_have_attribute("title", "PhoneNumber 55")
+    expect(page.locator("#history-body tr").first.locator(".badge")).to_have_text("Running")
+    assert h.polls() == polls + 1
+    # And while it runs, the run is polled every 3 s
+    h.advance(POLL_MS)
+    assert h.polls() == polls + 2
+    # When the run ends, the slower idle refresh takes over again
+    h.api.active["progress"]["processed"] = h.api.total  # type: ignore[index]
+    h.advance(POLL_MS)
+    expect(page.locator("#progress-status")).to_have_text("Completed")
+    after = h.polls()
+    h.advance(IDLE_MS - 1000)
+    assert h.polls() == after
+    h.advance(1000)
+    assert h.polls() == after + 1
+
+
+def test_the_idle_refresh_pauses_while_the_tab_is_hidden_and_catches_up_when_shown(make_harness: Any) -> None:
+    h = make_harness()
+    signed_in(h)
+    page = h.page
+    calls = h.api_calls()
+    # Given the tab is hidden
+    page.evaluate(SET_HIDDEN, True)
+    h.api.start("people")
+    # Then nothing at all is asked of the API, however long it stays hidden
+    h.advance(IDLE_MS * 4)
+    assert h.api_calls() == calls
+    # When the tab is shown again, the page catches up at once
+    page.evaluate(SET_HIDDEN, False)
+    expect(page.locator("#progress-label")).to_have_text("People")
+    assert h.api_calls() > calls
+
+
+def test_a_list_that_failed_to_load_takes_its_error_away_once_a_refresh_loads_it(make_harness: Any) -> None:
+    h = make_harness()
+    h.api.seed_deliveries(2, dead_letters=0)
+    page = h.page
+    # Given the deliveries answer 500 once (the real API's shape for an unexpected error)
+    page.route(
+        "**/api/webhooks/deliveries",
+        lambda route: route.fulfill(
+            status=500, json={"message": "internal error (request r-1); see the logs"}
+        ),
+        times=1,
+    )
+    signed_in(h)
+    banner = page.locator("#page-error")
+    expect(banner).to_contain_text(
+        "Could not load the webhook deliveries: internal error (request r-1); see the logs"
+    )
+    # And the history loaded regardless
+    expect(page.locator("#history-body tr[data-run-id]")).to_have_count(3)
+    # When the idle refresh loads the deliveries
+    h.advance(IDLE_MS)
+    # Then they show and the banner about them has gone
+    expect(page.locator("#deliveries-body tr")).to_have_count(2)
+    expect(banner).to_be_hidden()
+
+
+def test_a_run_is_already_active_error_goes_once_that_run_has_ended(make_harness: Any) -> None:
+    h = make_harness()
+    signed_in(h)
+    page = h.page
+    # Given another admin's run is active, which this tab has not seen yet
+    h.api.start("people")
+    page.get_by_role("button", name="Sync Groups").click()
+    run_error = page.locator("#run-error")
+    expect(run_error).to_have_text("Could not start Sync Groups: a run is already active")
+    expect(page.locator("#progress-label")).to_have_text("People")
+    # When that run ends
+    h.api.finish(h.api.active, "COMPLETED")  # type: ignore[arg-type]
+    h.advance(POLL_MS)
+    # Then its end shows and the error saying a run is active goes with it
+    expect(page.locator("#progress-status")).to_have_text("Completed")
+    expect(run_error).to_be_hidden()
+    for button in page.locator(RUN_BUTTONS).all():
+        expect(button).to_be_enabled()
+
+
+def test_a_run_that_ended_before_the_page_could_show_it_leaves_a_hint_the_idle_refresh_clears(
+    make_harness: Any,
+) -> None:
+    h = make_harness()
+    signed_in(h)
+    page = h.page
+    h.api.start("people")
+
+    def refuse_then_end(route: Route) -> None:
+        # The other admin's run ends right after it made this tab's start answer 409.
+        h.api.handle(route)
+        if route.request.method == "POST" and h.api.active is not None:
+            h.api.finish(h.api.active, "COMPLETED")
+
+    page.route("**/api/runs", refuse_then_end)
+    page.get_by_role("button", name="Sync Groups").click()
+    run_error = page.locator("#run-error")
+    expect(run_error).to_have_text(
+        "Another run was active and has just ended: press Sync Groups again to start it."
+    )
+    expect(page.locator("#progress-card")).to_be_hidden()
+    # When the idle refresh finds no run active
+    h.advance(IDLE_MS)
+    # Then the hint has gone
+    expect(run_error).to_be_hidden()
+
+
+# --- confirmation, keyboard, layout ---------------------------------------------------------------------
+
+
+def test_cancel_asks_first_and_keeping_the_run_changes_nothing(make_harness: Any) -> None:
+    h = make_harness()
+    start_full_sync(h)
+    page = h.page
+    cancel = page.get_by_role("button", name="Cancel run")
+    cancel.click()
+    # Then a dialog asks, naming the run, with the safe choice focused
+    dialog = page.get_by_role("dialog", name="Cancel Full Sync?")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("button", name="Keep running")).to_be_focused()
+    h.shot("cancel-dialog", full_page=False)
+    # When the admin keeps the run
+    dialog.get_by_role("button", name="Keep running").click()
+    # Then nothing was cancelled and the focus is back on Cancel run
+    expect(dialog).to_be_hidden()
+    expect(cancel).to_be_focused()
+    expect(page.locator("#progress-status")).to_have_text("Running")
+    assert not any(p.endswith("/cancel") for _, p, _ in h.api.requests)
+    # When the run ends while the dialog is open, the dialog goes (there is nothing left to cancel)
+    cancel.click()
+    expect(dialog).to_be_visible()
+    h.api.active["progress"]["processed"] = h.api.total  # type: ignore[index]
+    h.advance(POLL_MS)
+    expect(page.locator("#progress-status")).to_have_text("Completed")
+    expect(dialog).to_be_hidden()
+    assert not any(p.endswith("/cancel") for _, p, _ in h.api.requests)
+
+
+def test_keyboard_alone_reaches_every_control_starts_a_run_and_cancels_it(make_harness: Any) -> None:
+    h = make_harness()
+    h.api.seed_deliveries(3, dead_letters=1)
+    signed_in(h)
+    page = h.page
+    describe = """() => {
+      const el = document.activeElement;
+      return el.dataset.runType || el.id || (el.dataset.runId ? 'row ' + el.dataset.runId : el.tagName);
+    }"""
+    # When the admin tabs through the dashboard from the top of main
+    seen = []
+    for _ in range(15):
+        page.keyboard.press("Tab")
+        seen.append(page.evaluate(describe))
+    # Then every control comes in reading order, the run buttons among them
+    assert seen == [
+        "webhook-url",
+        "copy-webhook",
+        "test-connection",
+        "people",
+        "families",
+        "groups",
+        "full_sync",
+        "push_people",
+        "push_families",
+        "push_memberships",
+        "full_push",
+        "refresh-history",
+        "row 20261124T120000Z-bbbbbbbb",
+        "replay-dead-letters",
+        "deliveries-scroll",
+    ]
+    # When the admin goes back to Sync People and presses Space
+    page.locator("#main").focus()
+    for _ in range(4):
+        page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Sync People")).to_be_focused()
+    page.keyboard.press("Space")
+    # Then the run starts and the focus moves to its progress card, the next stop being Cancel run
+    expect(page.locator("#progress-label")).to_have_text("People")
+    expect(page.locator("#progress-title")).to_be_focused()
+    page.keyboard.press("Tab")
+    cancel = page.get_by_role("button", name="Cancel run")
+    expect(cancel).to_be_focused()
+    # When Enter opens the confirmation and Escape closes it, the run goes on
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("button", name="Keep running")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(cancel).to_be_focused()
+    assert not any(p.endswith("/cancel") for _, p, _ in h.api.requests)
+    # When Space opens it again and the admin tabs to "Cancel the run" and presses Enter
+    page.keyboard.press("Space")
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(dialog.get_by_role("button", name="Cancel the run")).to_be_focused()
+    page.keyboard.press("Enter")
+    # Then the run is cancelled and the focus stays in the progress card
+    expect(page.locator("#progress-status")).to_have_text("Cancelled")
+    expect(page.locator("#progress-title")).to_be_focused()
+
+
+@pytest.mark.parametrize("width", [1280, 1024])
+def test_on_a_desktop_the_by_column_keeps_each_address_on_one_line(make_harness: Any, width: int) -> None:
+    h = make_harness(viewport={"width": width, "height": 900})
+    long_address = "administrator.of.the.parish.office@st-bartholomews-parish.example.org"
+    h.api.runs[:0] = [
+        history_run(
+            "20261124T133000Z-eeeeeeee",
+            "push_memberships",
+            "FAILED",
+            T0 - timedelta(minutes=30),
+            3,
+            error="PcoRequestError: PCO answered 422",
+            started_by="tech_admin@local.pco-sync",
+        ),
+        history_run(
+            "20261124T134000Z-ffffffff",
+            "full_push",
+            "COMPLETED",
+            T0 - timedelta(minutes=20),
+            30,
+            started_by=long_address,
+        ),
+    ]
+    signed_in(h)
+    by = h.page.locator("#history-body .history__by-text")
+    expect(by).to_have_count(5)
+    measure = """(el) => ({
+      lines: el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight),
+      cut: el.scrollWidth > el.clientWidth,
+      title: el.title,
+      text: el.textContent,
+    })"""
+    cells = {m["text"]: m for m in (el.evaluate(measure) for el in by.all())}
+    # Then every address is on one line, with the whole address in its title
+    for text, m in cells.items():
+        assert m["lines"] < 1.5, (text, m)
+        assert m["title"] == text
+    # And the table fits inside its card, so nothing scrolls sideways
+    fit = h.page.locator("#history-table").evaluate(
+        """(table) => {
+          const card = getComputedStyle(table.parentElement);
+          const inside = table.parentElement.clientWidth - parseFloat(card.paddingLeft)
+            - parseFloat(card.paddingRight);
+          return {table: table.getBoundingClientRect().width, inside,
+                  page: document.documentElement.scrollWidth - document.documentElement.clientWidth};
+        }"""
+    )
+    assert fit["table"] <= fit["inside"] + 0.5, fit
+    assert fit["page"] <= 0, fit
+    # And an unusually long address is cut with an ellipsis; at 1280 px an ordinary one fits whole
+    assert cells[long_address]["cut"]
+    if width == 1280:
+        assert not cells["tech_admin@local.pco-sync"]["cut"]
+        assert not cells["tech_admin@church.local"]["cut"]
+        h.shot("desktop-history-by")
+
+
+def test_on_a_phone_the_deliveries_are_cards_in_the_page_below_the_replay_button(make_harness: Any) -> None:
+    h = make_harness(viewport={"width": 390, "height": 844})
+    h.api.seed_deliveries(20, dead_letters=2)
+    signed_in(h)
+    page = h.page
+    rows = page.locator("#deliveries-body tr")
+    expect(rows).to_have_count(20)
+    # Then the list is not a scroll box inside the page: it grows with its cards
+    scroll = page.locator("#deliveries-scroll").evaluate(
+        "(el) => ({inner: el.scrollHeight - el.clientHeight, overflow: getComputedStyle(el).overflowY})"
+    )
+    assert scroll == {"inner": 0, "overflow": "visible"}
+    # And the Replay button keeps clear of the first delivery card
+    replay = page.get_by_role("button", name="Replay dead letters").bounding_box()
+    first = rows.first.bounding_box()
+    assert replay is not None
+    assert first is not None
+    assert replay["y"] + replay["height"] + 8 <= first["y"]
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], widths
+    page.get_by_role("button", name="Replay dead letters").scroll_into_view_if_needed()
+    h.shot("phone-deliveries", full_page=False)
+
+
+# --- accessibility: axe on the page in its main states ---------------------------------------------------
+
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+def axe_violations(page: Page) -> AxeResults:
+    """Run axe-core on the page; its timers run on the fake clock, so that clock is stepped (bounded)."""
+    page.evaluate(Axe().axe_script)
+    page.evaluate(
+        "() => { window.__axe = null;"
+        " axe.run(document, {resultTypes: ['violations']}).then((r) => { window.__axe = r; }); }"
+    )
+    for _ in range(200):
+        response = page.evaluate("window.__axe")
+        if response is not None:
+            return AxeResults(response)
+        page.clock.run_for(5)
+    raise AssertionError("axe did not finish within 1 s of the page's clock")
+
+
+def reach_signed_out(h: Harness) -> None:
+    h.page.goto(h.base + "/")
+    expect(h.page.locator("#signin-view")).to_be_visible()
+
+
+def reach_idle(h: Harness) -> None:
+    h.api.seed_deliveries(5, dead_letters=1)
+    signed_in(h)
+    h.page.locator("#history-body tr.history__row--expandable").click()
+    h.page.get_by_role("button", name="Test Connection").click()
+    expect(h.page.locator("#test-result")).to_have_text("Connected to Grace Church")
+
+
+def reach_running(h: Harness) -> None:
+    h.api.seed_deliveries(5, dead_letters=0)
+    start_full_sync(h)
+    h.advance(POLL_MS)
+    expect(h.page.locator("#count-created")).to_have_text("10")
+
+
+def reach_cancel_dialog(h: Harness) -> None:
+    reach_running(h)
+    h.page.get_by_role("button", name="Cancel run").click()
+    expect(h.page.get_by_role("dialog")).to_be_visible()
+
+
+def reach_failed(h: Harness) -> None:
+    reach_running(h)
+    h.api.fail_active("PcoUnavailable: PCO answered 503 three times")
+    h.advance(POLL_MS)
+    expect(h.page.locator("#progress-status")).to_have_text("Failed")
+    h.page.locator("#progress-error").get_by_text("Details").click()
+
+
+def reach_forbidden(h: Harness) -> None:
+    h.sign_in("VOLUNTEER")
+    expect(h.page.locator("#forbidden-view")).to_be_visible()
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.parametrize(
+    ("reach", "viewport"),
+    [
+        (reach_signed_out, None),
+        (reach_idle, None),
+        (reach_running, None),
+        (reach_cancel_dialog, None),
+        (reach_failed, None),
+        (reach_forbidden, None),
+        (reach_idle, PHONE),
+        (reach_running, PHONE),
+    ],
+    ids=[
+        "signed-out",
+        "idle",
+        "running",
+        "cancel-dialog",
+        "failed",
+        "forbidden",
+        "phone-idle",
+        "phone-running",
+    ],
+)
+def test_axe_finds_no_serious_or_critical_violation(
+    make_harness: Any, reach: Any, viewport: dict[str, int] | None
+) -> None:
+    h = make_harness(viewport=viewport)
+    reach(h)
+    results = axe_violations(h.page)
+    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, AxeResults({"violations": blocking}).generate_report()
