@@ -274,7 +274,7 @@ def test_a_crash_after_the_person_create_is_retried_without_a_duplicate_in_pco(
         emails=[Email(address="ivy.crashwell@example.org", location="Home", primary=True)],
     )
     store.save_people([(ivy, None)])
-    real = push_people.push_contacts
+    real = push_people.write_contacts
     crashes = {"n": 0}
 
     def crash_once(*args: Any, **kwargs: Any) -> Any:
@@ -283,7 +283,7 @@ def test_a_crash_after_the_person_create_is_retried_without_a_duplicate_in_pco(
             raise PcoUnavailable("injected crash after the person POST")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(push_people, "push_contacts", crash_once)
+    monkeypatch.setattr(push_people, "write_contacts", crash_once)
 
     # When Push People runs (the state machine retries the page from the saved cursor)
     run = run_completed(stack, "push_people")

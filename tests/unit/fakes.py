@@ -12,7 +12,15 @@ import httpx
 
 from pco_core.errors import LeaseLost, PcoLinkTaken
 from pco_core.pco.client import PcoClient
-from pco_core.records import Family, Group, Person, normalise_email, normalise_name
+from pco_core.records import (
+    ConflictEvent,
+    Family,
+    Group,
+    Person,
+    has_pending_changes,
+    normalise_email,
+    normalise_name,
+)
 from pco_core.runstate import Cursor, Domain, PageCounts, Run, RunProgress
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -38,6 +46,7 @@ class FakeRecords:
         self.groups: dict[str, Group] = {}
         self.calls: Counter[str] = Counter()
         self.saved_people: list[tuple[Person, Person | None]] = []
+        self.conflict_log: dict[str, ConflictEvent] = {}
 
     def add(self, *records: Person | Family | Group) -> None:
         for r in records:
@@ -148,6 +157,23 @@ class FakeRecords:
 
     def list_people(self, limit: int, cursor: str | None) -> tuple[list[Person], str | None]:
         return self._list(self.people, limit, cursor)
+
+    def list_pending_people(self, limit: int, cursor: str | None) -> tuple[list[Person], str | None]:
+        return self._list(self._pending(self.people), limit, cursor)
+
+    def list_pending_families(self, limit: int, cursor: str | None) -> tuple[list[Family], str | None]:
+        return self._list(self._pending(self.families), limit, cursor)
+
+    def list_pending_groups(self, limit: int, cursor: str | None) -> tuple[list[Group], str | None]:
+        return self._list(self._pending(self.groups), limit, cursor)
+
+    @staticmethod
+    def _pending(records: dict[str, Any]) -> dict[str, Any]:
+        return {k: r for k, r in records.items() if has_pending_changes(r)}
+
+    def log_conflicts(self, events: Sequence[ConflictEvent]) -> None:
+        for event in events:
+            self.conflict_log[event.conflict.id] = event
 
     def list_families(self, limit: int, cursor: str | None) -> tuple[list[Family], str | None]:
         return self._list(self.families, limit, cursor)

@@ -208,15 +208,26 @@ def test_the_echo_of_an_email_we_pushed_links_it_without_a_change(
     applier: WebhookApplier, records: RecordStore
 ) -> None:
     send(applier, P + "person.created", *ada())
-    # A local email not linked to PCO yet (written before PCO's answer reached us)
+    # A local email pushed to PCO whose answer never reached us: not linked, and not in the base
     person = by_pco(records, "101")
-    unlinked = person.model_copy(update={"emails": [e.unlinked() for e in person.emails]})
+    assert person.sync.base is not None
+    unlinked = person.model_copy(
+        update={
+            "emails": [e.unlinked() for e in person.emails],
+            "sync": person.sync.model_copy(
+                update={"base": person.sync.base.model_copy(update={"emails": ()})}
+            ),
+        }
+    )
     records.save_people([(unlinked, person)])
     echo = ev.email("e7", "101", "ADA@example.org", primary=True, updated_at="2026-03-01T11:00:00Z")
     assert send(applier, P + "email.created", echo).outcome == "skipped"
     after = by_pco(records, "101")
     assert [(e.address, e.pco_id) for e in after.emails] == [("ADA@example.org", "e7")]
-    assert (after.updated_at, after.sync) == (unlinked.updated_at, unlinked.sync)
+    assert after.updated_at == unlinked.updated_at
+    assert after.sync.base is not None
+    assert [e.pco_id for e in after.sync.base.emails] == ["e7"]
+    assert after.sync.conflicts == ()
 
 
 def test_an_email_changed_in_pco_replaces_the_linked_one(

@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from pco_core.api import connection, record_writes, records, runs, webhooks
+from pco_core.api import conflicts, connection, record_writes, records, runs, webhooks
 from pco_core.api.common import json_response
 from pco_core.api.services import AdminServices
 from pco_core.errors import ApiError, ConfigError, PcoSyncError
@@ -29,6 +29,7 @@ def create_app(services_factory: Callable[[], AdminServices]) -> APIGatewayHttpR
     app.include_router(record_writes.router)
     app.include_router(connection.router)
     app.include_router(webhooks.router)
+    app.include_router(conflicts.router)
 
     @app.exception_handler(ApiError)
     def api_error(err: ApiError) -> Response[Any]:

@@ -16,6 +16,7 @@ from pco_core.clock import Clock
 from pco_core.engine.domain import Domain, DomainContext, DomainPage
 from pco_core.engine.ports import Pco, Records, RunLedger
 from pco_core.errors import LeaseLost, RateLimited
+from pco_core.records import ConflictPolicy
 from pco_core.runstate import Cursor, PageCounts, PageResult, Run, RunProgress
 from pco_core.runstate import Domain as DomainName
 
@@ -40,6 +41,7 @@ class PageDeps:
     clock: Clock
     lease_seconds: int
     domains: Domains
+    policy: ConflictPolicy = "review"
 
 
 def run_page(
@@ -86,6 +88,7 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
             run_id=run_id,
             clock=deps.clock,
             still_running=lambda: _still_running(run_id, deps),
+            policy=deps.policy,
         )
         try:
             page = deps.domains[domain].run(context, run.cursor.position)

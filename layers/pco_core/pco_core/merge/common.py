@@ -8,11 +8,9 @@ same merges, so a rule lives in one place.
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
-from pco_core.records import SyncMeta, content_hash
+from pco_core.records import SyncMeta
 
 # Records a pull creates get uuid5(NAMESPACE_PCO_SYNC, "<kind>:<pco_id>"), so a retried page never duplicates.
 NAMESPACE_PCO_SYNC = uuid.UUID("6f1c7a52-3d0e-5b8a-9c41-2b7e8d5f0a93")
@@ -44,15 +42,3 @@ def street(value: str | None) -> str | None:
     """A street keeps its line breaks (PCO's street_line_1/_2): each line cleaned, blank lines dropped."""
     lines = [clean(line) for line in (value or "").splitlines()]
     return "\n".join(line for line in lines if line) or None
-
-
-class Fields(BaseModel):
-    """A record's PCO-owned fields in local terms; their hash is what was last exchanged with PCO."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    # PCO ids of emails, phones and addresses are links, not content: a person pushed (ids unknown until
-    # PCO answers) and the same person pulled back (ids known) must hash the same.
-    _links: ClassVar[dict[str, Any]] = {}
-
-    def content_hash(self) -> str:
-        return content_hash(self.model_dump(mode="json", exclude=self._links))

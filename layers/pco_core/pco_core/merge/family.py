@@ -9,20 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import Protocol
 
-from pco_core.merge.common import Fields, Outcome, clean, record_id_for, unchanged_outcome
+from pco_core.merge.common import Outcome, clean, record_id_for, unchanged_outcome
 from pco_core.pco.models import PcoHousehold
-from pco_core.records import Address, Family, Person, SyncMeta
-
-
-class FamilyFields(Fields):
-    name: str
-    member_ids: tuple[str, ...]
-    primary_member_id: str | None
-    address: Address | None
-
-    _links: ClassVar[dict[str, Any]] = {"address": {"pco_id"}}
+from pco_core.records import Address, Family, FamilyFields, FamilySync, Person
 
 
 def family_fields(name: str | None, members: Sequence[Person], primary: Person | None) -> FamilyFields:
@@ -86,7 +77,9 @@ def merge_family(
     if existing is not None and existing.pco_id == pco_id and existing.sync.pco_hash == digest:
         return None, unchanged_outcome(existing.sync, run_id)
     outcome: Outcome = "created" if existing is None else "updated"
-    sync = SyncMeta(pco_updated_at=pco_updated_at, pco_hash=digest, last_run_id=run_id, last_outcome=outcome)
+    sync = FamilySync(
+        pco_updated_at=pco_updated_at, pco_hash=digest, last_run_id=run_id, last_outcome=outcome
+    )
     values = {
         "pco_id": pco_id,
         "name": fields.name,

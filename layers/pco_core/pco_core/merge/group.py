@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pco_core.merge.common import Fields, Outcome, record_id_for, unchanged_outcome
+from pco_core.merge.common import Outcome, record_id_for, unchanged_outcome
 from pco_core.pco.models import PcoGroup
-from pco_core.records import PCO_GROUPS_DEPARTMENT, Group, GroupMember, GroupRole, SyncMeta
+from pco_core.records import PCO_GROUPS_DEPARTMENT, Fields, Group, GroupMember, GroupRole, GroupSync
 
 
 class GroupFields(Fields):
@@ -35,7 +35,7 @@ def merge_group(
     if existing is not None and existing.pco_id == pco_id and existing.sync.pco_hash == digest:
         return None, unchanged_outcome(existing.sync, run_id)
     outcome: Outcome = "created" if existing is None else "updated"
-    sync = SyncMeta(
+    sync = GroupSync(
         pco_updated_at=existing.sync.pco_updated_at if existing is not None else None,
         pco_hash=digest,
         last_run_id=run_id,

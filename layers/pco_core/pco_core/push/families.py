@@ -16,20 +16,21 @@ from aws_lambda_powertools import Logger
 from pco_core.engine.domain import DomainContext
 from pco_core.engine.ports import Records
 from pco_core.merge.common import Outcome, unchanged_outcome
-from pco_core.merge.family import FamilyFields, pushed_family_fields
-from pco_core.merge.person import local_fields
+from pco_core.merge.contacts import contact_key, local_contact
+from pco_core.merge.family import pushed_family_fields
+from pco_core.merge.person import ContactPlan, local_fields
 from pco_core.pco import paths
 from pco_core.pco.models import PcoAddress, PcoHousehold
-from pco_core.push.contacts import push_contacts
+from pco_core.push.contacts import write_contacts
 from pco_core.push.walk import CountingPco, Lister, PushDomain, resource_of
-from pco_core.records import Family, Person
+from pco_core.records import Address, Family, FamilyFields, Person, has_pending_changes
 
 logger = Logger(child=True)
 
 
 class PushFamilies(PushDomain[Family, dict[str, Person]]):
     def lister(self, records: Records) -> Lister[Family]:
-        return records.list_families
+        return records.list_pending_families
 
     def prepare(self, records: Records, page: Sequence[Family]) -> dict[str, Person]:
         return records.get_people({pid for family in page for pid in family.member_ids})
@@ -164,11 +165,19 @@ def _push_primary_address(pco: CountingPco, primary: Person, fields: FamilyField
     assert address is not None
     assert primary.pco_id is not None
     person = local_fields(primary)
-    if primary.sync.pco_hash == person.content_hash() and address.unlinked() in [
-        a.unlinked() for a in person.addresses
-    ]:
+    if not has_pending_changes(primary) and address.unlinked() in [a.unlinked() for a in person.addresses]:
         return  # pushed with the person already
     path = f"{paths.PEOPLE}/{primary.pco_id}/addresses"
     document = pco.get(path, {"per_page": 100})
-    current = [PcoAddress.from_resource(resource, document) for resource in document.resources()]
-    push_contacts(pco, path, "Address", [address], current)
+    current = [
+        found
+        for resource in document.resources()
+        if isinstance(found := local_contact(PcoAddress.from_resource(resource, document)), Address)
+    ]
+    match = next((a for a in current if contact_key(a) == contact_key(address)), None)
+    plan: ContactPlan[Address] = ContactPlan()
+    if match is None:
+        plan.post.append(address.unlinked())
+    elif match.unlinked() != address.unlinked():
+        plan.patch.append(address.model_copy(update={"pco_id": match.pco_id}))
+    write_contacts(pco, path, "Address", plan, current)

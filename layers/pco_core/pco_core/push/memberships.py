@@ -41,7 +41,7 @@ def members_hash(group: Group, people: dict[str, Person]) -> str:
 
 class PushMemberships(PushDomain[Group, dict[str, Person]]):
     def lister(self, records: Records) -> Lister[Group]:
-        return records.list_groups
+        return records.list_pending_groups
 
     def prepare(self, records: Records, page: Sequence[Group]) -> dict[str, Person]:
         return records.get_people({m.person_id for group in page for m in group.members})
