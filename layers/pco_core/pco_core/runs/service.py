@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from pco_core.clock import utc_now
-from pco_core.errors import BadRequest, ConfigError, Conflict, NotFound
+from pco_core.errors import ConfigError, InvalidLimit, InvalidRunType, RunActive, RunAlreadyEnded, RunNotFound
 from pco_core.observability import logger
 from pco_core.runs.ids import new_run_id
 from pco_core.runs.models import RUN_DOMAINS, RUN_LABELS, Run, RunProgress
@@ -49,10 +49,7 @@ class RunService:
     def start_run(self, run_type: str, started_by: str) -> Run:
         """Create a RUNNING run, take the lock for it and start its first execution."""
         if run_type not in RUN_LABELS:
-            raise BadRequest(
-                f"unknown run type '{run_type}'; valid types: {', '.join(RUN_LABELS)}",
-                details=[{"field": "type", "valid": list(RUN_LABELS)}],
-            )
+            raise InvalidRunType(run_type, list(RUN_LABELS))
         starter = self._starter()
         now = self.clock()
         self._clear_dead_runs(now)
@@ -68,7 +65,7 @@ class RunService:
             progress=RunProgress(domain=domains[0]),
         )
         if not self.runs.acquire_lock(run.id, now, self.lease_seconds):
-            raise self._conflict(self.runs.lock_holder(now))
+            raise RunActive(self.runs.lock_holder(now))
         try:
             self.runs.put_run(run)
             starter.start(run.id, {"run_id": run.id, "max_wait_seconds": self.max_wait_seconds})
@@ -96,33 +93,30 @@ class RunService:
     def get_run(self, run_id: str) -> Run:
         run = self.runs.get_run(run_id)
         if run is None:
-            raise NotFound(f"no run with id '{run_id}'")
+            raise RunNotFound(run_id)
         return run
 
     def list_runs(self, limit: int) -> list[Run]:
         if not 1 <= limit <= MAX_HISTORY:
-            raise BadRequest(f"'limit' must be between 1 and {MAX_HISTORY}")
+            raise InvalidLimit(1, MAX_HISTORY)
         return self.runs.list_runs(limit)
 
     def fail_run(self, run_id: str, error: str) -> None:
         """Mark the run FAILED (if still RUNNING) and release its lock; calling it again changes nothing."""
         if not self.runs.finish_run(run_id, "FAILED", error=error, finished_at=self.clock()):
-            self.get_run(run_id)  # NotFound for an unknown run; a finished run stays as it ended
+            self.get_run(run_id)  # RunNotFound for an unknown run; a finished run stays as it ended
         self.runs.release_lock(run_id)
         logger.info("run failed", extra={"run_id": run_id, "error": error})
 
     def cancel_run(self, run_id: str) -> Run:
-        """Stop a RUNNING run: CANCELLED with its counters kept, lock released; Conflict if it already ended.
+        """Stop a RUNNING run: CANCELLED with its counters kept, lock released; RunAlreadyEnded if it ended.
 
         The run's execution is left to notice: its next page finds the run no longer RUNNING and ends,
         and a page already in flight cannot commit (its commit is conditional on RUNNING).
         """
         if not self.runs.finish_run(run_id, "CANCELLED", error=None, finished_at=self.clock()):
-            ended = self.get_run(run_id)  # NotFound for an unknown run
-            raise Conflict(
-                f"run {run_id} already ended ({ended.status}); there is nothing to cancel",
-                details=[{"run_id": run_id, "status": ended.status}],
-            )
+            ended = self.get_run(run_id)  # RunNotFound for an unknown run
+            raise RunAlreadyEnded(run_id, ended.status, "cancel")
         self.runs.release_lock(run_id)
         logger.info("run cancelled", extra={"run_id": run_id})
         return self.get_run(run_id)
@@ -155,7 +149,7 @@ class RunService:
         starter = self._starter()
         run = self.get_run(run_id)
         if run.status != "RUNNING":
-            raise Conflict(f"run {run_id} is {run.status}; there is nothing to continue")
+            raise RunAlreadyEnded(run_id, run.status, "continue")
         self.runs.reset_execution_pages(run_id)
         return starter.start(
             f"{run_id}-{run.page_seq}", {"run_id": run_id, "max_wait_seconds": max_wait_seconds}
@@ -165,9 +159,6 @@ class RunService:
         if self.starter is None:
             raise ConfigError("no state machine is configured to run syncs")
         return self.starter
-
-    def _conflict(self, holder: str | None) -> Conflict:
-        return Conflict("a run is already active", details=[{"run_id": holder}])
 
     def _clear_dead_runs(self, now: datetime) -> None:
         """Fail RUNNING runs whose lease has expired and free a lock kept by a run that is over.
@@ -181,14 +172,14 @@ class RunService:
             holder = next((r for r in latest if r.id == lock.run_id), None) or self.runs.get_run(lock.run_id)
             if holder is None or holder.status == "RUNNING":
                 # A holder with no run item yet is a start in progress.
-                raise self._conflict(lock.run_id)
+                raise RunActive(lock.run_id)
             # The run ended but its lock outlived it (e.g. released after a crash): let it go.
             self.runs.release_lock(lock.run_id)
         elif lock is not None:
             expired = self.runs.get_run(lock.run_id)
             if expired is not None and expired.status == "RUNNING":
                 self._fail_dead(expired.id, now)
-        # Any other RUNNING run holds no live lease (the live holder raised Conflict above).
+        # Any other RUNNING run holds no live lease (the live holder raised RunActive above).
         for run in latest:
             if run.status == "RUNNING":
                 self._fail_dead(run.id, now)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
-from pco_core.errors import BadRequest
+from pco_core.errors import InvalidCursor, InvalidLimit
 from pco_core.records import Family, Group, Person, normalise_email, normalise_name
 from pco_core.store._dynamo import (
     DynamoTable,
@@ -106,12 +106,12 @@ def encode_cursor(last_key: dict[str, str]) -> str:
 
 
 def decode_cursor(cursor: str, kind: Kind) -> dict[str, str]:
-    """An opaque list cursor back to the GSI key it stands for; anything else is a 400."""
+    """An opaque list cursor back to the GSI key it stands for; anything else is InvalidCursor."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data: Any = json.loads(raw)
     except (binascii.Error, ValueError):
-        raise BadRequest("'cursor' is malformed") from None
+        raise InvalidCursor from None
     expected = {"pk", "sk", "kind", "id"}
     if (
         not isinstance(data, dict)
@@ -121,7 +121,7 @@ def decode_cursor(cursor: str, kind: Kind) -> dict[str, str]:
         or data["pk"] != record_key(kind, data["id"])[0]
         or data["sk"] != RECORD_SK
     ):
-        raise BadRequest("'cursor' is malformed")
+        raise InvalidCursor
     return data
 
 
@@ -298,7 +298,7 @@ class RecordStore(DynamoTable):
         self, kind: Kind, model: type[M], limit: int, cursor: str | None
     ) -> tuple[list[M], str | None]:
         if not 1 <= limit <= MAX_LIST_LIMIT:
-            raise BadRequest(f"'limit' must be between 1 and {MAX_LIST_LIMIT}")
+            raise InvalidLimit(1, MAX_LIST_LIMIT)
         query: QueryInputTypeDef = {
             "TableName": self.table_name,
             "IndexName": KIND_INDEX,

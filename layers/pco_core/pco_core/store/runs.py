@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from pco_core.errors import LeaseLost, NotFound
+from pco_core.errors import LeaseLost, RunNotFound
 from pco_core.runs.models import Cursor, PageCounts, Run, RunProgress, RunStatus
 from pco_core.store._dynamo import DynamoTable, Item, deserialise, key, serialise, serialise_value
 
@@ -192,7 +192,7 @@ class RunStore(DynamoTable):
             )
         except ClientError as exc:
             if _condition_failed(exc):
-                raise NotFound(f"no run with id '{run_id}'") from None
+                raise RunNotFound(run_id) from None
             raise
 
     # lock
