@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Flask, Request, Response, request, send_from_directory
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import HTTPException, NotFound
 
 from local.stack.auth import DevIssuer, InvalidTokenError, JwtVerifier
 from local.stack.lambdas import Handler, invoke_handler
@@ -291,6 +291,12 @@ def create_api_app(
             return send_from_directory(site_dir, path or "index.html", max_age=0)
         except NotFound:
             return _json_response(404, {"message": "Not Found"})
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        # A request no route takes (a path Flask cannot even route, e.g. with a newline) is answered
+        # in JSON, as API Gateway answers it, never with Flask's HTML page.
+        return _json_response(exc.code or 500, {"message": exc.name})
 
     @app.after_request
     def date_header(response: Response) -> Response:
