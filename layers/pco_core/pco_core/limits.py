@@ -129,10 +129,10 @@ _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _JSON_NESTING = re.compile(r"[\[\]{}]")
 
 
-def json_depth(text: str) -> int:
-    """How deep `text`'s arrays and objects nest, found without parsing (so without recursion)."""
+def json_depth(document: str) -> int:
+    """How deep a JSON document's arrays and objects nest, found without parsing (so without recursion)."""
     depth = deepest = 0
-    for bracket in _JSON_NESTING.findall(_JSON_STRING.sub("", text)):
+    for bracket in _JSON_NESTING.findall(_JSON_STRING.sub("", document)):
         depth = depth + 1 if bracket in "[{" else depth - 1
         deepest = max(deepest, depth)
     return deepest

@@ -311,3 +311,31 @@ def test_given_an_ended_run_when_cancelled_then_409_and_unknown_is_404(call, fak
     assert status == 409
     assert "already ended (COMPLETED)" in body["message"]
     assert call("POST", "/api/runs/nope/cancel")[0] == 404
+
+
+def test_two_resolvers_in_one_process_each_answer_with_their_own_services():
+    # Given two admin APIs built in one process: their routers are the same module-level objects
+    def app_for(webhook_url: str) -> Any:
+        connection = FakeConnection()
+        connection.status = lambda: ConnectionStatus(  # type: ignore[method-assign]
+            app_id_set=True, secret_set=True, webhook_secret_set=True, webhook_url=webhook_url
+        )
+        services = AdminServices(
+            runs=None,  # type: ignore[arg-type]
+            records=None,  # type: ignore[arg-type]
+            role_permissions={"TECH_ADMIN": ["pco.manage"]},
+            connection=connection,  # type: ignore[arg-type]
+            deliveries=None,  # type: ignore[arg-type]
+            dead_letters=None,  # type: ignore[arg-type]
+        )
+        return create_app(lambda: services)
+
+    first, second = (
+        app_for("https://first.example/webhooks/pco"),
+        app_for("https://second.example/webhooks/pco"),
+    )
+    # When each is asked for the connection, the first one after the second was built
+    for app, expected in [(first, "first"), (second, "second"), (first, "first")]:
+        answer = app.resolve(http_event("GET", "/api/connection", claims=ADMIN), None)
+        # Then each answers from its own services
+        assert json.loads(answer["body"])["webhook_url"] == f"https://{expected}.example/webhooks/pco"

@@ -21,7 +21,7 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
 from pco_core.api import answers, connection, record_writes, records, runs, webhooks
 from pco_core.api.auth import authorise
 from pco_core.api.body import read_body
-from pco_core.api.common import SERVICES
+from pco_core.api.common import SERVICES, serve_with
 from pco_core.api.services import AdminServices
 
 OPENAPI_PATH = "/api/openapi.json"
@@ -39,8 +39,7 @@ def create_app(services_factory: Callable[[], AdminServices]) -> APIGatewayHttpR
     app = APIGatewayHttpResolver()
 
     def provide_services(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-        app.append_context(**{SERVICES: services_factory()})
-        return next_middleware(app)
+        return serve_with(SERVICES, services_factory(), app, next_middleware)
 
     app.use(
         middlewares=[

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from pydantic import BaseModel
 
-from pco_core.api.common import PRINCIPAL, services
+from pco_core.api.common import PRINCIPAL, serve_with, services
 from pco_core.errors import NotPermitted, NotSignedIn
 
 MANAGE = "pco.manage"
@@ -59,10 +59,9 @@ def authorise(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> R
     """Every admin route, and the answer for an unknown one, needs a caller holding `pco.manage`.
 
     Runs before the body is read or validated, so a caller without the permission learns nothing
-    about what a route accepts; the caller goes into the context for the routes that name them.
+    about what a route accepts; the caller is kept for the routes that name them (common.caller).
     """
     claims = app.current_event.request_context.authorizer.jwt_claim
-    principal = principal_from_claims(claims, services(app).role_permissions)
+    principal = principal_from_claims(claims, services().role_permissions)
     principal.require(MANAGE)
-    app.append_context(**{PRINCIPAL: principal})
-    return next_middleware(app)
+    return serve_with(PRINCIPAL, principal, app, next_middleware)

@@ -13,10 +13,10 @@ router = APIGatewayHttpRouter()
 
 @router.get("/api/connection", responses=documented(200, ConnectionStatus))
 def connection_status() -> ConnectionStatus:
-    return services(router).connection.status()
+    return services().connection.status()
 
 
 @router.post("/api/connection/test", responses=documented(200, ConnectionTest))
 def test_connection() -> ConnectionTest:
     # A failed test is still a successful request: the answer says why PCO refused or was unreachable.
-    return services(router).connection.test()
+    return services().connection.test()

@@ -18,7 +18,7 @@ router = APIGatewayHttpRouter()
 
 
 def _edits() -> RecordEdits:
-    found = services(router)
+    found = services()
     return RecordEdits(found.records, found.clock)
 
 

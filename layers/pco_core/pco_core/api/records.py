@@ -32,32 +32,32 @@ def _found[R: Person | Family | Group](record: R | None, kind: str, record_id: s
 
 @router.get("/api/people", responses=documented(200, Page[Person]))
 def list_people(limit: Limit = 50, cursor: Cursor = None) -> Page[Person]:
-    items, next_cursor = services(router).records.list_people(limit, cursor)
+    items, next_cursor = services().records.list_people(limit, cursor)
     return Page[Person](items=items, next_cursor=next_cursor)
 
 
 @router.get("/api/people/<person_id>", responses=documented(200, Person, 404))
 def get_person(person_id: RecordId) -> Person:
-    return _found(services(router).records.get_person(person_id), "person", person_id)
+    return _found(services().records.get_person(person_id), "person", person_id)
 
 
 @router.get("/api/families", responses=documented(200, Page[Family]))
 def list_families(limit: Limit = 50, cursor: Cursor = None) -> Page[Family]:
-    items, next_cursor = services(router).records.list_families(limit, cursor)
+    items, next_cursor = services().records.list_families(limit, cursor)
     return Page[Family](items=items, next_cursor=next_cursor)
 
 
 @router.get("/api/families/<family_id>", responses=documented(200, Family, 404))
 def get_family(family_id: RecordId) -> Family:
-    return _found(services(router).records.get_family(family_id), "family", family_id)
+    return _found(services().records.get_family(family_id), "family", family_id)
 
 
 @router.get("/api/groups", responses=documented(200, Page[Group]))
 def list_groups(limit: Limit = 50, cursor: Cursor = None) -> Page[Group]:
-    items, next_cursor = services(router).records.list_groups(limit, cursor)
+    items, next_cursor = services().records.list_groups(limit, cursor)
     return Page[Group](items=items, next_cursor=next_cursor)
 
 
 @router.get("/api/groups/<group_id>", responses=documented(200, Group, 404))
 def get_group(group_id: RecordId) -> Group:
-    return _found(services(router).records.get_group(group_id), "group", group_id)
+    return _found(services().records.get_group(group_id), "group", group_id)

@@ -26,26 +26,26 @@ class RunHistory(BaseModel):
 
 @router.post("/api/runs", status_code=202, responses=documented(202, Run, 409, 422))
 def start_run(body: Annotated[RunStart, Body()]) -> Run:
-    return services(router).runs.start_run(body.type, started_by=caller(router).display_name)
+    return services().runs.start_run(body.type, started_by=caller().display_name)
 
 
 @router.get("/api/runs/current", responses=documented(200, CurrentRun))
 def current_run() -> CurrentRun:
-    return CurrentRun(run=services(router).runs.current_run())
+    return CurrentRun(run=services().runs.current_run())
 
 
 @router.get("/api/runs", responses=documented(200, RunHistory))
 def list_runs(
     limit: Annotated[int, Query(ge=1, le=100, description="how many runs, newest first")] = 20,
 ) -> RunHistory:
-    return RunHistory(runs=services(router).runs.list_runs(limit))
+    return RunHistory(runs=services().runs.list_runs(limit))
 
 
 @router.get("/api/runs/<run_id>", responses=documented(200, Run, 404))
 def get_run(run_id: RecordId) -> Run:
-    return services(router).runs.get_run(run_id)
+    return services().runs.get_run(run_id)
 
 
 @router.post("/api/runs/<run_id>/cancel", status_code=202, responses=documented(202, Run, 404, 409))
 def cancel_run(run_id: RecordId) -> Run:
-    return services(router).runs.cancel_run(run_id)
+    return services().runs.cancel_run(run_id)

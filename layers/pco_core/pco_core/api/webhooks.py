@@ -44,7 +44,7 @@ def _delivery(item: dict[str, Any]) -> Delivery:
 
 @router.get("/api/webhooks/deliveries", responses=documented(200, Deliveries, 502))
 def list_deliveries() -> Deliveries:
-    found = services(router)
+    found = services()
     return Deliveries(
         deliveries=[_delivery(item) for item in found.deliveries.recent(RECENT_LIMIT)],
         dead_letter_count=found.dead_letters.waiting(),
@@ -53,4 +53,4 @@ def list_deliveries() -> Deliveries:
 
 @router.post("/api/webhooks/replay", status_code=202, responses=documented(202, ReplayStarted, 409, 502))
 def replay_dead_letters() -> ReplayStarted:
-    return ReplayStarted(moving=services(router).dead_letters.replay())
+    return ReplayStarted(moving=services().dead_letters.replay())
