@@ -2,6 +2,9 @@
 
 The page's files are served from site/ by a tiny HTTP server; every /api/** and /local/token call is
 answered by FakeAdminApi through page.route, and time is Playwright's fake clock (no real waiting).
+FakeAdminApi is the real admin API resolver (its routes, authorisation, validation and error answers)
+over fake services that hold the state each test sets, so the page is tested against the routes
+that deploy, never against a copy of them that can drift.
 """
 
 from __future__ import annotations
@@ -17,12 +20,19 @@ from datetime import UTC, datetime, timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, parse_qsl, urlparse
 
 import pytest
 from axe_playwright_python.base import AxeResults
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Route, expect
+
+from pco_core.api import create_app
+from pco_core.api.services import AdminServices
+from pco_core.connection import ConnectionStatus, ConnectionTest
+from pco_core.errors import ReplayRunning, RunActive, RunAlreadyEnded, RunNotFound
+from pco_core.runstate import RUN_DOMAINS, Run
+from tests.unit.api.events import http_event
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +68,8 @@ def fake_jwt(claims: dict[str, Any]) -> str:
 
 def token_for(role: str) -> str:
     exp = int((T0 + timedelta(hours=1)).timestamp())
-    return fake_jwt({"email": f"{role.lower()}@church.local", "cognito:groups": [role], "exp": exp})
+    email = f"{role.lower()}@church.local"
+    return fake_jwt({"sub": email, "email": email, "cognito:groups": [role], "exp": exp})
 
 
 def history_run(
@@ -86,7 +97,7 @@ def history_run(
 
 @dataclass
 class FakeAdminApi:
-    """The admin API as the page sees it, keeping state between calls like the real one."""
+    """The admin API as the page sees it: the real resolver over services keeping state between calls."""
 
     now: datetime = T0
     connection: dict[str, Any] = field(
@@ -104,9 +115,22 @@ class FakeAdminApi:
     step: int = 100
     force_401: bool = False
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
+    started: list[tuple[str, str]] = field(default_factory=list)
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: int = 0
     replay_running: bool = False
+
+    def __post_init__(self) -> None:
+        services = AdminServices(
+            runs=FakeRuns(self),  # type: ignore[arg-type]
+            records=None,  # type: ignore[arg-type]  # the page reads no records
+            role_permissions={"TECH_ADMIN": ["pco.manage"]},
+            connection=FakeConnection(self),  # type: ignore[arg-type]
+            deliveries=FakeDeliveries(self),  # type: ignore[arg-type]
+            dead_letters=FakeDeadLetters(self),  # type: ignore[arg-type]
+            clock=lambda: self.now,
+        )
+        self.resolver = create_app(lambda: services)
 
     def seed_history(self) -> None:
         self.runs = [
@@ -156,66 +180,46 @@ class FakeAdminApi:
         ]
         self.dead_letters = dead_letters
 
-    def replay(self) -> tuple[int, Any]:
-        if self.replay_running:
-            return 409, {"message": "a replay of the dead letters is already running"}
-        moving, self.dead_letters, self.replay_running = self.dead_letters, 0, True
-        return 202, {"moving": moving}
-
-    # --- routing -------------------------------------------------------------------------------
+    # --- routing: API Gateway's JWT check, then the real resolver ----------------------------------
     def handle(self, route: Route) -> None:
         request = route.request
-        path = urlparse(request.url).path
+        url = urlparse(request.url)
         auth = request.headers.get("authorization")
-        self.requests.append((request.method, path, auth))
-        if path == "/local/token":
+        self.requests.append((request.method, url.path, auth))
+        if url.path == "/local/token":
             role = (request.post_data_json or {}).get("role")
             route.fulfill(status=200, json={"token": token_for(role)})
             return
+        # The authorizer refuses a missing or expired token before the Lambda runs; the fake tokens'
+        # claims are trusted as the verified claims it would pass on.
         if self.force_401 or not auth or not auth.startswith("Bearer "):
             route.fulfill(status=401, json={"message": "Unauthorized"})
             return
-        if "TECH_ADMIN" not in base64.urlsafe_b64decode(auth.split(".")[1] + "==").decode():
-            route.fulfill(status=403, json={"message": "Forbidden"})
-            return
-        status, body = self.answer(
-            request.method, path, request.post_data_json if request.post_data else None
+        claims = json.loads(base64.urlsafe_b64decode(auth.split(".")[1] + "=="))
+        event = http_event(
+            request.method,
+            url.path,
+            query=dict(parse_qsl(url.query)) or None,
+            claims=claims,
+            raw_body=request.post_data,
         )
-        route.fulfill(status=status, json=body)
+        answer = self.resolver.resolve(event, None)  # type: ignore[arg-type]
+        route.fulfill(status=answer["statusCode"], content_type="application/json", body=answer["body"])
 
-    def answer(self, method: str, path: str, body: Any) -> tuple[int, Any]:
-        if (method, path) == ("GET", "/api/connection"):
-            return 200, self.connection
-        if (method, path) == ("POST", "/api/connection/test"):
-            return 200, self.test_answer
-        if (method, path) == ("GET", "/api/runs/current"):
-            return 200, {"run": self.advance()}
-        if (method, path) == ("GET", "/api/runs"):
-            return 200, {"runs": self.runs[:20]}
-        if (method, path) == ("POST", "/api/runs"):
-            return self.start(body["type"])
-        if (method, path) == ("GET", "/api/webhooks/deliveries"):
-            return 200, {"deliveries": self.deliveries[:50], "dead_letter_count": self.dead_letters}
-        if (method, path) == ("POST", "/api/webhooks/replay"):
-            return self.replay()
-        if method == "POST" and path.startswith("/api/runs/") and path.endswith("/cancel"):
-            return self.cancel(path.split("/")[3])
-        return 404, {"message": "Not Found"}
-
-    def start(self, run_type: str) -> tuple[int, Any]:
-        if run_type.startswith("push_") or run_type == "full_push":
-            return 400, {"message": "push is not available yet"}
+    # --- what another admin (or the run itself) does meanwhile -----------------------------------
+    def start(self, run_type: str, started_by: str = "tech_admin@church.local") -> dict[str, Any]:
         if self.active is not None:
-            return 409, {"message": "a run is already active"}
+            raise RunActive(self.active["id"])
         run = history_run(f"{self.now:%Y%m%dT%H%M%SZ}-dddddddd", run_type, "RUNNING", self.now, 0)
         run.update(
             finished_at=None,
             duration_seconds=None,
-            progress={"domain": "people", "processed": 0, "total": self.total},
+            started_by=started_by,
+            progress={"domain": RUN_DOMAINS[run_type][0], "processed": 0, "total": self.total},
         )
         self.active = run
         self.runs.insert(0, run)
-        return 202, run
+        return run
 
     def advance(self) -> dict[str, Any] | None:
         """Each poll moves the active run one page on; the poll after the last page finds it done."""
@@ -232,13 +236,6 @@ class FakeAdminApi:
         run["skipped"] += self.step - 40
         return run
 
-    def finish(self, run: dict[str, Any], status: str) -> None:
-        started = datetime.fromisoformat(run["started_at"])
-        run.update(
-            status=status, finished_at=iso(self.now), duration_seconds=(self.now - started).total_seconds()
-        )
-        self.active = None
-
     def fail_active(self, error: str) -> None:
         """The active run fails as the run service records it: FAILED, the state machine's error text kept."""
         assert self.active is not None, "no active run to fail"
@@ -246,17 +243,92 @@ class FakeAdminApi:
         run["error"] = error
         self.finish(run, "FAILED")
 
-    def cancel(self, run_id: str) -> tuple[int, Any]:
-        if self.active is None or self.active["id"] != run_id:
-            return 409, {"message": "the run has already ended"}
-        run = self.active
-        self.finish(run, "CANCELLED")
-        return 202, run
+    def finish(self, run: dict[str, Any], status: str) -> None:
+        started = datetime.fromisoformat(run["started_at"])
+        run.update(
+            status=status, finished_at=iso(self.now), duration_seconds=(self.now - started).total_seconds()
+        )
+        self.active = None
 
     def polls_with_bearer(self) -> bool:
         return all(
             auth and auth.startswith("Bearer ") for m, p, auth in self.requests if p.startswith("/api/")
         )
+
+
+@dataclass
+class FakeRuns:
+    """RunService's part the routes use, over FakeAdminApi's runs."""
+
+    api: FakeAdminApi
+
+    def start_run(self, run_type: str, started_by: str) -> Run:
+        self.api.started.append((run_type, started_by))
+        return Run.model_validate(self.api.start(run_type, started_by))
+
+    def current_run(self) -> Run | None:
+        run = self.api.advance()
+        return Run.model_validate(run) if run is not None else None
+
+    def list_runs(self, limit: int) -> list[Run]:
+        return [Run.model_validate(run) for run in self.api.runs[:limit]]
+
+    def get_run(self, run_id: str) -> Run:
+        found = next((run for run in self.api.runs if run["id"] == run_id), None)
+        if found is None:
+            raise RunNotFound(run_id)
+        return Run.model_validate(found)
+
+    def cancel_run(self, run_id: str) -> Run:
+        run = self.api.active
+        if run is None or run["id"] != run_id:
+            ended = self.get_run(run_id)
+            raise RunAlreadyEnded(run_id, ended.status, "cancel")
+        self.api.finish(run, "CANCELLED")
+        return Run.model_validate(run)
+
+
+@dataclass
+class FakeConnection:
+    api: FakeAdminApi
+
+    def status(self) -> ConnectionStatus:
+        return ConnectionStatus.model_validate(self.api.connection)
+
+    def test(self) -> ConnectionTest:
+        return ConnectionTest.model_validate(self.api.test_answer)
+
+
+@dataclass
+class FakeDeliveries:
+    api: FakeAdminApi
+
+    def recent(self, limit: int) -> list[dict[str, object]]:
+        """As the delivery log stores them (the route turns them into the page's shape)."""
+        return [
+            {
+                "delivery_id": d["id"],
+                "name": d["event"],
+                "resource": d["resource"],
+                "received_at": d["received_at"],
+                "outcome": d["outcome"],
+            }
+            for d in self.api.deliveries[:limit]
+        ]
+
+
+@dataclass
+class FakeDeadLetters:
+    api: FakeAdminApi
+
+    def waiting(self) -> int:
+        return self.api.dead_letters
+
+    def replay(self) -> int:
+        if self.api.replay_running:
+            raise ReplayRunning
+        moving, self.api.dead_letters, self.api.replay_running = self.api.dead_letters, 0, True
+        return moving
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -613,18 +685,21 @@ def test_cancel_stops_the_run_and_shows_a_grey_cancelled_badge(make_harness: Any
     assert h.polls() == polls
 
 
-def test_push_answers_not_available_and_a_busy_lock_answers_409(make_harness: Any) -> None:
+def test_a_push_starts_like_a_sync_and_a_busy_lock_answers_409(make_harness: Any) -> None:
     h = make_harness()
     h.sign_in()
     page = h.page
+    # When the admin starts a push
     page.get_by_role("button", name="Push Group Memberships").click()
-    expect(page.locator("#run-error")).to_have_text(
-        "Could not start Push Group Memberships: push is not available yet"
-    )
-    expect(page.locator("#progress-card")).to_be_hidden()
+    # Then it runs as a sync does: its progress shows and every run button waits for it
+    expect(page.locator("#progress-label")).to_have_text("Push Group Memberships")
+    expect(page.locator("#progress-status")).to_have_text("Running")
     for button in page.locator(RUN_BUTTONS).all():
-        expect(button).to_be_enabled()
-    # Given another admin started a run since this page loaded
+        expect(button).to_be_disabled()
+    assert h.api.started == [("push_memberships", "tech_admin@church.local")]
+    confirm_cancel(page)
+    expect(page.locator("#progress-status")).to_have_text("Cancelled")
+    # Given another admin started a run since
     h.api.start("people")
     page.get_by_role("button", name="Sync Groups").click()
     expect(page.locator("#run-error")).to_have_text("Could not start Sync Groups: a run is already active")

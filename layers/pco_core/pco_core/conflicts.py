@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from pco_core.clock import Clock
-from pco_core.errors import Conflict, NotFound
+from pco_core.errors import ConflictNotFound, ConflictResolved, RecordNotFound
 from pco_core.merge.contacts import contact_key
 from pco_core.merge.person import canonical
 from pco_core.records import (
@@ -57,15 +57,12 @@ class ConflictResolver:
         """Apply the admin's choice (`keep` one side, or a validated `value`) and close the conflict."""
         logged = self.store.get_conflict(conflict_id)
         if logged is None:
-            raise NotFound(f"no conflict with id '{conflict_id}'")
+            raise ConflictNotFound(conflict_id)
         if logged.status != "open":
-            raise Conflict(
-                f"conflict {conflict_id} is already resolved ({logged.resolution})",
-                details=[{"id": conflict_id, "status": logged.status, "resolution": logged.resolution}],
-            )
+            raise ConflictResolved(conflict_id, logged.resolution)
         person = self.store.get_people([logged.record_id]).get(logged.record_id)
         if person is None:
-            raise NotFound(f"the {logged.record_kind} of conflict {conflict_id} no longer exists")
+            raise RecordNotFound(logged.record_kind, logged.record_id)
         chosen = logged.local if keep == "local" else logged.pco if keep == "pco" else value
         held = next((c for c in person.sync.conflicts if c.id == conflict_id), None)
         updated = _with_value(person, logged.field, chosen)

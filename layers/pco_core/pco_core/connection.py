@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel
+from pydantic import MISSING, BaseModel
 
 from pco_core.errors import ConfigError, PcoAuthError, PcoRequestError, PcoUnavailable, RateLimited
 from pco_core.pco.jsonapi import Document
@@ -34,16 +34,19 @@ class ConnectionStatus(BaseModel):
 
 
 class ConnectionTest(BaseModel):
-    """`ok` with the organisation's name, or not `ok` with the reason (`retry_after` when rate limited)."""
+    """`ok` with the organisation's name, or not `ok` with the reason (`retry_after` when rate limited).
+
+    A field that does not apply is left out of the answer rather than sent as null.
+    """
 
     ok: bool
-    organization: str | None = None
-    error: FailureKind | None = None
-    reason: str | None = None
-    retry_after: int | None = None
+    organization: str | MISSING = MISSING
+    error: FailureKind | MISSING = MISSING
+    reason: str | MISSING = MISSING
+    retry_after: int | MISSING = MISSING
 
     @classmethod
-    def failed(cls, error: FailureKind, reason: str, retry_after: int | None = None) -> ConnectionTest:
+    def failed(cls, error: FailureKind, reason: str, retry_after: int | MISSING = MISSING) -> ConnectionTest:
         return cls(ok=False, error=error, reason=reason, retry_after=retry_after)
 
 
@@ -127,7 +130,7 @@ class PcoConnection:
             return ConnectionTest.failed("pco_error", f"PCO error: {exc} (is PCO_BASE_URL right?)")
         finally:
             client.close()
-        return ConnectionTest(ok=True, organization=_organization_name(document))
+        return ConnectionTest(ok=True, organization=_organization_name(document) or MISSING)
 
 
 def _organization_name(document: Document) -> str | None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pco_core.errors import BadRequest, StoreConflict
+from pco_core.errors import InvalidCursor, InvalidLimit, StoreConflict
 from pco_core.records import (
     Address,
     Email,
@@ -276,13 +276,13 @@ def test_list_people_pages_through_everyone_once_in_id_order(store):
         base64.urlsafe_b64encode(b'{"pk": "GROUP#1", "sk": "RECORD", "kind": "group", "id": "1"}').decode(),
     ],
 )
-def test_a_malformed_cursor_is_a_400(store, cursor):
-    with pytest.raises(BadRequest, match="cursor"):
+def test_a_malformed_cursor_is_refused(store, cursor):
+    with pytest.raises(InvalidCursor, match="cursor"):
         store.list_people(10, cursor)
 
 
 def test_list_limit_is_validated(store):
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidLimit):
         store.list_people(0, None)
 
 

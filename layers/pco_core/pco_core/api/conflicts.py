@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from pco_core.api.bodies import AddressBody, EmailBody, PersonPatch, PhoneBody, RequestBody, parse_body
-from pco_core.api.common import caller, int_param, json_body, json_response, services
+from pco_core.api.answers import documented
+from pco_core.api.bodies import AddressBody, EmailBody, PersonPatch, PhoneBody, RequestBody
+from pco_core.api.common import Cursor, RecordId, services
 from pco_core.conflicts import ConflictResolver
-from pco_core.errors import BadRequest, NotFound
-from pco_core.records import PERSON_SCALARS, ConflictStatus
+from pco_core.errors import ConflictNotFound, FieldProblem, InvalidRecord
+from pco_core.records import PERSON_SCALARS, LoggedConflict
 
 router = APIGatewayHttpRouter()
 
@@ -23,8 +24,15 @@ _ITEM_BODIES: dict[str, type[EmailBody] | type[PhoneBody] | type[AddressBody]] =
 }
 
 
+class ConflictPage(BaseModel):
+    """One page of conflicts, newest first; `next_cursor` fetches the next one and is null on the last."""
+
+    items: list[LoggedConflict]
+    next_cursor: str | None
+
+
 class ResolveBody(RequestBody):
-    """Either `{"keep": "local"|"pco"}` or `{"value": ...}` (validated as a record write of that field)."""
+    """`{"keep": "local"}`, `{"keep": "pco"}`, or `{"value": ...}` (checked as a write of that field)."""
 
     keep: Literal["local", "pco"] | None = None
     value: Any = Field(default=None)
@@ -36,44 +44,41 @@ class ResolveBody(RequestBody):
         return self
 
 
-@router.get("/api/conflicts")
-def list_conflicts() -> Response[Any]:
-    caller(router)
-    asked = router.current_event.get_query_string_value("status") or "open"
-    statuses: dict[str, ConflictStatus] = {"open": "open", "resolved": "resolved"}
-    if asked not in statuses:
-        raise BadRequest("'status' must be 'open' or 'resolved'")
-    limit = int_param(router, "limit", default=50, low=1, high=100)
-    cursor = router.current_event.get_query_string_value("cursor")
-    items, next_cursor = services(router).records.list_conflicts(statuses[asked], limit, cursor)
-    return json_response(
-        200, {"items": [c.model_dump(mode="json") for c in items], "next_cursor": next_cursor}
-    )
+@router.get("/api/conflicts", responses=documented(200, ConflictPage))
+def list_conflicts(
+    status: Annotated[Literal["open", "resolved"], Query(description="open (default) or resolved")] = "open",
+    limit: Annotated[int, Query(ge=1, le=100, description="how many conflicts, 1 to 100")] = 50,
+    cursor: Cursor = None,
+) -> ConflictPage:
+    items, next_cursor = services().records.list_conflicts(status, limit, cursor)
+    return ConflictPage(items=items, next_cursor=next_cursor)
 
 
-@router.post("/api/conflicts/<conflict_id>/resolve")
-def resolve_conflict(conflict_id: str) -> Response[Any]:
-    caller(router)
-    found = services(router)
-    body = parse_body(ResolveBody, json_body(router))
+@router.post("/api/conflicts/<conflict_id>/resolve", responses=documented(200, LoggedConflict, 404, 409, 422))
+def resolve_conflict(conflict_id: RecordId, body: Annotated[ResolveBody, Body()]) -> LoggedConflict:
+    found = services()
     value = body.value
     if body.keep is None:
         logged = found.records.get_conflict(conflict_id)
         if logged is None:
-            raise NotFound(f"no conflict with id '{conflict_id}'")
+            raise ConflictNotFound(conflict_id)
         value = _validated(logged.field, value)
-    resolver = ConflictResolver(found.records, found.clock)
-    resolved = resolver.resolve(conflict_id, keep=body.keep, value=value)
-    return json_response(200, resolved.model_dump(mode="json"))
+    return ConflictResolver(found.records, found.clock).resolve(conflict_id, keep=body.keep, value=value)
 
 
 def _validated(field: str, value: Any) -> Any:
-    """A value of one's own, checked as a record write of that field would be."""
-    if field in PERSON_SCALARS:
-        patch = parse_body(PersonPatch, {field: value})
-        return patch.model_dump(mode="json")[field]
-    kind = field.partition(":")[0]
-    if value is None:
-        return None
-    body: RequestBody = parse_body(_ITEM_BODIES[kind], value)
-    return body.model_dump(mode="json")
+    """A value of the admin's own, checked as a record write of that field would be."""
+    try:
+        if field in PERSON_SCALARS:
+            patch = PersonPatch.model_validate({field: value})
+            return patch.model_dump(mode="json")[field]
+        if value is None:
+            return None  # removes that email, phone or address
+        item: RequestBody = _ITEM_BODIES[field.partition(":")[0]].model_validate(value)
+        return item.model_dump(mode="json")
+    except ValidationError as exc:
+        problems = [
+            FieldProblem(".".join(["value", *(str(p) for p in err["loc"][1:])]), str(err["msg"]))
+            for err in exc.errors(include_url=False)
+        ]
+        raise InvalidRecord.of(problems) from None

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from pco_core.errors import BadRequest, PcoLinkTaken
+from pco_core.errors import InvalidCursor, InvalidLimit, PcoLinkTaken
 from pco_core.records import (
     ConflictEvent,
     ConflictStatus,
@@ -131,12 +131,12 @@ def encode_cursor(last_key: dict[str, str]) -> str:
 
 
 def decode_cursor(cursor: str, kind: Kind, index_key: str = "kind") -> dict[str, str]:
-    """An opaque list cursor back to the GSI key it stands for; anything else is a 400."""
+    """An opaque list cursor back to the GSI key it stands for; anything else is InvalidCursor."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data: Any = json.loads(raw)
     except (binascii.Error, ValueError):
-        raise BadRequest("'cursor' is malformed") from None
+        raise InvalidCursor from None
     expected = {"pk", "sk", index_key, "id"}
     if (
         not isinstance(data, dict)
@@ -146,7 +146,7 @@ def decode_cursor(cursor: str, kind: Kind, index_key: str = "kind") -> dict[str,
         or data["pk"] != record_key(kind, data["id"])[0]
         or data["sk"] != RECORD_SK
     ):
-        raise BadRequest("'cursor' is malformed")
+        raise InvalidCursor
     return data
 
 
@@ -437,7 +437,7 @@ class RecordStore(DynamoTable):
         self, kind: Kind, model: type[M], limit: int, cursor: str | None, *, index_key: str = "kind"
     ) -> tuple[list[M], str | None]:
         if not 1 <= limit <= MAX_LIST_LIMIT:
-            raise BadRequest(f"'limit' must be between 1 and {MAX_LIST_LIMIT}")
+            raise InvalidLimit(1, MAX_LIST_LIMIT)
         query: QueryInputTypeDef = {
             "TableName": self.table_name,
             "IndexName": KIND_INDEX if index_key == "kind" else PENDING_INDEX,
@@ -483,7 +483,7 @@ class RecordStore(DynamoTable):
     ) -> tuple[list[LoggedConflict], str | None]:
         """Conflicts with `status`, newest first."""
         if not 1 <= limit <= MAX_LIST_LIMIT:
-            raise BadRequest(f"'limit' must be between 1 and {MAX_LIST_LIMIT}")
+            raise InvalidLimit(1, MAX_LIST_LIMIT)
         query: QueryInputTypeDef = {
             "TableName": self.table_name,
             "KeyConditionExpression": "pk = :pk",
@@ -517,9 +517,9 @@ def _decode_conflict_cursor(cursor: str) -> str:
     try:
         data: Any = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError):
-        raise BadRequest("'cursor' is malformed") from None
+        raise InvalidCursor from None
     if not isinstance(data, dict) or set(data) != {"sk"} or not isinstance(data["sk"], str):
-        raise BadRequest("'cursor' is malformed")
+        raise InvalidCursor
     return data["sk"]
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from pco_core.errors import LeaseLost, NotFound
+from pco_core.errors import LeaseLost, RunNotFound
 from pco_core.runstate import Cursor, PageCounts, Run, RunProgress, RunStatus
 from pco_core.store._dynamo import (
     DynamoTable,
@@ -215,7 +215,7 @@ class RunStore(DynamoTable):
             )
         except ClientError as exc:
             if condition_failed(exc):
-                raise NotFound(f"no run with id '{run_id}'") from None
+                raise RunNotFound(run_id) from None
             raise
 
     # lock
