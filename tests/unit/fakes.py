@@ -89,6 +89,9 @@ class FakeRecords:
             and p.birthdate == birthdate
         ]
 
+    def get_person(self, person_id: str) -> Person | None:
+        return self.people.get(person_id)
+
     def get_people(self, ids: Iterable[str]) -> dict[str, Person]:
         return {i: self.people[i] for i in ids if i in self.people}
 

@@ -181,6 +181,9 @@ class SyncMeta(_Record):
 
 class PersonSync(SyncMeta):
     base: PersonFields | None = None
+    # Fields set by a local edit since the base and not yet in PCO: an edit back to the base value is
+    # still a change to push (a value alone cannot tell it from "untouched").
+    edited: tuple[str, ...] = ()
 
 
 class FamilySync(SyncMeta):
@@ -283,6 +286,8 @@ def has_pending_changes(record: Person | Family | Group) -> bool:
     if person_base is None:
         return True
     held = record.sync.held()
+    if set(record.sync.edited) - held:
+        return True
     if any(getattr(record, n) != getattr(person_base, n) for n in PERSON_SCALARS if n not in held):
         return True
     return any(

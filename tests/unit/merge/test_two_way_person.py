@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from pco_core.api.bodies import PersonPatch
+from pco_core.api.record_edits import RecordEdits
 from pco_core.engine.domain import DomainContext, Position
 from pco_core.pull.people import PullPeople
 from pco_core.push.people import PushPeople
@@ -76,8 +78,14 @@ class Church:
         return self.records.person_by_pco(self.pco_id)
 
     def edit_local(self, **changes: Any) -> None:
-        person = self.local
-        self.records.add(person.model_copy(update={**changes, "updated_at": self.clock()}))
+        """An admin's edit through the record-write logic of the admin API (as PATCH /api/people/{id})."""
+        body = {
+            name: [item.model_dump(mode="json", exclude_none=True) for item in value]
+            if name in ("emails", "phones", "addresses")
+            else value
+            for name, value in changes.items()
+        }
+        RecordEdits(self.records, self.clock).update_person(self.local.id, PersonPatch.model_validate(body))  # type: ignore[arg-type]
 
     def edit_pco(self, **attributes: Any) -> None:
         self.pco.client().patch(

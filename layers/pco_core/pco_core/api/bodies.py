@@ -2,7 +2,8 @@
 
 A string is never a number, a flag is `true`/`false`, a birthdate a `YYYY-MM-DD` string; every string
 has its maximum length; a field the record does not have (`id`, `pco_id`, `family_id`, `updated_at`, a
-typo) is refused rather than ignored. A PATCH body's fields may be left out (MISSING), never sent as null
+typo) is refused rather than ignored. An email, phone or address may name its `pco_id` (as the API
+serves it): an edit of that item then changes that PCO item, rather than replacing it. A PATCH body's fields may be left out (MISSING), never sent as null
 unless null means something (clearing gender, birthdate or a family's address).
 """
 
@@ -38,6 +39,8 @@ class RequestBody(BaseModel):
 
 class _ContactBody(RequestBody):
     primary: bool = False
+    # Which of the person's PCO-linked items this is (as served); checked against the person on write.
+    pco_id: Id | None = None
 
 
 class EmailBody(_ContactBody):

@@ -9,7 +9,7 @@ exchange with PCO; an edit that changes nothing writes nothing. Family writes ke
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -28,8 +28,38 @@ from pco_core.clock import Clock
 from pco_core.errors import FieldProblem, InvalidRecord, RecordNotFound
 from pco_core.limits import birthdate_problem
 from pco_core.merge.contacts import relink
-from pco_core.records import Address, Email, Family, Group, GroupMember, GroupRole, Person, Phone
+from pco_core.records import (
+    PERSON_SCALARS,
+    Address,
+    Email,
+    Family,
+    Group,
+    GroupMember,
+    GroupRole,
+    Person,
+    Phone,
+)
 from pco_core.store.records import RecordStore
+
+
+def _linked[C: (Email, Phone, Address)](kind: str, items: list[C], current: Sequence[C]) -> list[C]:
+    """`items` with their PCO links: each named pco_id must be one of the person's own items, at most once."""
+    own = {item.pco_id for item in current if item.pco_id is not None}
+    problems: list[FieldProblem] = []
+    seen: set[str] = set()
+    for n, item in enumerate(items):
+        if item.pco_id is None:
+            continue
+        if item.pco_id not in own:
+            problems.append(FieldProblem(f"{kind}.{n}.pco_id", f"is not one of this person's {kind}"))
+        elif item.pco_id in seen:
+            problems.append(FieldProblem(f"{kind}.{n}.pco_id", "names the same item twice"))
+        seen.add(item.pco_id)
+    if problems:
+        raise InvalidRecord.of(problems)
+    others = [c for c in current if c.pco_id not in seen]
+    relinked = iter(relink([item for item in items if item.pco_id is None], others))
+    return [item if item.pco_id is not None else next(relinked) for item in items]
 
 
 def new_record_id() -> str:
@@ -88,17 +118,22 @@ class RecordEdits:
             for name in ("first_name", "last_name", "gender", "birthdate", "status")
             if getattr(body, name) is not MISSING
         }
-        # A sent list replaces the old one; an item with an old value keeps that value's PCO link.
+        # A sent list replaces the old one. An item naming its pco_id is that PCO item (edited in place
+        # by the next push); an item without one keeps the PCO link of an old item with its value.
         if body.emails is not MISSING:
-            changes["emails"] = relink(_emails(body.emails), current.emails)
+            changes["emails"] = _linked("emails", _emails(body.emails), current.emails)
         if body.phones is not MISSING:
-            changes["phones"] = relink(_phones(body.phones), current.phones)
+            changes["phones"] = _linked("phones", _phones(body.phones), current.phones)
         if body.addresses is not MISSING:
-            changes["addresses"] = relink(_addresses(body.addresses), current.addresses)
+            changes["addresses"] = _linked("addresses", _addresses(body.addresses), current.addresses)
         updated = current.model_copy(update=changes)
         if updated == current:
             return current
-        updated = updated.model_copy(update={"updated_at": now})
+        # Every attribute the edit set is a local change to push, even one set back to PCO's last value.
+        edited = {n for n in PERSON_SCALARS if n in changes and changes[n] != getattr(current, n)}
+        edited |= set(current.sync.edited)
+        sync = current.sync.model_copy(update={"edited": tuple(sorted(edited))})
+        updated = updated.model_copy(update={"updated_at": now, "sync": sync})
         self.store.save_people([(updated, current)])
         return updated
 

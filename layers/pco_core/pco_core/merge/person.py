@@ -116,6 +116,8 @@ class PersonPlan:
     send: dict[str, Any]
     contacts: dict[str, ContactPlan[Any]]
     conflicts: Conflicts
+    # Fields whose local edit is still to reach PCO after this merge (what `sync.edited` keeps).
+    edited: tuple[str, ...] = ()
 
     def fields(self) -> PersonFields:
         return PersonFields.model_validate(
@@ -139,14 +141,22 @@ def plan_person(
     )
     values: dict[str, Any] = {}
     send: dict[str, Any] = {}
+    edited: list[str] = []
     for name in PERSON_SCALARS:
         mine, theirs = getattr(local, name), getattr(pco, name)
         side, found = decide(
-            name, getattr(base, name) if base else None, mine, theirs, conflicts, base_known=base is not None
+            name,
+            getattr(base, name) if base else None,
+            mine,
+            theirs,
+            conflicts,
+            base_known=base is not None,
+            edited=name in existing.sync.edited,
         )
         values[name] = mine if side == "local" else theirs
         if side == "local" and mine != theirs and (found == "local" or policy == "local_wins"):
             send[name] = mine
+            edited.append(name)
     contacts = {
         name: _plan_contacts(
             name,
@@ -157,7 +167,7 @@ def plan_person(
         )
         for name in PERSON_CONTACTS
     }
-    return PersonPlan(values, send, contacts, conflicts)
+    return PersonPlan(values, send, contacts, conflicts, tuple(edited))
 
 
 def _plan_contacts[C: (Email, Phone, Address)](
@@ -250,6 +260,7 @@ def merge_person(
                     "pco_hash": fields.content_hash(),
                     "base": fields,
                     "conflicts": plan.conflicts.open_conflicts(),
+                    "edited": plan.edited,
                 }
             ),
         }

@@ -33,13 +33,15 @@ Side = Literal["local", "pco"]
 _BLANK: tuple[Any, ...] = (None, "", ())
 
 
-def change(base: Any, local: Any, pco: Any, *, base_known: bool = True) -> Change:
-    """Which side changed one value since the base."""
+def change(base: Any, local: Any, pco: Any, *, base_known: bool = True, edited: bool = False) -> Change:
+    """Which side changed one value since the base. `edited`: the local value was set by a local edit
+    since the base, even if it equals the base (an edit back to the old value is an edit too)."""
     if local == pco:
         return "none" if not base_known or local == base else "converged"
     if not base_known:
-        return "pco" if local in _BLANK else "conflict"
-    if local == base:
+        return "pco" if local in _BLANK and not edited else "conflict"
+    local_changed = edited or local != base
+    if not local_changed:
         return "pco"
     if pco == base:
         return "local"
@@ -102,13 +104,20 @@ class Conflicts:
 
 
 def decide(
-    name: str, base: Any, local: Any, pco: Any, conflicts: Conflicts, *, base_known: bool = True
+    name: str,
+    base: Any,
+    local: Any,
+    pco: Any,
+    conflicts: Conflicts,
+    *,
+    base_known: bool = True,
+    edited: bool = False,
 ) -> tuple[Side, Change]:
     """Which side's value `name` takes after the three-way decision, and which change it was. An open
     conflict on `name` stays open (with the latest values) until the two sides agree."""
     if name in conflicts.held and local != pco:
         return conflicts.detected(name, conflicts.held[name].base, local, pco), "conflict"
-    found = change(base, local, pco, base_known=base_known)
+    found = change(base, local, pco, base_known=base_known, edited=edited)
     if found == "conflict":
         return conflicts.detected(name, base, local, pco), found
     conflicts.settled(name)

@@ -89,6 +89,7 @@ def _push_person(
             "pco_hash": after.content_hash(),
             "base": after,
             "conflicts": plan.conflicts.open_conflicts(),
+            "edited": (),  # everything not held back by a conflict is what PCO holds now
             "last_run_id": ctx.run_id,
             "last_outcome": outcome,
         }
