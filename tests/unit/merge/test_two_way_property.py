@@ -96,7 +96,6 @@ def conflicted(church: Church, name: str, *, open_only: bool) -> bool:
 def check(church: Church, every_edit: dict[str, list[Edit]]) -> None:
     church.pull()
     church.push()
-    edits = {name: [e for e in made if e.visible] for name, made in every_edit.items()}
     for name in FIELDS:
         mine, theirs = local_value(church, name), pco_value(church, name)
         if not conflicted(church, name, open_only=True):

@@ -3,8 +3,9 @@
 A string is never a number, a flag is `true`/`false`, a birthdate a `YYYY-MM-DD` string; every string
 has its maximum length; a field the record does not have (`id`, `pco_id`, `family_id`, `updated_at`, a
 typo) is refused rather than ignored. An email, phone or address may name its `pco_id` (as the API
-serves it): an edit of that item then changes that PCO item, rather than replacing it. A PATCH body's fields may be left out (MISSING), never sent as null
-unless null means something (clearing gender, birthdate or a family's address).
+serves it): an edit of that item then changes that PCO item, rather than replacing it. A PATCH body's
+fields may be left out (MISSING), never sent as null unless null means something (clearing gender,
+birthdate or a family's address).
 """
 
 from __future__ import annotations
