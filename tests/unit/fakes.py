@@ -92,6 +92,12 @@ class FakeRecords:
     def get_person(self, person_id: str) -> Person | None:
         return self.people.get(person_id)
 
+    def get_family(self, family_id: str) -> Family | None:
+        return self.families.get(family_id)
+
+    def get_group(self, group_id: str) -> Group | None:
+        return self.groups.get(group_id)
+
     def get_people(self, ids: Iterable[str]) -> dict[str, Person]:
         return {i: self.people[i] for i in ids if i in self.people}
 

@@ -188,6 +188,7 @@ class PersonSync(SyncMeta):
 
 class FamilySync(SyncMeta):
     base: FamilyFields | None = None
+    edited: tuple[str, ...] = ()
 
 
 class GroupSync(SyncMeta):
@@ -267,6 +268,8 @@ def has_pending_changes(record: Person | Family | Group) -> bool:
         if family_base is None:
             return True
         held = record.sync.held()
+        if set(record.sync.edited) - held:
+            return True
         local = {
             "name": record.name,
             "member_ids": tuple(sorted(record.member_ids)),

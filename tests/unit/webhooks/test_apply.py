@@ -290,18 +290,25 @@ def test_household_created_updated_destroyed(applier: WebhookApplier, records: R
     _people(applier, "301", "302", "303")
     p1, p2, p3 = (by_pco(records, i) for i in ("301", "302", "303"))
     created = ev.household("h1", "Babbage Household", ["301", "302", "303"], "302", "2026-03-01T10:00:00Z")
-    assert send(applier, P + "household.created", created).outcome == "applied"
+    assert (
+        send(applier, P + "household.created", created, event_time="2026-03-01T10:00:00Z").outcome
+        == "applied"
+    )
     family = records.families_by_pco_ids(["h1"])["h1"]
     assert family.name == "Babbage Household"
     assert family.member_ids == sorted([p1.id, p2.id, p3.id])
     assert family.primary_member_id == p2.id
     assert {p.family_id for p in records.get_people([p1.id, p2.id, p3.id]).values()} == {family.id}
 
+    # Household events are ordered by when they happened (PCO's event_time), not by updated_at
     older = ev.household("h1", "Old Name", ["301"], "301", "2026-03-01T09:30:00Z")
-    assert send(applier, P + "household.updated", older).outcome == "stale"
+    assert send(applier, P + "household.updated", older, event_time="2026-03-01T09:30:00Z").outcome == "stale"
 
     updated = ev.household("h1", "The Babbages", ["301", "302"], "301", "2026-03-01T11:00:00Z")
-    assert send(applier, P + "household.updated", updated).outcome == "applied"
+    assert (
+        send(applier, P + "household.updated", updated, event_time="2026-03-01T11:00:00Z").outcome
+        == "applied"
+    )
     family = records.families_by_pco_ids(["h1"])["h1"]
     assert (family.name, family.member_ids, family.primary_member_id) == (
         "The Babbages",
@@ -319,6 +326,23 @@ def test_household_created_updated_destroyed(applier: WebhookApplier, records: R
     # A late update of the destroyed household changes nothing
     assert send(applier, P + "household.updated", updated).outcome == "stale"
     assert records.families_by_pco_ids(["h1"]) == {}
+
+
+def test_a_member_removed_in_pco_arrives_though_the_households_updated_at_did_not_move(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    # PCO fires household.updated on member changes and leaves updated_at as it was (developers#708, #1253)
+    _people(applier, "311", "312")
+    both = ev.household("h2", "Lovelace Household", ["311", "312"], "311", "2026-03-01T10:00:00Z")
+    send(applier, P + "household.created", both, event_time="2026-03-01T10:00:00Z")
+    one = ev.household("h2", "Lovelace Household", ["311"], "311", "2026-03-01T10:00:00Z")
+
+    result = send(applier, P + "household.updated", one, event_time="2026-03-01T10:05:00Z")
+
+    assert result.outcome == "applied"
+    family = records.families_by_pco_ids(["h2"])["h2"]
+    assert family.member_ids == [by_pco(records, "311").id]
+    assert by_pco(records, "312").family_id is None
 
 
 def test_person_merger_merges_the_removed_record_into_the_kept_one(

@@ -8,9 +8,10 @@ same merges, so a rule lives in one place.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from typing import Literal
 
-from pco_core.records import SyncMeta
+from pco_core.records import ConflictEvent, SyncMeta
 
 # Records a pull creates get uuid5(NAMESPACE_PCO_SYNC, "<kind>:<pco_id>"), so a retried page never duplicates.
 NAMESPACE_PCO_SYNC = uuid.UUID("6f1c7a52-3d0e-5b8a-9c41-2b7e8d5f0a93")
@@ -42,3 +43,22 @@ def street(value: str | None) -> str | None:
     """A street keeps its line breaks (PCO's street_line_1/_2): each line cleaned, blank lines dropped."""
     lines = [clean(line) for line in (value or "").splitlines()]
     return "\n".join(line for line in lines if line) or None
+
+
+@dataclass
+class Merged[R]:
+    """A merge's answer: the record to write (None: nothing to write), how it counts, and the conflicts it
+    opened or resolved (for the conflict log)."""
+
+    record: R | None
+    outcome: Outcome
+    conflicts: list[ConflictEvent] = field(default_factory=list)
+    # For a record that stands for several counted rows (a group's member list): how they count.
+    row_counts: dict[str, int] | None = None
+
+    @property
+    def conflict_count(self) -> int:
+        """Conflicts detected by this merge (opened, or resolved at once by policy)."""
+        return sum(
+            1 for e in self.conflicts if e.status == "open" or e.resolution in ("pco_wins", "local_wins")
+        )

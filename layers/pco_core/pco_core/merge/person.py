@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pco_core.merge.common import Outcome, clean, record_id_for, unchanged_outcome
+from pco_core.merge.common import Merged, Outcome, clean, record_id_for, unchanged_outcome
 from pco_core.merge.contacts import (
     Contact,
     contact_key,
@@ -28,7 +28,6 @@ from pco_core.records import (
     PERSON_CONTACTS,
     PERSON_SCALARS,
     Address,
-    ConflictEvent,
     ConflictPolicy,
     Email,
     Person,
@@ -197,23 +196,6 @@ def _plan_contacts[C: (Email, Phone, Address)](
             plan.post.append(pair.local.unlinked())
     plan.items = list(canonical(name, plan.items))
     return plan
-
-
-@dataclass
-class Merged[R]:
-    """A merge's answer: the record to write (None: nothing to write), how it counts, and the conflicts it
-    opened or resolved (for the conflict log)."""
-
-    record: R | None
-    outcome: Outcome
-    conflicts: list[ConflictEvent] = field(default_factory=list)
-
-    @property
-    def conflict_count(self) -> int:
-        """Conflicts detected by this merge (opened, or resolved at once by policy)."""
-        return sum(
-            1 for e in self.conflicts if e.status == "open" or e.resolution in ("pco_wins", "local_wins")
-        )
 
 
 def merge_person(

@@ -12,7 +12,7 @@ from pco_core.merge.group import group_member, merge_members
 from pco_core.pco.models import PcoMembership
 from pco_core.pco.paginate import read_all
 from pco_core.pco.paths import memberships_path
-from pco_core.records import Group, GroupMember
+from pco_core.records import ConflictEvent, Group, GroupMember
 
 logger = Logger(child=True)
 
@@ -57,6 +57,7 @@ class PullMemberships(Domain[AfterIdPosition]):
         )
         now = ctx.clock()
         changes: list[tuple[Group, Group | None]] = []
+        events: list[ConflictEvent] = []
         for group, memberships in read:
             members: dict[str, GroupMember] = {}
             for membership in memberships:
@@ -66,9 +67,13 @@ class PullMemberships(Domain[AfterIdPosition]):
                     tally.add("skipped")
                     continue
                 members.setdefault(person.id, group_member(person.id, membership.role, membership.joined_at))
-            new, counts = merge_members(group, list(members.values()), run_id=ctx.run_id, now=now)
-            tally.add_counts(counts)
-            if new is not None:
-                changes.append((new, group))
+            result = merge_members(
+                group, list(members.values()), run_id=ctx.run_id, now=now, policy=ctx.policy
+            )
+            tally.add_counts({**(result.row_counts or {}), "conflicts": result.conflict_count})
+            events.extend(result.conflicts)
+            if result.record is not None:
+                changes.append((result.record, group))
         if changes:
             ctx.records.save_groups(changes)
+        ctx.records.log_conflicts(events)

@@ -6,8 +6,9 @@ from aws_lambda_powertools import Logger
 
 from pco_core.engine.domain import DomainContext, Tally
 from pco_core.errors import PcoLinkTaken
+from pco_core.merge.common import Merged
 from pco_core.merge.matching import PersonMatch
-from pco_core.merge.person import Merged, merge_person, person_fields
+from pco_core.merge.person import merge_person, person_fields
 from pco_core.pco import paths
 from pco_core.pco.models import PcoPerson
 from pco_core.pull.listing import PcoListing

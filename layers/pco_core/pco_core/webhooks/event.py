@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from pco_core.engine.ports import Records
-from pco_core.merge.person import Merged
+from pco_core.merge.common import Merged
 from pco_core.pco.jsonapi import Document, Resource
 from pco_core.records import ConflictPolicy, Family, Group, Person
 from pco_core.store.deliveries import SubRecordTrace, Tombstone
