@@ -31,8 +31,10 @@ from pco_core.api import create_app
 from pco_core.api.services import AdminServices
 from pco_core.connection import ConnectionStatus, ConnectionTest
 from pco_core.errors import ReplayRunning, RunActive, RunAlreadyEnded, RunNotFound
+from pco_core.records import ConflictEvent, Email, FieldConflict, Person
 from pco_core.runstate import RUN_DOMAINS, Run
 from tests.unit.api.events import http_event
+from tests.unit.fakes import FakeRecords
 
 pytestmark = pytest.mark.e2e
 
@@ -120,10 +122,12 @@ class FakeAdminApi:
     dead_letters: int = 0
     replay_running: bool = False
 
+    records: FakeRecords = field(default_factory=FakeRecords)
+
     def __post_init__(self) -> None:
         services = AdminServices(
             runs=FakeRuns(self),  # type: ignore[arg-type]
-            records=None,  # type: ignore[arg-type]  # the page reads no records
+            records=self.records,  # type: ignore[arg-type]  # the page reads conflicts from it
             role_permissions={"TECH_ADMIN": ["pco.manage"]},
             connection=FakeConnection(self),  # type: ignore[arg-type]
             deliveries=FakeDeliveries(self),  # type: ignore[arg-type]
@@ -164,6 +168,40 @@ class FakeAdminApi:
                 skipped=5,
             ),
         ]
+
+    def seed_conflicts(self) -> None:
+        """Two open conflicts, as a pull under the review policy leaves them: a last name and an email."""
+        person = Person(
+            id="p-ada",
+            pco_id="1001",
+            first_name="Ada",
+            last_name="Byron",
+            emails=[Email(address="ours@example.org", primary=True, pco_id="e-1")],
+            updated_at=T0,
+        )
+        name = FieldConflict(
+            id="20261124T133000Z-00000001",
+            field="last_name",
+            label="Ada Lovelace",
+            base="Lovelace",
+            local="Byron",
+            pco="King",
+            detected_at=T0 - timedelta(minutes=30),
+            source="20261124T133000Z-aaaaaaaa",
+        )
+        email = FieldConflict(
+            id="20261124T134000Z-00000002",
+            field="emails:e-1",
+            label="Ada Lovelace",
+            base={"address": "ada@example.org", "location": None, "primary": True},
+            local={"address": "ours@example.org", "location": None, "primary": True},
+            pco={"address": "theirs@example.org", "location": "Work", "primary": True},
+            detected_at=T0 - timedelta(minutes=20),
+            source="20261124T133000Z-aaaaaaaa",
+        )
+        held = person.model_copy(update={"sync": person.sync.model_copy(update={"conflicts": (name, email)})})
+        self.records.add(held)
+        self.records.log_conflicts([ConflictEvent("person", person.id, c, "open") for c in (name, email)])
 
     def seed_deliveries(self, count: int, dead_letters: int) -> None:
         """`count` deliveries a minute apart, newest first, as GET /api/webhooks/deliveries lists them."""
@@ -1382,6 +1420,12 @@ def reach_failed(h: Harness) -> None:
     h.page.locator("#progress-error").get_by_text("Details").click()
 
 
+def reach_conflicts(h: Harness) -> None:
+    h.api.seed_conflicts()
+    signed_in(h)
+    expect(h.page.locator("#conflicts-list li")).to_have_count(2)
+
+
 def reach_forbidden(h: Harness) -> None:
     h.sign_in("VOLUNTEER")
     expect(h.page.locator("#forbidden-view")).to_be_visible()
@@ -1399,8 +1443,10 @@ PHONE = {"width": 390, "height": 844}
         (reach_cancel_dialog, None),
         (reach_failed, None),
         (reach_forbidden, None),
+        (reach_conflicts, None),
         (reach_idle, PHONE),
         (reach_running, PHONE),
+        (reach_conflicts, PHONE),
     ],
     ids=[
         "signed-out",
@@ -1409,8 +1455,10 @@ PHONE = {"width": 390, "height": 844}
         "cancel-dialog",
         "failed",
         "forbidden",
+        "conflicts",
         "phone-idle",
         "phone-running",
+        "phone-conflicts",
     ],
 )
 def test_axe_finds_no_serious_or_critical_violation(
@@ -1421,3 +1469,86 @@ def test_axe_finds_no_serious_or_critical_violation(
     results = axe_violations(h.page)
     blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING_IMPACTS]
     assert not blocking, AxeResults({"violations": blocking}).generate_report()
+
+
+# --- conflicts: side by side, resolved with one click ---------------------------------------------------
+
+
+def test_open_conflicts_show_side_by_side_with_a_count_in_the_header(make_harness: Any) -> None:
+    h = make_harness()
+    h.api.seed_conflicts()
+    signed_in(h)
+    page = h.page
+
+    expect(page.locator("#conflict-badge")).to_have_text("2 conflicts")
+    expect(page.locator("#conflict-badge")).to_be_visible()
+    items = page.locator("#conflicts-list li")
+    expect(items).to_have_count(2)
+    newest = items.first  # the email, found later
+    expect(newest.locator(".conflict__head")).to_contain_text("Ada Lovelace · Email")
+    expect(newest.locator(".conflict__side--base dd")).to_have_text("ada@example.org (primary)")
+    expect(newest.locator(".conflict__side--local dd")).to_have_text("ours@example.org (primary)")
+    expect(newest.locator(".conflict__side--pco dd")).to_have_text("theirs@example.org (Work, primary)")
+    name = items.nth(1)
+    expect(name.locator(".conflict__head")).to_contain_text("Last name")
+    expect(name.locator(".conflict__side--local dd")).to_have_text("Byron")
+    expect(name.locator(".conflict__side--pco dd")).to_have_text("King")
+    expect(page.locator("#conflicts-empty")).to_be_hidden()
+
+
+def test_keep_pcos_resolves_the_conflict_and_the_record_takes_pcos_value(make_harness: Any) -> None:
+    h = make_harness()
+    h.api.seed_conflicts()
+    signed_in(h)
+    page = h.page
+
+    page.get_by_role("button", name="Keep PCO's: Last name of Ada Lovelace").click()
+
+    expect(page.locator("#conflicts-list li")).to_have_count(1)
+    expect(page.locator("#conflict-badge")).to_have_text("1 conflict")
+    person = h.api.records.people["p-ada"]
+    assert person.last_name == "King"
+    assert [c.field for c in person.sync.conflicts] == ["emails:e-1"]
+    assert h.api.records.get_conflict("20261124T133000Z-00000001").resolution == "admin_pco"
+    assert ("POST", "/api/conflicts/20261124T133000Z-00000001/resolve") in [
+        (m, p) for m, p, _ in h.api.requests
+    ]
+
+
+def test_keep_ours_by_keyboard_closes_the_last_conflict(make_harness: Any) -> None:
+    h = make_harness()
+    h.api.seed_conflicts()
+    signed_in(h)
+    page = h.page
+    for label in ("Keep ours: Email of Ada Lovelace", "Keep ours: Last name of Ada Lovelace"):
+        button = page.get_by_role("button", name=label)
+        button.focus()
+        page.keyboard.press("Enter")
+        expect(button).to_have_count(0)
+
+    expect(page.locator("#conflicts-empty")).to_be_visible()
+    expect(page.locator("#conflict-badge")).to_be_hidden()
+    person = h.api.records.people["p-ada"]
+    assert (person.last_name, person.sync.conflicts) == ("Byron", ())
+    assert person.sync.edited == ("last_name",)  # ours is a local change the next push sends
+
+
+def test_without_conflicts_the_card_says_so_and_the_header_shows_no_badge(make_harness: Any) -> None:
+    h = make_harness()
+    signed_in(h)
+    expect(h.page.locator("#conflicts-empty")).to_be_visible()
+    expect(h.page.locator("#conflict-badge")).to_be_hidden()
+
+
+def test_on_a_phone_a_conflicts_values_stack(make_harness: Any) -> None:
+    h = make_harness(viewport=PHONE)
+    h.api.seed_conflicts()
+    signed_in(h)
+    first = h.page.locator("#conflicts-list li").first
+    sides = [first.locator(f".conflict__side--{s}").bounding_box() for s in ("base", "local", "pco")]
+    assert all(box is not None for box in sides)
+    xs = {round(box["x"]) for box in sides if box}
+    ys = [box["y"] for box in sides if box]
+    assert len(xs) == 1  # one column
+    assert ys == sorted(ys)
+    assert h.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

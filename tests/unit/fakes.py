@@ -14,8 +14,10 @@ from pco_core.errors import LeaseLost, PcoLinkTaken
 from pco_core.pco.client import PcoClient
 from pco_core.records import (
     ConflictEvent,
+    ConflictStatus,
     Family,
     Group,
+    LoggedConflict,
     Person,
     has_pending_changes,
     normalise_email,
@@ -184,6 +186,26 @@ class FakeRecords:
         for event in events:
             self.conflict_log[event.conflict.id] = event
 
+    def get_conflict(self, conflict_id: str) -> LoggedConflict | None:
+        event = self.conflict_log.get(conflict_id)
+        return None if event is None else _logged(event)
+
+    def list_conflicts(
+        self, status: ConflictStatus, limit: int, cursor: str | None
+    ) -> tuple[list[LoggedConflict], str | None]:
+        """Newest first, `limit` at a time (cursor: the last id listed), as the store lists them."""
+        found = sorted(
+            (
+                e
+                for e in self.conflict_log.values()
+                if e.status == status and (cursor is None or e.conflict.id < cursor)
+            ),
+            key=lambda e: e.conflict.id,
+            reverse=True,
+        )
+        page = [_logged(e) for e in found[:limit]]
+        return page, (page[-1].id if len(found) > limit else None)
+
     def list_families(self, limit: int, cursor: str | None) -> tuple[list[Family], str | None]:
         return self._list(self.families, limit, cursor)
 
@@ -196,6 +218,18 @@ class FakeRecords:
 
     def person_by_pco(self, pco_id: str) -> Person:
         return next(p for p in self.people.values() if p.pco_id == pco_id)
+
+
+def _logged(event: ConflictEvent) -> LoggedConflict:
+    return LoggedConflict.model_validate(
+        {
+            **event.conflict.model_dump(),
+            "record_kind": event.kind,
+            "record_id": event.record_id,
+            "status": event.status,
+            "resolution": event.resolution,
+        }
+    )
 
 
 class FakeRuns:

@@ -67,12 +67,12 @@ class ConflictResolver:
         held = next((c for c in person.sync.conflicts if c.id == conflict_id), None)
         updated = _with_value(person, logged.field, chosen)
         remaining = tuple(c for c in person.sync.conflicts if c.id != conflict_id)
-        updated = updated.model_copy(
-            update={
-                "updated_at": self.clock(),
-                "sync": updated.sync.model_copy(update={"conflicts": remaining}),
-            }
-        )
+        # Ours, or a value of the admin's own, is a local edit the next push sends (even PCO's old value).
+        edited = set(updated.sync.edited)
+        if keep != "pco" and logged.field in PERSON_SCALARS:
+            edited.add(logged.field)
+        sync = updated.sync.model_copy(update={"conflicts": remaining, "edited": tuple(sorted(edited))})
+        updated = updated.model_copy(update={"updated_at": self.clock(), "sync": sync})
         self.store.save_people([(updated, person)])
         resolution = f"admin_{keep}" if keep is not None else "admin_value"
         conflict = held or logged

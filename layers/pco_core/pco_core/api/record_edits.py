@@ -62,6 +62,9 @@ def _linked[C: (Email, Phone, Address)](kind: str, items: list[C], current: Sequ
     return [item if item.pco_id is not None else next(relinked) for item in items]
 
 
+FAMILY_EDITABLE = ("name", "primary_member_id", "address")
+
+
 def new_record_id() -> str:
     return str(uuid.uuid4())
 
@@ -163,8 +166,13 @@ class RecordEdits:
             changes["primary_member_id"] = body.primary_member_id
         if body.address is not MISSING:
             changes["address"] = _address(body.address)
+        # Attributes the edit changed are local changes to push, even one set back to PCO's last value.
+        edited = {n for n in FAMILY_EDITABLE if n in changes and changes[n] != getattr(current, n)}
+        sync = current.sync.model_copy(update={"edited": tuple(sorted(edited | set(current.sync.edited)))})
         return self._save_family(
-            current.model_copy(update=changes), current, primary_sent=body.primary_member_id is not MISSING
+            current.model_copy(update={**changes, "sync": sync}),
+            current,
+            primary_sent=body.primary_member_id is not MISSING,
         )
 
     def _save_family(self, family: Family, previous: Family | None, *, primary_sent: bool) -> Family:
