@@ -344,3 +344,62 @@ def test_a_no_op_push_sends_nothing_to_pco() -> None:
     church.push()
 
     assert church.pco.requests == []
+
+
+def test_an_open_conflict_closes_by_itself_when_the_two_sides_come_to_agree() -> None:
+    church = Church()
+    church.edit_local(last_name="Byron")
+    church.edit_pco(last_name="King")
+    church.pull()
+    assert church.open_conflicts() == [("last_name", "Byron", "King")]
+
+    church.edit_pco(last_name="Byron")  # someone in PCO makes it ours
+    church.pull()
+
+    assert church.open_conflicts() == []
+    (closed,) = [e for e in church.records.conflict_log.values() if e.status == "resolved"]
+    assert closed.resolution == "converged"
+    assert church.local.sync.conflicts == ()
+    assert not has_pending_changes(church.local)
+
+
+# ---------------------------------------------------------------- records from before bases existed
+
+
+def legacy(church: Church, **local_edits: Any) -> None:
+    """The person as the hash-only design left it: no base; `pco_hash` of what was last exchanged."""
+    from pco_core.merge.person import local_fields
+
+    person = church.local
+    exchanged = local_fields(person).content_hash()
+    edited = person.model_copy(update=local_edits)
+    sync = person.sync.model_copy(update={"base": None, "pco_hash": exchanged, "edited": ()})
+    church.records.add(edited.model_copy(update={"sync": sync}))
+
+
+def test_a_legacy_record_without_local_edits_takes_pcos_changes_and_gets_a_base() -> None:
+    church = Church()
+    legacy(church)
+    church.edit_pco(first_name="Augusta")
+
+    church.pull()
+
+    assert church.local.first_name == "Augusta"
+    assert church.local.sync.base is not None
+    assert church.open_conflicts() == []
+
+
+def test_a_legacy_record_with_a_pending_edit_loses_nothing_differences_become_conflicts() -> None:
+    church = Church()
+    legacy(church, last_name="Byron")  # edited here before the upgrade, never pushed
+    church.edit_pco(first_name="Augusta")
+
+    church.pull()
+
+    # Which side changed what cannot be known without a base: both values are kept, as conflicts.
+    local = church.local
+    assert local.last_name == "Byron"
+    assert local.sync.base is not None
+    assert [name for name, _, _ in church.open_conflicts()] == ["first_name", "last_name"]
+    church.push()
+    assert church.pco_person()["last_name"] == "Lovelace"  # held back until an admin decides
