@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
-from pco_core.records import ConflictEvent, SyncMeta
+from pco_core.merge.threeway import Conflicts
+from pco_core.records import ConflictEvent, Family, Fields, Person, SyncMeta
 
 # Records a pull creates get uuid5(NAMESPACE_PCO_SYNC, "<kind>:<pco_id>"), so a retried page never duplicates.
 NAMESPACE_PCO_SYNC = uuid.UUID("6f1c7a52-3d0e-5b8a-9c41-2b7e8d5f0a93")
@@ -62,3 +64,41 @@ class Merged[R]:
         return sum(
             1 for e in self.conflicts if e.status == "open" or e.resolution in ("pco_wins", "local_wins")
         )
+
+
+def merged_record[R: (Person, Family)](
+    existing: R,
+    *,
+    pco_id: str,
+    values: dict[str, Any],
+    base: Fields,
+    pco_updated_at: datetime | None,
+    conflicts: Conflicts,
+    edited: tuple[str, ...],
+    changed: bool,
+    run_id: str,
+    now: datetime,
+) -> Merged[R]:
+    """The merge's answer for a record that existed: its merged `values`, PCO's values as the new `base`,
+    the conflicts still open and the edits still to push; "updated" when a value (or the link) changed,
+    else counted as this run already counted it (a retried page) or skipped."""
+    record = existing.model_copy(
+        update={
+            "pco_id": pco_id,
+            **values,
+            "sync": existing.sync.model_copy(
+                update={
+                    "pco_updated_at": pco_updated_at or existing.sync.pco_updated_at,
+                    "pco_hash": base.content_hash(),
+                    "base": base,
+                    "conflicts": conflicts.open_conflicts(),
+                    "edited": edited,
+                }
+            ),
+        }
+    )
+    if not changed:
+        counted = unchanged_outcome(existing.sync, run_id)
+        return Merged(None if record == existing else record, counted, conflicts.events)
+    stamped = record.sync.model_copy(update={"last_run_id": run_id, "last_outcome": "updated"})
+    return Merged(record.model_copy(update={"updated_at": now, "sync": stamped}), "updated", conflicts.events)

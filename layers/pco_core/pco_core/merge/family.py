@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from pco_core.merge.common import Merged, clean, record_id_for, unchanged_outcome
+from pco_core.merge.common import Merged, clean, merged_record, record_id_for
 from pco_core.merge.threeway import Conflicts, decide
 from pco_core.pco.models import PcoHousehold
 from pco_core.records import Address, ConflictPolicy, Family, FamilyFields, FamilySync, Person
@@ -195,27 +195,17 @@ def merge_family(
         existing.pco_id != pco_id
         or plan.fields.content_hash() != local_family_fields(existing).content_hash()
     )
-    record = existing.model_copy(
-        update={
-            "pco_id": pco_id,
-            **_family_values(plan.fields),
-            "sync": existing.sync.model_copy(
-                update={
-                    "pco_updated_at": pco_updated_at or existing.sync.pco_updated_at,
-                    "pco_hash": fields.content_hash(),
-                    "base": fields,
-                    "conflicts": plan.conflicts.open_conflicts(),
-                    "edited": plan.edited,
-                }
-            ),
-        }
-    )
-    if not changed:
-        counted = unchanged_outcome(existing.sync, run_id)
-        return Merged(None if record == existing else record, counted, plan.conflicts.events)
-    stamped = record.sync.model_copy(update={"last_run_id": run_id, "last_outcome": "updated"})
-    return Merged(
-        record.model_copy(update={"updated_at": now, "sync": stamped}), "updated", plan.conflicts.events
+    return merged_record(
+        existing,
+        pco_id=pco_id,
+        values=_family_values(plan.fields),
+        base=fields,
+        pco_updated_at=pco_updated_at,
+        conflicts=plan.conflicts,
+        edited=plan.edited,
+        changed=changed,
+        run_id=run_id,
+        now=now,
     )
 
 

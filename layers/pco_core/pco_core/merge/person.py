@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pco_core.merge.common import Merged, Outcome, clean, record_id_for, unchanged_outcome
+from pco_core.merge.common import Merged, clean, merged_record, record_id_for
 from pco_core.merge.contacts import (
     Contact,
     contact_key,
@@ -229,35 +229,19 @@ def merge_person(
     plan = plan_person(existing, fields, policy=policy, source=run_id, now=now)
     merged = plan.fields()
     # Links to PCO's items (a pushed item's id learnt) are not a change the run counts.
-    values_changed = (
-        merged.content_hash() != local_fields(existing).content_hash() or existing.pco_id != pco_id
+    changed = existing.pco_id != pco_id or merged.content_hash() != local_fields(existing).content_hash()
+    return merged_record(
+        existing,
+        pco_id=pco_id,
+        values=_values(merged),
+        base=fields,
+        pco_updated_at=pco_updated_at,
+        conflicts=plan.conflicts,
+        edited=plan.edited,
+        changed=changed,
+        run_id=run_id,
+        now=now,
     )
-    record = existing.model_copy(
-        update={
-            "pco_id": pco_id,
-            **_values(merged),
-            "sync": existing.sync.model_copy(
-                update={
-                    "pco_updated_at": pco_updated_at or existing.sync.pco_updated_at,
-                    "pco_hash": fields.content_hash(),
-                    "base": fields,
-                    "conflicts": plan.conflicts.open_conflicts(),
-                    "edited": plan.edited,
-                }
-            ),
-        }
-    )
-    if not values_changed:
-        counted = unchanged_outcome(existing.sync, run_id)
-        return Merged(None if record == existing else record, counted, plan.conflicts.events)
-    outcome: Outcome = "updated"
-    record = record.model_copy(
-        update={
-            "updated_at": now,
-            "sync": record.sync.model_copy(update={"last_run_id": run_id, "last_outcome": outcome}),
-        }
-    )
-    return Merged(record, outcome, plan.conflicts.events)
 
 
 def agreed_person(person: Person, after: PersonFields, plan: PersonPlan) -> Person:
