@@ -102,3 +102,13 @@ def merged_record[R: (Person, Family)](
         return Merged(None if record == existing else record, counted, conflicts.events)
     stamped = record.sync.model_copy(update={"last_run_id": run_id, "last_outcome": "updated"})
     return Merged(record.model_copy(update={"updated_at": now, "sync": stamped}), "updated", conflicts.events)
+
+
+def agreed_base[F: Fields](record: Person | Family, local: F, base: F | None) -> F | None:
+    """What PCO held when we last agreed: the base; for a record written before bases existed whose hash
+    says nothing was waiting to be pushed, its own values (`local`); else unknown (None)."""
+    if base is not None:
+        return base
+    if record.pco_id is not None and record.sync.pco_hash == local.content_hash():
+        return local
+    return None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from pco_core.merge.common import Merged, clean, merged_record, record_id_for
+from pco_core.merge.common import Merged, agreed_base, clean, merged_record, record_id_for
 from pco_core.merge.threeway import Conflicts, decide
 from pco_core.pco.models import PcoHousehold
 from pco_core.records import Address, ConflictPolicy, Family, FamilyFields, FamilySync, Person
@@ -82,17 +82,6 @@ def local_family_fields(family: Family) -> FamilyFields:
     )
 
 
-def agreed_family_base(family: Family) -> FamilyFields | None:
-    """The family's base; for one written before bases existed whose hash says nothing was waiting to be
-    pushed, its own values; else unknown."""
-    if family.sync.base is not None:
-        return family.sync.base
-    local = local_family_fields(family)
-    if family.pco_id is not None and family.sync.pco_hash == local.content_hash():
-        return local
-    return None
-
-
 @dataclass
 class FamilyPlan:
     """A family after the three-way merge with PCO's household, and what a push would send."""
@@ -109,16 +98,8 @@ def plan_family(
     existing: Family, pco: FamilyFields, *, policy: ConflictPolicy, source: str, now: datetime
 ) -> FamilyPlan:
     local = local_family_fields(existing)
-    base = agreed_family_base(existing)
-    conflicts = Conflicts(
-        kind="family",
-        record_id=existing.id,
-        label=existing.name,
-        policy=policy,
-        source=source,
-        now=now,
-        held={c.field: c for c in existing.sync.conflicts},
-    )
+    base = agreed_base(existing, local, existing.sync.base)
+    conflicts = Conflicts.of("family", existing, existing.name, policy=policy, source=source, now=now)
     values: dict[str, Any] = {}
     send: dict[str, Any] = {}
     edited: list[str] = []

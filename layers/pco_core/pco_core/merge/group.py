@@ -84,15 +84,7 @@ def plan_members(
 ) -> MembersPlan:
     """Per person, their membership (absent, or in with a role) decided three ways against the member list
     as last agreed (a group without one, from before bases existed: the union of both lists)."""
-    conflicts = Conflicts(
-        kind="group",
-        record_id=group.id,
-        label=group.name,
-        policy=policy,
-        source=source,
-        now=now,
-        held={c.field: c for c in group.sync.conflicts},
-    )
+    conflicts = Conflicts.of("group", group, group.name, policy=policy, source=source, now=now)
     base = {m.person_id: m for m in group.sync.members_base or ()}
     mine = {m.person_id: m for m in group.members}
     theirs = {m.person_id: m for m in pco}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pco_core.merge.common import Merged, clean, merged_record, record_id_for
+from pco_core.merge.common import Merged, agreed_base, clean, merged_record, record_id_for
 from pco_core.merge.contacts import (
     Contact,
     contact_key,
@@ -86,17 +86,6 @@ def _as_pco(item: Contact) -> dict[str, Any]:
     return {**item.model_dump(exclude={"pco_id"}), "id": item.pco_id or ""}
 
 
-def agreed_base(person: Person) -> PersonFields | None:
-    """What PCO held when we last agreed: the base; for a record written before bases existed whose hash
-    says nothing was waiting to be pushed, its own values; else unknown (None)."""
-    if person.sync.base is not None:
-        return person.sync.base
-    local = local_fields(person)
-    if person.pco_id is not None and person.sync.pco_hash == local.content_hash():
-        return local
-    return None
-
-
 @dataclass
 class ContactPlan[C: (Email, Phone, Address)]:
     """One contact list after the merge, and the writes a push makes for it."""
@@ -128,16 +117,9 @@ def plan_person(
     existing: Person, pco: PersonFields, *, policy: ConflictPolicy, source: str, now: datetime
 ) -> PersonPlan:
     local = local_fields(existing)
-    base = agreed_base(existing)
-    conflicts = Conflicts(
-        kind="person",
-        record_id=existing.id,
-        label=f"{local.first_name} {local.last_name}".strip(),
-        policy=policy,
-        source=source,
-        now=now,
-        held={c.field: c for c in existing.sync.conflicts},
-    )
+    base = agreed_base(existing, local, existing.sync.base)
+    label = f"{local.first_name} {local.last_name}".strip()
+    conflicts = Conflicts.of("person", existing, label, policy=policy, source=source, now=now)
     values: dict[str, Any] = {}
     send: dict[str, Any] = {}
     edited: list[str] = []

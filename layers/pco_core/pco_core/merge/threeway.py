@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from pco_core.records import ConflictEvent, ConflictPolicy, FieldConflict
+from pco_core.records import ConflictEvent, ConflictPolicy, Family, FieldConflict, Group, Person
 
 Change = Literal["none", "pco", "local", "converged", "conflict"]
 Side = Literal["local", "pco"]
@@ -66,6 +66,21 @@ class Conflicts:
     held: dict[str, FieldConflict]
     events: list[ConflictEvent] = field(default_factory=list)
     kept: dict[str, FieldConflict] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        kind: str,
+        record: Person | Family | Group,
+        label: str,
+        *,
+        policy: ConflictPolicy,
+        source: str,
+        now: datetime,
+    ) -> Conflicts:
+        """The conflicts of one record's merge, starting from those it holds open."""
+        held = {c.field: c for c in record.sync.conflicts}
+        return cls(kind, record.id, label, policy, source, now, held)
 
     def detected(self, name: str, base: Any, local: Any, pco: Any) -> Side:
         """Both sides changed `name` differently: record it by policy; the side whose value is kept."""
