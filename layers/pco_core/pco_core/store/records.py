@@ -17,6 +17,7 @@ import binascii
 import json
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -63,7 +64,8 @@ UNLINKED_KIND = "unlinked"
 _RECORD_PREFIX: dict[Kind, str] = {"person": "PERSON#", "family": "FAMILY#", "group": "GROUP#"}
 _STORAGE_KEYS = ("pk", "sk", "kind", PENDING)
 MAX_LIST_LIMIT = 1000
-TRANSACT_LIMIT = 100  # DynamoDB's most items in one TransactWriteItems
+# Claims of new PCO links sent at once (boto3 clients are thread-safe).
+CLAIM_WORKERS = 10
 _MODELS: dict[Kind, type[Person | Family | Group]] = {"person": Person, "family": Family, "group": Group}
 
 
@@ -355,39 +357,20 @@ class RecordStore(DynamoTable):
     def _claim_pco_links(self, kind: Kind, claims: dict[str, Key], released: dict[Key, str]) -> set[str]:
         """Claim each record's new PCO-id lookup item; the ids of the records refused (held by another).
 
-        One transaction per 100 claims (the common case: nobody else holds them); a cancelled one is
-        settled claim by claim, which also takes over lookups that hold nothing."""
-        refused: set[str] = set()
+        One conditional PutItem per claim, sent a few at a time (a page of 100 new people is a few round
+        trips, not a hundred); a claim settled alone also takes over lookups that hold nothing. (A single
+        transaction would be one call, but costs twice the writes and rolls back as a whole.)"""
+        if not claims:
+            return set()
         pending = list(claims.items())
-        for start in range(0, len(pending), TRANSACT_LIMIT):
-            chunk = pending[start : start + TRANSACT_LIMIT]
-            if len({lookup for _, lookup in chunk}) == len(chunk) and self._claim_all(kind, chunk):
-                continue
-            refused.update(
-                record_id
-                for record_id, lookup in chunk
-                if not self._claim_pco_link(kind, lookup, record_id, released.get(lookup))
+        with ThreadPoolExecutor(max_workers=min(CLAIM_WORKERS, len(pending))) as pool:
+            claimed = list(
+                pool.map(
+                    lambda claim: self._claim_pco_link(kind, claim[1], claim[0], released.get(claim[1])),
+                    pending,
+                )
             )
-        return refused
-
-    def _claim_all(self, kind: Kind, chunk: Sequence[tuple[str, Key]]) -> bool:
-        try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table_name,
-                            "Item": serialise(_lookup_item(kind, lookup, record_id)),
-                            "ConditionExpression": "attribute_not_exists(pk) OR record_id = :me",
-                            "ExpressionAttributeValues": {":me": {"S": record_id}},
-                        }
-                    }
-                    for record_id, lookup in chunk
-                ]
-            )
-        except self.client.exceptions.TransactionCanceledException:
-            return False
-        return True
+        return {record_id for (record_id, _), ok in zip(pending, claimed, strict=True) if not ok}
 
     def _claim_pco_link(self, kind: Kind, lookup: Key, record_id: str, releasing: str | None) -> bool:
         """Claim one PCO-id lookup item for `record_id`; False when another record holds it.
