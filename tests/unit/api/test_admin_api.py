@@ -269,6 +269,9 @@ def test_connection_status_says_what_is_set_never_the_values(call):
         "secret_set": True,
         "webhook_secret_set": False,
         "webhook_url": "https://hooks.example/webhooks/pco",
+        "credentials": "untested",
+        "checked_at": None,
+        "refused_reason": None,
     }
 
 
