@@ -64,6 +64,8 @@ class Address(_Contact):
     city: str | None = None
     state: str | None = None
     zip: str | None = None
+    # ISO 3166-1 alpha-2, upper-case ("US"), as PCO's People API holds it since 2023-03-21.
+    country_code: str | None = None
     location: str | None = None
     primary: bool = False
 
@@ -72,6 +74,35 @@ class GroupMember(_Record):
     person_id: str
     role: GroupRole = "member"
     joined_at: datetime | None = None
+
+
+# Fields added after content hashes were first stored, with the value they have when empty: left out of a
+# hash while empty, so a record stored before them hashes as it did (an old `pco_hash` still says "nothing
+# was waiting to be pushed").
+_ADDED_LATER: dict[str, bool | None] = {
+    "country_code": None,
+    "given_name": None,
+    "middle_name": None,
+    "nickname": None,
+    "membership": None,
+    "child": None,
+    "grade": None,
+    "anniversary": None,
+    "inactivated_at": None,
+    "blocked": False,
+}
+
+
+def _without_empty_later(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: _without_empty_later(v)
+            for k, v in value.items()
+            if not (k in _ADDED_LATER and v is _ADDED_LATER[k])
+        }
+    if isinstance(value, list):
+        return [_without_empty_later(v) for v in value]
+    return value
 
 
 class Fields(BaseModel):
@@ -83,7 +114,7 @@ class Fields(BaseModel):
     _links: ClassVar[dict[str, Any]] = {}
 
     def content_hash(self) -> str:
-        return content_hash(self.model_dump(mode="json", exclude=self._links))
+        return content_hash(_without_empty_later(self.model_dump(mode="json", exclude=self._links)))
 
 
 class PersonFields(Fields):
@@ -97,6 +128,15 @@ class PersonFields(Fields):
     emails: tuple[Email, ...]
     phones: tuple[Phone, ...]
     addresses: tuple[Address, ...]
+    # Kept since PCO Sync stores what a church would otherwise lose (a base stored before has none).
+    given_name: str | None = None
+    middle_name: str | None = None
+    nickname: str | None = None
+    membership: str | None = None
+    child: bool | None = None
+    grade: int | None = None
+    anniversary: date | None = None
+    inactivated_at: datetime | None = None
 
     _links: ClassVar[dict[str, Any]] = {
         name: {"__all__": {"pco_id"}} for name in ("emails", "phones", "addresses")
@@ -204,6 +244,16 @@ class Person(_Record):
     gender: str | None = None
     birthdate: date | None = None
     status: PersonStatus = "active"
+    given_name: str | None = None
+    middle_name: str | None = None
+    nickname: str | None = None
+    # The member status PCO shows ("Member", "Visitor": the church's own membership types).
+    membership: str | None = None
+    child: bool | None = None  # None: not known here (PCO's value is taken)
+    grade: int | None = None
+    anniversary: date | None = None
+    # When PCO marked the person inactive: PCO's to set (it stamps it when status becomes inactive).
+    inactivated_at: datetime | None = None
     emails: list[Email] = Field(default_factory=list)
     phones: list[Phone] = Field(default_factory=list)
     addresses: list[Address] = Field(default_factory=list)
@@ -239,7 +289,28 @@ class Group(_Record):
     )
 
 
-PERSON_SCALARS = ("first_name", "last_name", "gender", "birthdate", "status")
+PERSON_SCALARS = (
+    "first_name",
+    "last_name",
+    "gender",
+    "birthdate",
+    "status",
+    "given_name",
+    "middle_name",
+    "nickname",
+    "membership",
+    "child",
+    "grade",
+    "anniversary",
+    "inactivated_at",
+)
+# PCO's to set: never edited here nor pushed. PCO stamps `inactivated_at` when `status` becomes inactive
+# and clears it when status becomes anything else (PCO's People docs, Person `status`), so `status` is the
+# one switch we push.
+PERSON_READ_ONLY = frozenset({"inactivated_at"})
+# What a local edit may change and push sends: PCO's People docs list each as assignable on create and
+# update (Person, "Assignable Attributes"; openfaith's copy of the 2025-03-20 docs; unchanged to 2025-11-10).
+PERSON_WRITABLE = tuple(name for name in PERSON_SCALARS if name not in PERSON_READ_ONLY)
 PERSON_CONTACTS = ("emails", "phones", "addresses")
 
 
@@ -291,7 +362,11 @@ def has_pending_changes(record: Person | Family | Group) -> bool:
     held = record.sync.held()
     if set(record.sync.edited) - held:
         return True
-    if any(getattr(record, n) != getattr(person_base, n) for n in PERSON_SCALARS if n not in held):
+    if any(
+        getattr(record, n) != getattr(person_base, n)
+        for n in PERSON_SCALARS
+        if n not in held and n not in PERSON_READ_ONLY
+    ):
         return True
     return any(
         _values(getattr(record, n)) != _values(getattr(person_base, n))

@@ -30,6 +30,7 @@ from pco_core.limits import birthdate_problem
 from pco_core.merge.contacts import relink
 from pco_core.records import (
     PERSON_SCALARS,
+    PERSON_WRITABLE,
     Address,
     Email,
     Family,
@@ -95,14 +96,10 @@ class RecordEdits:
 
     def create_person(self, body: PersonCreate) -> Person:
         now = self.clock()
-        self._check_birthdate(body.birthdate, now)
+        self._check_dates(body, now)
         person = Person(
             id=self.new_id(),
-            first_name=body.first_name,
-            last_name=body.last_name,
-            gender=body.gender,
-            birthdate=body.birthdate,
-            status=body.status,
+            **{name: getattr(body, name) for name in PERSON_WRITABLE},
             emails=_emails(body.emails),
             phones=_phones(body.phones),
             addresses=_addresses(body.addresses),
@@ -114,12 +111,9 @@ class RecordEdits:
     def update_person(self, person_id: str, body: PersonPatch) -> Person:
         now = self.clock()
         current = self._person(person_id)
-        if body.birthdate is not MISSING:
-            self._check_birthdate(body.birthdate, now)
+        self._check_dates(body, now)
         changes: dict[str, object] = {
-            name: getattr(body, name)
-            for name in ("first_name", "last_name", "gender", "birthdate", "status")
-            if getattr(body, name) is not MISSING
+            name: getattr(body, name) for name in PERSON_WRITABLE if getattr(body, name) is not MISSING
         }
         # A sent list replaces the old one. An item naming its pco_id is that PCO item (edited in place
         # by the next push); an item without one keeps the PCO link of an old item with its value.
@@ -266,10 +260,15 @@ class RecordEdits:
         return updated
 
     @staticmethod
-    def _check_birthdate(born: date | None, now: datetime) -> None:
-        problem = born and birthdate_problem(born, now.date())
-        if problem:
-            raise InvalidRecord.of([FieldProblem("birthdate", problem)])
+    def _check_dates(body: PersonCreate | PersonPatch, now: datetime) -> None:
+        problems = [
+            FieldProblem(name, problem)
+            for name in ("birthdate", "anniversary")
+            if isinstance(day := getattr(body, name), date)
+            and (problem := birthdate_problem(day, now.date()))
+        ]
+        if problems:
+            raise InvalidRecord.of(problems)
 
     def _person(self, person_id: str) -> Person:
         person = self.store.get_person(person_id)
