@@ -41,16 +41,31 @@ class _Contact(_Record):
     """An email, phone or address; `pco_id` links it to its PCO record once exchanged."""
 
     pco_id: str | None = None
+    # What PCO alone sets on an item: kept and served, never a local change, never sent.
+    PCO_OWN: ClassVar[dict[str, Any]] = {}
 
     def unlinked(self) -> Self:
         """The same values without the PCO link, to compare values only."""
         return self if self.pco_id is None else self.model_copy(update={"pco_id": None})
+
+    def content(self) -> Self:
+        """The values a church edits (no link, nothing PCO alone sets): what "changed" means for an item."""
+        return self.unlinked().model_copy(update=self.PCO_OWN)
+
+    def with_pco_own(self, source: Self) -> Self:
+        """This item with what PCO alone sets taken from `source` (the item as PCO holds it)."""
+        own = {name: getattr(source, name) for name in self.PCO_OWN}
+        return self if all(getattr(self, n) == v for n, v in own.items()) else self.model_copy(update=own)
 
 
 class Email(_Contact):
     address: str
     location: str | None = None
     primary: bool = False
+    # PCO stops sending to a blocked address (read-only in PCO's People docs, Email).
+    blocked: bool = False
+
+    PCO_OWN: ClassVar[dict[str, Any]] = {"blocked": False}
 
 
 class Phone(_Contact):
@@ -316,7 +331,7 @@ PERSON_CONTACTS = ("emails", "phones", "addresses")
 
 def _values(items: Sequence[Email | Phone | Address]) -> list[str]:
     """A contact list's values, without links and order: what "changed" means for a list."""
-    return sorted(json.dumps(item.unlinked().model_dump(mode="json"), sort_keys=True) for item in items)
+    return sorted(json.dumps(item.content().model_dump(mode="json"), sort_keys=True) for item in items)
 
 
 def has_pending_changes(record: Person | Family | Group) -> bool:

@@ -301,6 +301,25 @@ def test_given_a_patched_email_list_then_an_unchanged_address_keeps_its_pco_link
     assert body["emails"][1]["pco_id"] == "e101"
 
 
+def test_given_an_email_sent_back_as_served_then_blocked_stays_what_pco_says(call, church):
+    ann = church.get_person("ann")
+    assert ann is not None
+    blocked = ann.model_copy(update={"emails": [ann.emails[0].model_copy(update={"blocked": True})]})
+    church.save_people([(blocked, ann)])
+    served = call("GET", "/api/people/ann")[1]["emails"]
+    assert served[0]["blocked"] is True
+
+    edited = served[0] | {"blocked": False, "location": "Work"}
+    sent = [edited, {"address": "new@example.org", "blocked": True}]
+    status, body = call("PATCH", "/api/people/ann", body={"emails": sent})
+
+    assert status == 200, body
+    assert [(e["address"], e["location"], e["blocked"]) for e in body["emails"]] == [
+        ("ann@example.org", "Work", True),  # PCO's own: what was sent is ignored
+        ("new@example.org", None, False),
+    ]
+
+
 @pytest.mark.usefixtures("unchanged")
 def test_given_a_pco_link_in_an_email_body_then_422_and_nothing_is_written(call):
     status, body = call("PATCH", "/api/people/ann", body={"emails": [{"address": "a@b.org", "pco_id": "9"}]})

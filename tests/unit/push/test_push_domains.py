@@ -94,8 +94,8 @@ def test_given_a_new_local_person_when_pushed_then_pco_has_every_field_and_we_ha
         "birthdate": date(1990, 12, 10),
         "status": "active",
         "emails": (
-            {"address": "ada@example.org", "location": "Home", "primary": True},
-            {"address": "ada.work@example.org", "location": "Work", "primary": False},
+            {"address": "ada@example.org", "location": "Home", "primary": True, "blocked": False},
+            {"address": "ada.work@example.org", "location": "Work", "primary": False, "blocked": False},
         ),
         "phones": ({"number": "(555) 010-2000", "location": "Mobile", "primary": True},),
         "addresses": (

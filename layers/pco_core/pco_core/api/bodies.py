@@ -52,6 +52,9 @@ class _ContactBody(RequestBody):
 class EmailBody(_ContactBody):
     address: EmailAddress
     location: Location | None = None
+    # PCO's own (read-only there): accepted so an email can be sent back as served, and ignored (the item
+    # keeps PCO's value).
+    blocked: bool = False
 
 
 class PhoneBody(_ContactBody):

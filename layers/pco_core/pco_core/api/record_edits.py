@@ -60,7 +60,10 @@ def _linked[C: (Email, Phone, Address)](kind: str, items: list[C], current: Sequ
         raise InvalidRecord.of(problems)
     others = [c for c in current if c.pco_id not in seen]
     relinked = iter(relink([item for item in items if item.pco_id is None], others))
-    return [item if item.pco_id is not None else next(relinked) for item in items]
+    linked = [item if item.pco_id is not None else next(relinked) for item in items]
+    # What PCO alone sets (an email's `blocked`) stays as PCO holds it on the item it links to.
+    by_id = {c.pco_id: c for c in current if c.pco_id is not None}
+    return [item.with_pco_own(by_id[item.pco_id]) if item.pco_id in by_id else item for item in linked]
 
 
 FAMILY_EDITABLE = ("name", "primary_member_id", "address")
@@ -71,7 +74,7 @@ def new_record_id() -> str:
 
 
 def _emails(items: Iterable[EmailBody]) -> list[Email]:
-    return [Email.model_validate(item.model_dump()) for item in items]
+    return [Email.model_validate(item.model_dump(exclude=set(Email.PCO_OWN))) for item in items]
 
 
 def _phones(items: Iterable[PhoneBody]) -> list[Phone]:

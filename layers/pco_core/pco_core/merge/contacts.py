@@ -95,7 +95,11 @@ def local_contact(item: PcoContact) -> Contact | None:
         if not address:
             return None
         return Email(
-            address=address, location=optional(item.location), primary=item.primary, pco_id=item.id or None
+            address=address,
+            location=optional(item.location),
+            primary=item.primary,
+            blocked=item.blocked,
+            pco_id=item.id or None,
         )
     if isinstance(item, PcoPhone):
         number = clean(item.number)

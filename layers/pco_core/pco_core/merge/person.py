@@ -183,13 +183,15 @@ def _plan_contacts[C: (Email, Phone, Address)](
     plan: ContactPlan[C] = ContactPlan()
     for pair in pair_items(base, local, pco, link=lambda i: i.pco_id, value_key=contact_key):
         was, mine, theirs = (
-            i.unlinked() if i is not None else None for i in (pair.base, pair.local, pair.pco)
+            i.content() if i is not None else None for i in (pair.base, pair.local, pair.pco)
         )
         side, found = decide(f"{name}:{pair.key}", was, mine, theirs, conflicts)
         linked_to = next((i.pco_id for i in (pair.pco, pair.base) if i is not None and i.pco_id), None)
         item = pair.local if side == "local" else pair.pco
         if item is not None and item.pco_id is None and linked_to is not None:
             item = item.model_copy(update={"pco_id": linked_to})  # a local edit that lost its link
+        if item is not None and pair.pco is not None:
+            item = item.with_pco_own(pair.pco)  # e.g. an email PCO blocked, whatever was edited here
         if item is not None:
             plan.items.append(item)
         pushes = side == "local" and mine != theirs and (found == "local" or conflicts.policy == "local_wins")

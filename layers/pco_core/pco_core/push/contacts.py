@@ -16,7 +16,7 @@ from pco_core.records import Address, Email, Phone
 
 def contact_attributes(item: Contact) -> dict[str, Any]:
     """What PCO takes for an item: its values (never a blank: PCO cannot be blanked out by a local gap)."""
-    values = item.model_dump(exclude={"pco_id"})
+    values = item.model_dump(exclude={"pco_id", *item.PCO_OWN})
     if isinstance(item, Address):
         # The pinned People version refuses `street` (422 Forbidden Attribute): it takes two lines and
         # `country_code` (PCO's People docs, Address, "Assignable Attributes").
