@@ -41,6 +41,11 @@ def optional(value: str | None) -> str | None:
     return clean(value) or None
 
 
+def country(value: str | None) -> str | None:
+    """A country code as PCO stores it: upper-case ("us" and "US" are one country)."""
+    return clean(value).upper() or None
+
+
 def street(value: str | None) -> str | None:
     """A street keeps its line breaks (PCO's street_line_1/_2): each line cleaned, blank lines dropped."""
     lines = [clean(line) for line in (value or "").splitlines()]

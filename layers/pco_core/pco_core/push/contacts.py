@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pco_core.merge.contacts import Contact, contact_key, local_contact, same_value
+from pco_core.merge.contacts import Contact, answers_for, local_contact, same_value
 from pco_core.merge.person import ContactPlan
 from pco_core.pco.models import PcoAddress, PcoEmail, PcoPhone
 from pco_core.push.walk import CountingPco, resource_of
@@ -16,9 +16,10 @@ from pco_core.records import Address, Email, Phone
 
 def contact_attributes(item: Contact) -> dict[str, Any]:
     """What PCO takes for an item: its values (never a blank: PCO cannot be blanked out by a local gap)."""
-    values = item.model_dump(exclude={"pco_id"})
+    values = item.model_dump(exclude={"pco_id", *item.PCO_OWN})
     if isinstance(item, Address):
-        # The pinned People version refuses `street` (422 Forbidden Attribute): it takes two lines.
+        # The pinned People version refuses `street` (422 Forbidden Attribute): it takes two lines and
+        # `country_code` (PCO's People docs, Address, "Assignable Attributes").
         line_1, _, line_2 = (values.pop("street") or "").partition("\n")
         values.update(street_line_1=line_1, street_line_2=line_2)
     return {name: value for name, value in values.items() if value not in (None, "")}
@@ -67,7 +68,7 @@ def _answered[C: (Email, Phone, Address)](answer: Any, type_: str, sent: C) -> C
     resource = resource_of(answer, type_)
     local = local_contact(_MODELS[type_].from_resource(resource, answer))
     linked = sent.model_copy(update={"pco_id": resource.id})
-    if local is None or type(local) is not type(sent) or contact_key(local) != contact_key(sent):
+    if local is None or not answers_for(local, sent):
         return linked
     return linked.model_validate(local.model_dump())
 

@@ -110,6 +110,10 @@ class ContactApplier:
             items.append(local)
         else:
             items[position] = local
+        if self.kind is EMAIL and len(items) == 1 and not items[0].primary:
+            # PCO makes a person's first email primary, yet its email.created says `primary: false`
+            # (developers#1181) and no update follows: the only email is primary, as PCO stores it.
+            items = [items[0].model_copy(update={"primary": True})]
         result = self._merge(person, items, event)
         self.ports.trail.trace_sub_record(kind.pco_type, pco_id, done)
         return result
