@@ -66,6 +66,15 @@ class FakeRecords:
         wanted = set(pco_ids)
         return {p.pco_id: p for p in self.people.values() if p.pco_id in wanted and p.pco_id is not None}
 
+    def people_by_groups_person_ids(self, groups_person_ids: Iterable[str]) -> dict[str, Person]:
+        self.calls["people_by_groups_person_ids"] += 1
+        wanted = set(groups_person_ids)
+        return {
+            gid: p
+            for p in self.people.values()
+            if (gid := p.sync.groups_person_id) is not None and gid in wanted
+        }
+
     def has_unlinked_people(self) -> bool:
         self.unlinked_checks = getattr(self, "unlinked_checks", 0) + 1
         return any(p.pco_id is None for p in self.people.values())

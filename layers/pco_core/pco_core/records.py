@@ -236,6 +236,9 @@ class SyncMeta(_Record):
 
 class PersonSync(SyncMeta):
     base: PersonFields | None = None
+    # The person's id in PCO's Groups API, where it differs from the People id (developers#764, #729):
+    # learned from what PCO answers (see pull/groups_people.py), never guessed.
+    groups_person_id: str | None = None
     # Fields set by a local edit since the base and not yet in PCO: an edit back to the base value is
     # still a change to push (a value alone cannot tell it from "untouched").
     edited: tuple[str, ...] = ()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 
 from pco_core.engine.domain import AfterIdPosition, Domain, DomainContext, DomainPage, Tally
+from pco_core.engine.groups_people import GroupsPeople
 from pco_core.merge.group import group_member, merge_members
 from pco_core.pco.models import PcoMembership
 from pco_core.pco.paginate import read_all
@@ -52,9 +53,9 @@ class PullMemberships(Domain[AfterIdPosition]):
         )
 
     def _merge(self, ctx: DomainContext, read: list[tuple[Group, list[PcoMembership]]], tally: Tally) -> None:
-        people = ctx.records.people_by_pco_ids(
-            [m.person_id for _, memberships in read for m in memberships if m.person_id]
-        )
+        groups_people = GroupsPeople(ctx.pco, ctx.records)
+        people = groups_people.resolve(m for _, memberships in read for m in memberships)
+        groups_people.save_learned()
         now = ctx.clock()
         changes: list[tuple[Group, Group | None]] = []
         events: list[ConflictEvent] = []
