@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
-from pco_core.engine.domain import AfterIdPosition, DomainContext, OffsetPosition
+from pco_core.engine.domain import AfterIdPosition, DomainContext, KeysetPosition
 from pco_core.merge.common import NAMESPACE_PCO_SYNC
 from pco_core.merge.person import PersonFields, person_fields
 from pco_core.pco.models import PcoEmail, PcoPerson
@@ -191,14 +191,21 @@ def test_given_a_page_retried_after_a_crash_then_records_count_as_the_first_atte
     assert len(records.people) == 3
 
 
-def test_given_more_than_a_page_then_the_next_position_is_pco_next_offset() -> None:
+def test_given_more_than_a_page_then_the_walk_goes_on_from_the_last_created_at_without_an_offset() -> None:
     pco, records = FakePco(), FakeRecords()
     pco.per_page_cap = 2
     pco.people = [pco_person(str(i), "P", str(i)) for i in range(3)]
     page = PullPeople().run(context(pco, records), {})
-    assert page.next_position == OffsetPosition(offset=2, processed=2)
+    assert page.next_position == KeysetPosition(
+        after=datetime(2020, 1, 1, 0, 0, 1, tzinfo=UTC), seen=["1"], processed=2, total=3
+    )
     last = PullPeople().run(context(pco, records), page.next_position)
     assert (last.next_position, last.processed, len(records.people)) == (None, 3, 3)
+    # Then the second request asked from the last second read on, never by offset
+    second = pco.requests[-1].url.params
+    assert second["where[created_at][gte]"] == "2020-01-01T00:00:01Z"
+    assert second["order"] == "created_at"
+    assert "offset" not in second
 
 
 def test_given_a_person_without_updated_at_then_it_is_counted_failed_and_the_rest_sync() -> None:
