@@ -14,7 +14,7 @@ from pco_core.observability import logger
 from pco_core.runs.service import RunService
 from pco_core.settings import ScheduledSyncEnv
 
-SCHEDULED_RUN_TYPE = "full_sync"
+SCHEDULED_RUN_TYPE: Literal["incremental_sync", "full_sync"] = "full_sync"
 SCHEDULE_STARTER = "schedule"
 
 
