@@ -73,6 +73,7 @@ class RunFigures:
     pco_429s: int
     deepest_offset: int
     deepest_offset_people_households: int
+    deepest_offsets: dict[str, int]
     wall_seconds: float
     floor_seconds: float
     page_cpu_seconds: float
@@ -250,6 +251,7 @@ def run_once(
         pco_429s=limited - before_429,
         deepest_offset=max(deep.values(), default=0),
         deepest_offset_people_households=max(walked),
+        deepest_offsets={path: offset for path, offset in sorted(deep.items()) if offset},
         wall_seconds=round(wall, 1),
         floor_seconds=round(requests * PERIOD / LIMIT, 1),
         page_cpu_seconds=round(cost.cpu_seconds, 2),
@@ -266,6 +268,12 @@ def run_once(
         calls_by_operation=dict(cost.calls_by_operation),
         aws_cpu_by_operation={op: round(spent, 2) for op, spent in cost.cpu_by_operation.items()},
     )
+
+
+def records_table_bytes(stack: LocalStack) -> int:
+    """The records table's size as DynamoDB bills storage (items' JSON size here: a close estimate)."""
+    pages = stack.dynamodb.get_paginator("scan").paginate(TableName=stack.env("RECORDS_TABLE"))
+    return sum(_size(item) for page in pages for item in page["Items"])
 
 
 def change_people(sandbox: RunningSandbox, share: float) -> int:
@@ -296,7 +304,7 @@ def main(people: int = 10_000, seed: int = 7) -> dict[str, Any]:
     generated = time.monotonic() - generated
     timeout = max(3600.0, people * 0.5)
     runs: list[RunFigures] = []
-    changed = 0
+    changed = table_bytes = 0
     try:
         env = {"RUN_MAX_WAIT_SECONDS": str(PERIOD)}
         with LocalStack.start(sandbox.url, APP_ID, SECRET, extra_env=env) as stack:
@@ -318,6 +326,7 @@ def main(people: int = 10_000, seed: int = 7) -> dict[str, Any]:
         "households": store.count("Household"),
         "groups": store.count("Group"),
         "changed_people": changed,
+        "records_table_bytes": table_bytes,
         "seed": seed,
         "rate_limit": f"{LIMIT} requests / {PERIOD} s",
         "sandbox_generation_seconds": round(generated, 1),

@@ -9,9 +9,18 @@ import pytest
 from pco_core.engine.domain import Domain, DomainContext, DomainPage, Position
 from pco_core.engine.page import PAGES_BEFORE_CONTINUE_AS_NEW, PageDeps, run_page
 from pco_core.errors import LeaseLost
+from pco_core.pull.families import PullFamilies
+from pco_core.pull.people import PullPeople
 from pco_core.runs.page import DOMAINS, PageRequest, run_sync_page
 from pco_core.runstate import Cursor, PageCounts, Watermark
 from tests.unit.fakes import START, FakeClock, FakePco, FakeRecords, FakeRuns, make_run, pco_person
+
+
+@pytest.fixture(autouse=True)
+def one_pco_page_per_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count the engine's pages: one PCO request each, whatever a domain batches in production."""
+    for walk in (PullPeople, PullFamilies):
+        monkeypatch.setattr(walk, "requests_per_page", 1)
 
 
 def deps_for(pco: FakePco, records: FakeRecords, runs: FakeRuns) -> PageDeps:

@@ -34,7 +34,9 @@ from pco_core.runstate import RecordTotals, TotalsKind
 logger = Logger(child=True)
 
 # GETs of single records one page makes at most (records to fetch, or to confirm gone).
-FETCH_BUDGET = 10
+FETCH_BUDGET = 5
+# Pages of ids one invocation lists (each a few small writes): fewer invocations for a long listing.
+LIST_REQUESTS_PER_PAGE = 5
 # Local records one compare page goes through (a few projected queries).
 COMPARE_RECORDS = 5_000
 GONE = "not found in PCO (404) when the Full Sync's audit looked for it: deleted or merged away in PCO"
@@ -76,6 +78,13 @@ class Audit(Domain[AuditPosition]):
         return self._confirm(ctx, position, tally)
 
     def _list(self, ctx: DomainContext, position: AuditPosition, tally: Tally) -> DomainPage:
+        for _ in range(LIST_REQUESTS_PER_PAGE):
+            position = self._list_one(ctx, position)
+            if position.lacking or position.phase != "list":
+                break
+        return self._next(tally, position)
+
+    def _list_one(self, ctx: DomainContext, position: AuditPosition) -> AuditPosition:
         keyset = position.listing.keyset("created_at")
         query = {**keyset.params(), f"fields[{self.pco_type}]": "created_at"}
         document = ctx.pco.get(self.path, query)
@@ -83,7 +92,7 @@ class Audit(Domain[AuditPosition]):
         ids = [resource.id for resource in step.fresh]
         self._audit(ctx).put_audit_ids(ctx.run_id, self.kind, position.chunks, ids, now=ctx.clock())
         linked = self.linked(ctx, ids)
-        update = {
+        update: dict[str, object] = {
             "chunks": position.chunks + 1,
             "listed": position.listed + len(ids),
             "lacking": [pco_id for pco_id in ids if pco_id not in linked],
@@ -94,7 +103,7 @@ class Audit(Domain[AuditPosition]):
             update["listing"] = position.listing.following(
                 step.following, processed=0, total=None, cap_ids=[]
             )
-        return self._next(tally, position.model_copy(update=update))
+        return position.model_copy(update=update)
 
     def _compare(self, ctx: DomainContext, position: AuditPosition, tally: Tally) -> DomainPage:
         listed = self._audit(ctx).audit_ids(ctx.run_id, self.kind)

@@ -18,6 +18,8 @@ class PullFamilies(PcoKeysetListing[PcoHousehold]):
     path = paths.HOUSEHOLDS
     query = {"include": "people"}
     attr = "created_at"
+    # Re-read every hour: five PCO pages an invocation cuts the walk's invocations and transitions fivefold.
+    requests_per_page = 5
     model = PcoHousehold
 
     def merge(self, ctx: DomainContext, records: list[PcoHousehold], tally: Tally) -> None:

@@ -96,6 +96,10 @@ class PcoKeysetListing[R: PcoRecordModel](RecordMerging[R], Domain[KeysetPositio
     attr: ClassVar[str]
     watermark: ClassVar[str | None] = None
     reaches: ClassVar[tuple[str, ...]] = ()
+    # PCO pages read and merged by one invocation, committed together: fewer Lambda invocations and state
+    # transitions for a long walk. The engine waits before a page once fewer than RATE_RESERVE requests are
+    # left in PCO's window, so this stays below it.
+    requests_per_page: ClassVar[int] = 1
 
     def start(self, ctx: DomainContext) -> KeysetPosition:
         """Where the walk begins: the stored watermark (its second, and the ids already read there)."""
@@ -105,10 +109,29 @@ class PcoKeysetListing[R: PcoRecordModel](RecordMerging[R], Domain[KeysetPositio
     def page(self, ctx: DomainContext, position: KeysetPosition) -> DomainPage:
         if position == KeysetPosition():
             position = self.start(ctx)
+        tally = Tally()
+        for _ in range(self.requests_per_page):
+            reached, ended = self._step(ctx, position, tally)
+            if ended:
+                break
+            position = reached
+        if not ended:
+            return DomainPage(tally.counts, position, position.processed, position.total)
+        marks = {
+            name: Watermark(at=ctx.watermark_cap, ids=reached.cap_ids if name == self.watermark else [])
+            for name in self.reaches
+        }
+        done = reached.processed
+        return DomainPage(tally.counts, None, done, max(reached.total or 0, done), reached=marks)
+
+    def _step(
+        self, ctx: DomainContext, position: KeysetPosition, tally: Tally
+    ) -> tuple[KeysetPosition, bool]:
+        """One PCO page of the walk, merged: where the walk stands after it, and whether the listing ended
+        (then only its counts mean anything)."""
         keyset = position.keyset(self.attr)
         document = ctx.pco.get(self.path, {**keyset.params(), **self.query})
         step = keyset.advance(document)
-        tally = Tally()
         records = self.parse(step.fresh, document, tally)
         if records:
             self.merge(ctx, records, tally)
@@ -119,10 +142,6 @@ class PcoKeysetListing[R: PcoRecordModel](RecordMerging[R], Domain[KeysetPositio
         if keyset.drain_offset is None and document.total_count is not None:
             # The rows from this page on, less those finished before it: what is left, plus what is done.
             total = position.processed + document.total_count - (len(document.resources()) - len(step.fresh))
-        if step.following is not None:
-            following = position.following(step.following, processed=processed, total=total, cap_ids=cap_ids)
-            return DomainPage(tally.counts, following, processed, total)
-        reached = {
-            name: Watermark(at=cap, ids=cap_ids if name == self.watermark else []) for name in self.reaches
-        }
-        return DomainPage(tally.counts, None, processed, max(total or 0, processed), reached=reached)
+        following = step.following or keyset
+        reached = position.following(following, processed=processed, total=total, cap_ids=cap_ids)
+        return reached, step.following is None

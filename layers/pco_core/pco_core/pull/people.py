@@ -36,6 +36,7 @@ class PullPeople(PcoKeysetListing[PcoPerson]):
     query = PERSON_INCLUDES
     attr = "created_at"
     reaches: ClassVar[tuple[str, ...]] = ("people", *CONTACT_WATERMARKS)
+    requests_per_page = 3
     model = PcoPerson
 
     def merge(self, ctx: DomainContext, records: list[PcoPerson], tally: Tally) -> None:
