@@ -26,6 +26,8 @@ class Church:
         self.records = FakeRecords()
         self.watermarks: dict[str, Watermark] = {}
         self.runs = 0
+        # The position each committed page left on the run item, page by page (of the last run).
+        self.positions: list[dict[str, Any]] = []
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.pco.sandbox.clock.now(), UTC)
@@ -58,10 +60,13 @@ class Church:
             audit=ledger,
         )
         self.pco.requests.clear()
+        self.positions = []
         for page in range(500):
             if stop_after is not None and page == stop_after:
                 break
-            if run_page(run.id, 0, deps).done:
+            done = run_page(run.id, 0, deps).done
+            self.positions.append(ledger.run(run.id).cursor.position)
+            if done:
                 break
             self.advance(0.2)
         return ledger.run(run.id), list(self.pco.requests)
@@ -294,3 +299,25 @@ def test_given_a_household_member_change_then_the_incremental_sync_moves_the_mem
     family = church.records.families_by_pco_ids([target.id])[target.id]
     assert church.person(mover).id in family.member_ids
     assert run.status == "COMPLETED"
+
+
+def test_given_many_people_gone_then_the_audit_confirms_them_a_chunk_at_a_time(
+    church: Church, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pco_core.pull.audit as audit
+
+    # Given local records compared ten at a time, and 15 people PCO deleted spread across the church
+    monkeypatch.setattr(audit, "COMPARE_RECORDS", 10)
+    ids = sorted((r.id for r in church.pco.sandbox.store.all("Person")), key=int)
+    gone = ids[::4][:15]
+    for pco_id in gone:
+        church.delete(f"/_sandbox/people/{pco_id}")
+    # When the audit runs
+    run, _ = church.sync("full_sync", domains=["audit_people"])
+    # Then every one of them is unlinked, and no page carried more than one chunk of them to confirm
+    assert run.status == "COMPLETED"
+    unlinked = [p for p in church.records.people.values() if p.sync.unlinked_pco_id in gone]
+    assert len(unlinked) == 15
+    assert all(p.pco_id is None and p.status == "inactive" for p in unlinked)
+    assert max(len(p.get("missing", [])) for p in church.positions) <= 10
+    assert run.totals["people"].pco == run.totals["people"].local

@@ -4,10 +4,10 @@ a trace in any listing, and a missed `destroyed` webhook would leave the local r
 1. **list**: every PCO id, cheaply: only `created_at` (a sparse fieldset), 100 per page, by keyset on
    `created_at` (no offsets). Each page's ids are kept (store/audit.py); ids no local record is linked to
    are fetched (one GET each) and merged, so a record the walk missed is not missed twice.
-2. **compare**: the local records linked to PCO, read by id only, against the listed ids.
-3. **confirm**: a linked record whose PCO id was not listed is asked for by one GET: a 404 unlinks it (a
-   person is also made inactive), with the reason kept on the record and nothing deleted; a record PCO
-   still has is merged.
+2. **compare**: the local records linked to PCO, read by id only, a chunk at a time, against the listed ids.
+3. **confirm** (after each chunk that found some): a linked record whose PCO id was not listed is asked for
+   by one GET: a 404 unlinks it (a person is also made inactive), with the reason kept on the record and
+   nothing deleted; a record PCO still has is merged.
 The last page gives the run PCO's total beside the local linked count (the drift check).
 """
 
@@ -50,6 +50,7 @@ class AuditPosition(Position):
     # Listed ids no local record is linked to: fetched before the listing goes on.
     lacking: list[str] = Field(default_factory=list)
     cursor: str | None = None
+    compared: bool = False
     local: int = Field(default=0, ge=0)
     # Linked locally and not listed: each confirmed by one GET.
     missing: list[str] = Field(default_factory=list)
@@ -108,13 +109,16 @@ class Audit(Domain[AuditPosition]):
     def _compare(self, ctx: DomainContext, position: AuditPosition, tally: Tally) -> DomainPage:
         listed = self._audit(ctx).audit_ids(ctx.run_id, self.kind)
         linked, cursor = ctx.records.linked_pco_ids(self.kind, position.cursor, COMPARE_RECORDS)
+        missing = position.missing + [pco_id for pco_id in linked if pco_id not in listed]
+        # Those missing are confirmed before the comparison goes on, so the run item never holds more
+        # than one chunk's worth of them (a mass deletion in PCO included).
         update = {
             "cursor": cursor,
+            "compared": cursor is None,
             "local": position.local + len(linked),
-            "missing": position.missing + [pco_id for pco_id in linked if pco_id not in listed],
+            "missing": missing,
+            "phase": "confirm" if missing or cursor is None else "compare",
         }
-        if cursor is None:
-            update["phase"] = "confirm"
         return self._next(tally, position.model_copy(update=update))
 
     def _confirm(self, ctx: DomainContext, position: AuditPosition, tally: Tally) -> DomainPage:
@@ -129,6 +133,8 @@ class Audit(Domain[AuditPosition]):
         )
         if rest:
             return self._next(tally, following)
+        if not following.compared:
+            return self._next(tally, following.model_copy(update={"phase": "compare"}))
         totals = RecordTotals(
             pco=following.listed + following.still_there, local=following.local - following.unlinked
         )
