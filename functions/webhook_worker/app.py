@@ -21,7 +21,9 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @cache
 def deps() -> tuple[WebhookApplier, DeliveryLog]:
     env = WebhookWorkerEnv.from_env()
-    applier = WebhookApplier(RecordStore(env.records_table), WebhookTrail(env.state_table), utc_now)
+    applier = WebhookApplier(
+        RecordStore(env.records_table), WebhookTrail(env.state_table), utc_now, policy=env.conflict_policy
+    )
     return applier, DeliveryLog(env.state_table)
 
 

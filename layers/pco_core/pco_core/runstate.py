@@ -132,6 +132,7 @@ class Run(BaseModel):
     updated: int = 0
     skipped: int = 0
     failed: int = 0
+    conflicts: int = 0
     started_by: str
     error: str | None = None
     progress: RunProgress = Field(default_factory=RunProgress)
@@ -153,6 +154,7 @@ class PageCounts(BaseModel):
     updated: int = 0
     skipped: int = 0
     failed: int = 0
+    conflicts: int = 0
 
 
 class PageResult(BaseModel):

@@ -10,6 +10,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pco_core.errors import ConfigError
+from pco_core.records import ConflictPolicy
 
 DEFAULT_ROLE_PERMISSIONS = {"TECH_ADMIN": ["pco.manage"]}
 
@@ -28,6 +29,11 @@ class _Env(BaseModel):
                 f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
             )
             raise ConfigError(f"invalid Lambda environment: {problems}") from None
+
+
+class ConflictEnv(_Env):
+    # What a field both sides changed differently keeps (template parameter ConflictPolicy).
+    conflict_policy: ConflictPolicy
 
 
 class StoreEnv(_Env):
@@ -57,7 +63,7 @@ class ScheduleEnv(_Env):
     incremental_sync_schedule_enabled: bool
 
 
-class AdminApiEnv(StoreEnv, PcoEnv, RunEnv, ScheduleEnv):
+class AdminApiEnv(StoreEnv, PcoEnv, RunEnv, ScheduleEnv, ConflictEnv):
     # The longest single Wait a run's state machine makes for PCO's rate limit (tests pass 0).
     run_max_wait_seconds: int = Field(default=300, ge=0, le=3600)
     role_permissions: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_ROLE_PERMISSIONS))
@@ -77,7 +83,7 @@ class AdminApiEnv(StoreEnv, PcoEnv, RunEnv, ScheduleEnv):
         return value
 
 
-class SyncPageEnv(StoreEnv, PcoEnv):
+class SyncPageEnv(StoreEnv, PcoEnv, ConflictEnv):
     run_lease_seconds: int = Field(default=900, ge=60)
 
 
@@ -95,5 +101,5 @@ class WebhookEnv(_Env):
     webhook_queue_url: str = Field(min_length=1)
 
 
-class WebhookWorkerEnv(StoreEnv):
+class WebhookWorkerEnv(StoreEnv, ConflictEnv):
     pass

@@ -38,6 +38,7 @@ class FakeContext:
 def worker(monkeypatch: pytest.MonkeyPatch, records_table: str, state_table: str) -> Iterator[ModuleType]:
     monkeypatch.setenv("RECORDS_TABLE", records_table)
     monkeypatch.setenv("STATE_TABLE", state_table)
+    monkeypatch.setenv("CONFLICT_POLICY", "review")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "pco-sync")
     spec = importlib.util.spec_from_file_location(
         "webhook_worker_app", ROOT / "functions/webhook_worker/app.py"

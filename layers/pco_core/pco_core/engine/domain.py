@@ -16,6 +16,7 @@ from pco_core.engine.ports import AuditLedger, Pco, Records
 from pco_core.errors import InvalidPosition
 from pco_core.merge.common import Outcome
 from pco_core.pco.paginate import Keyset
+from pco_core.records import ConflictPolicy
 from pco_core.runstate import PageCounts, RecordTotals, TotalsKind, Watermark
 
 PER_PAGE = 100
@@ -38,6 +39,8 @@ class DomainContext:
     watermarks: Mapping[str, Watermark] = field(default_factory=dict)
     # Where a Full Sync's audit keeps the PCO ids it listed (runs without an audit need none).
     audit: AuditLedger | None = None
+    # What a field both sides changed differently keeps (the ConflictPolicy deployment parameter).
+    policy: ConflictPolicy = "review"
 
     @property
     def watermark_cap(self) -> datetime:

@@ -18,6 +18,7 @@ from pco_core.clock import Clock
 from pco_core.engine.domain import Domain, DomainContext, DomainPage
 from pco_core.engine.ports import AuditLedger, Pco, Records, RunLedger
 from pco_core.errors import LeaseLost, RateLimited
+from pco_core.records import ConflictPolicy
 from pco_core.runstate import (
     Cursor,
     PageCounts,
@@ -52,6 +53,7 @@ class PageDeps:
     lease_seconds: int
     domains: Domains
     audit: AuditLedger | None = None
+    policy: ConflictPolicy = "review"
 
 
 def run_page(
@@ -103,6 +105,7 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
             started_at=run.started_at,
             watermarks=run.watermarks,
             audit=deps.audit,
+            policy=deps.policy,
         )
         try:
             page = deps.domains[domain].run(context, run.cursor.position)

@@ -2,8 +2,9 @@
 pull of PCO's changed contacts both apply it (a contact's change does not move its person's updated_at, so
 neither sees the whole person).
 
-The item takes the place of the local item linked to its PCO id (or of an unlinked one with the value that id
-last had, or with its new value), else it is added; a primary one demotes the others, as PCO does.
+PCO's view of the person after the change is what we knew PCO held (the base) with that one item in its
+place; that view goes through the person's three-way merge (merge/person.py) like a whole person pulled,
+so a pending local edit is kept, a conflict is recorded, and the view becomes the new base.
 """
 
 from __future__ import annotations
@@ -12,31 +13,35 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
+from pco_core.merge.common import Merged
 from pco_core.merge.contacts import Contact, contact_key
-from pco_core.merge.person import local_fields
-from pco_core.records import Person
+from pco_core.merge.person import canonical, local_fields, merge_person
+from pco_core.records import ConflictPolicy, Person, PersonFields
 
 ContactList = Literal["emails", "phones", "addresses"]
-# What merging an item did to its person: nothing; only linked PCO ids to items with the same values; or
-# changed the values.
-ContactChange = Literal["unchanged", "linked", "changed"]
+
+
+def known_fields(person: Person) -> PersonFields:
+    """What PCO held to our knowledge: the base (or, for a record without one, its own values)."""
+    return person.sync.base or local_fields(person)
+
+
+def known_items(person: Person, attribute: ContactList) -> list[Contact]:
+    """The person's `attribute` items as PCO held them to our knowledge."""
+    return list(getattr(known_fields(person), attribute))
 
 
 def placed(items: Sequence[Contact], item: Contact, old_key: tuple[str, ...] | None = None) -> list[Contact]:
-    """`items` with PCO's `item` (which carries its PCO id) in its place."""
+    """`items` with PCO's `item` (which carries its PCO id) in its place, else added."""
     current = list(items)
     if item.primary:
         # PCO keeps one primary per kind: the one just marked wins.
         current = [c.model_copy(update={"primary": False}) for c in current]
-    new_key = contact_key(item)
     position = _position(current, item.pco_id, old_key)
-    if position is None:
-        position = next((n for n, c in enumerate(current) if contact_key(c) == new_key), None)
     if position is None:
         return [*current, item]
     current[position] = item
-    # An item that now holds the same value is the same one (the pull keeps one per value too).
-    return [c for n, c in enumerate(current) if n == position or contact_key(c) != new_key]
+    return current
 
 
 def removed(
@@ -49,34 +54,37 @@ def removed(
     return [c for n, c in enumerate(items) if n != position]
 
 
-def with_contacts(
-    person: Person, attribute: ContactList, items: Sequence[Contact], *, run_id: str, now: datetime
-) -> tuple[Person | None, ContactChange]:
-    """The person holding `items` as its `attribute` (None when nothing changes), and what changed.
+def merge_contacts(
+    person: Person,
+    attribute: ContactList,
+    items: Sequence[Contact],
+    *,
+    run_id: str,
+    now: datetime,
+    policy: ConflictPolicy,
+    source: str | None = None,
+) -> Merged[Person]:
+    """PCO's view of `person` with `items` as its `attribute` merged three ways into the person.
 
-    A person with no local edit waiting to be pushed still matches PCO afterwards, so its PCO hash moves
-    with it; one with an edit keeps its hash, and the edit stays pending."""
-    before = local_fields(person)
-    candidate = person.model_copy(update={attribute: list(items)})
-    fields = local_fields(candidate)
-    held, wanted = getattr(before, attribute), getattr(fields, attribute)
-    if wanted == held:
-        return None, "unchanged"
-    if [item.unlinked() for item in wanted] == [item.unlinked() for item in held]:
-        # The same values, only PCO's ids are new to us (e.g. the echo of an item we pushed).
-        return person.model_copy(update={attribute: list(wanted)}), "linked"
-    new = candidate.model_copy(update={attribute: list(wanted), "updated_at": now})
-    if person.sync.pco_hash == before.content_hash():
-        sync = person.sync.model_copy(
-            update={"pco_hash": fields.content_hash(), "last_run_id": run_id, "last_outcome": "updated"}
-        )
-        new = new.model_copy(update={"sync": sync})
-    return new, "changed"
+    `run_id` marks the write (a retried page counts the person as its first attempt did); `source` names
+    the run or delivery in the conflicts it records (`run_id` unless given)."""
+    assert person.pco_id is not None  # found by its PCO id
+    view = known_fields(person).model_copy(update={attribute: canonical(attribute, items)})
+    return merge_person(
+        person,
+        view,
+        pco_id=person.pco_id,
+        pco_updated_at=person.sync.pco_updated_at,
+        run_id=run_id,
+        now=now,
+        policy=policy,
+        source=source,
+    )
 
 
 def _position(items: Sequence[Contact], pco_id: str | None, old_key: tuple[str, ...] | None) -> int | None:
-    """Where PCO's item is in a local list: the item linked to its id, else an unlinked item with the value
-    it last had."""
+    """Where PCO's item is in a list: the item linked to its id, else an unlinked item with the value it
+    last had."""
     linked = next((n for n, item in enumerate(items) if pco_id and item.pco_id == pco_id), None)
     if linked is not None or old_key is None:
         return linked

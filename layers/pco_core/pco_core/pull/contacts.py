@@ -19,14 +19,13 @@ from aws_lambda_powertools import Logger
 from pydantic import Field
 
 from pco_core.engine.domain import Domain, DomainContext, DomainPage, KeysetPosition, Position, Tally
-from pco_core.merge.common import unchanged_outcome
-from pco_core.merge.contact_item import ContactList, placed, with_contacts
+from pco_core.merge.contact_item import ContactList, known_items, merge_contacts, placed
 from pco_core.merge.contacts import local_contact
 from pco_core.pco import paths
 from pco_core.pco.models import PcoAddress, PcoEmail, PcoPhone
 from pco_core.pco.paginate import DEEP_OFFSET, DRAIN_OVERLAP, MAX_PER_PAGE, stamp
 from pco_core.pull.listing import PcoKeysetListing, RecordMerging
-from pco_core.records import Person
+from pco_core.records import ConflictEvent, Person
 from pco_core.runstate import Watermark
 
 logger = Logger(child=True)
@@ -50,6 +49,7 @@ class _ContactMerge[C: (PcoEmail, PcoPhone, PcoAddress)](RecordMerging[C]):
         # A mark of its own, so a retried page counts a person it already changed as the first attempt did.
         mark = f"{ctx.run_id}#{self.watermark_name}"
         current: dict[str, Person] = {}
+        events: list[ConflictEvent] = []
         now = ctx.clock()
         for item in records:
             local = local_contact(item)
@@ -58,13 +58,23 @@ class _ContactMerge[C: (PcoEmail, PcoPhone, PcoAddress)](RecordMerging[C]):
                 # No value, or its person is not linked here (the people walk had nothing to import).
                 tally.add("skipped")
                 continue
-            items = placed(getattr(person, self.attribute), local)
-            new, change = with_contacts(person, self.attribute, items, run_id=mark, now=now)
-            if new is not None:
-                current[item.person_id or ""] = new
-            tally.add("updated" if change == "changed" else unchanged_outcome(person.sync, mark))
+            merged = merge_contacts(
+                person,
+                self.attribute,
+                placed(known_items(person, self.attribute), local),
+                run_id=mark,
+                now=now,
+                policy=ctx.policy,
+                source=ctx.run_id,
+            )
+            if merged.record is not None:
+                current[item.person_id or ""] = merged.record
+            tally.add(merged.outcome)
+            tally.add_counts({"conflicts": merged.conflict_count})
+            events.extend(merged.conflicts)
         if current:
             ctx.records.save_people([(new, people[pid]) for pid, new in current.items()])
+        ctx.records.log_conflicts(events)
 
 
 class _ContactKeysetChanges[C: (PcoEmail, PcoPhone)](_ContactMerge[C], PcoKeysetListing[C]):

@@ -23,6 +23,8 @@ class PullFamilies(PcoKeysetListing[PcoHousehold]):
     model = PcoHousehold
 
     def merge(self, ctx: DomainContext, records: list[PcoHousehold], tally: Tally) -> None:
-        merged = merge_households(ctx.records, records, run_id=ctx.run_id, now=ctx.clock())
-        for _, outcome in merged.values():
-            tally.add(outcome)
+        merged = merge_households(ctx.records, records, run_id=ctx.run_id, now=ctx.clock(), policy=ctx.policy)
+        for result in merged.values():
+            tally.add(result.outcome)
+            tally.add_counts({"conflicts": result.conflict_count})
+        ctx.records.log_conflicts([event for result in merged.values() for event in result.conflicts])

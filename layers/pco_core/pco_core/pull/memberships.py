@@ -18,7 +18,7 @@ from pco_core.merge.group import group_member, merge_members
 from pco_core.pco.models import PcoMembership
 from pco_core.pco.paginate import read_all
 from pco_core.pco.paths import memberships_path
-from pco_core.records import Group, GroupMember
+from pco_core.records import ConflictEvent, Group, GroupMember
 
 logger = Logger(child=True)
 
@@ -74,6 +74,7 @@ class PullMemberships(Domain[AfterIdPosition]):
         )
         now = ctx.clock()
         changes: list[tuple[Group, Group | None]] = []
+        events: list[ConflictEvent] = []
         for group, memberships in read:
             members: dict[str, GroupMember] = {}
             for membership in memberships:
@@ -83,8 +84,12 @@ class PullMemberships(Domain[AfterIdPosition]):
                     tally.add("skipped")
                     continue
                 members.setdefault(person.id, group_member(person.id, membership.role, membership.joined_at))
-            new, counts = merge_members(group, list(members.values()), run_id=ctx.run_id, now=now)
-            tally.add_counts(counts)
+            result = merge_members(
+                group, list(members.values()), run_id=ctx.run_id, now=now, policy=ctx.policy
+            )
+            tally.add_counts({**(result.row_counts or {}), "conflicts": result.conflict_count})
+            events.extend(result.conflicts)
+            new = result.record
             written = new or group
             if written.sync.pco_members_read != len(memberships):
                 sync = written.sync.model_copy(update={"pco_members_read": len(memberships)})
@@ -93,6 +98,7 @@ class PullMemberships(Domain[AfterIdPosition]):
                 changes.append((new, group))
         if changes:
             ctx.records.save_groups(changes)
+        ctx.records.log_conflicts(events)
 
 
 class PullMembershipChanges(PullMemberships):

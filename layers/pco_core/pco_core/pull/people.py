@@ -12,7 +12,7 @@ from aws_lambda_powertools import Logger
 
 from pco_core.engine.domain import DomainContext, Tally
 from pco_core.errors import PcoLinkTaken
-from pco_core.merge.common import Outcome
+from pco_core.merge.common import Merged
 from pco_core.merge.matching import PersonMatch
 from pco_core.merge.person import merge_person, person_fields
 from pco_core.pco import paths
@@ -43,20 +43,20 @@ class PullPeople(PcoKeysetListing[PcoPerson]):
         matches = PersonMatch(ctx.records).match_page(records)
         now = ctx.clock()
         changes: list[tuple[Person, Person | None]] = []
-        outcomes: dict[str, Outcome] = {}
+        merged: dict[str, Merged[Person]] = {}
         for pco in records:
             existing = matches[pco.id]
-            new, outcome = merge_person(
+            merged[pco.id] = result = merge_person(
                 existing,
                 person_fields(pco),
                 pco_id=pco.id,
                 pco_updated_at=pco.updated_at,
                 run_id=ctx.run_id,
                 now=now,
+                policy=ctx.policy,
             )
-            outcomes[pco.id] = outcome
-            if new is not None:
-                changes.append((new, existing))
+            if result.record is not None:
+                changes.append((result.record, existing))
         refused: set[str] = set()
         if changes:
             try:
@@ -65,11 +65,15 @@ class PullPeople(PcoKeysetListing[PcoPerson]):
                 # Another local person holds that PCO id (a race with a webhook or a push): not linked twice.
                 logger.warning("PCO person not linked", extra={"reason": str(exc)})
                 refused = set(exc.taken.values())
-        for pco_id, outcome in outcomes.items():
+        for pco_id, result in merged.items():
             if pco_id in refused:
                 tally.failed()
-            else:
-                tally.add(outcome)
+                continue
+            tally.add(result.outcome)
+            tally.add_counts({"conflicts": result.conflict_count})
+        ctx.records.log_conflicts(
+            [e for pco_id, r in merged.items() if pco_id not in refused for e in r.conflicts]
+        )
 
 
 class PullPeopleChanges(PullPeople):

@@ -67,6 +67,7 @@ def page_deps_from_env(env: SyncPageEnv) -> PageDeps:
         lease_seconds=env.run_lease_seconds,
         domains=DOMAINS,
         audit=AuditStore(env.state_table),
+        policy=env.conflict_policy,
     )
 
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from pco_core.errors import Conflict
+from pco_core.errors import RunActive
 from pco_core.observability import logger
 from pco_core.runs.service import RunService
 from pco_core.settings import ScheduledSyncEnv
@@ -33,14 +33,6 @@ class ScheduledStart(BaseModel):
     active_run_id: str | None = None
 
 
-def _active_run_id(conflict: Conflict) -> str | None:
-    for detail in conflict.details:
-        run_id = detail.get("run_id")
-        if isinstance(run_id, str):
-            return run_id
-    return None
-
-
 @dataclass(frozen=True)
 class ScheduledSync:
     runs: RunService
@@ -53,8 +45,8 @@ class ScheduledSync:
         run_type = (scheduled or ScheduleInput()).type
         try:
             run = self.runs.start_run(run_type, started_by=SCHEDULE_STARTER)
-        except Conflict as conflict:
-            active = _active_run_id(conflict)
+        except RunActive as active_run:
+            active = active_run.run_id
             skipped = self.runs.record_skipped_run(run_type, SCHEDULE_STARTER, active)
             logger.warning("scheduled sync skipped: a run is active", extra={"active_run_id": active})
             return ScheduledStart(outcome="skipped", run_id=skipped.id, active_run_id=active)

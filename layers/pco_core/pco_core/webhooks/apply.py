@@ -17,6 +17,7 @@ from pco_core.clock import Clock
 from pco_core.engine.ports import Records
 from pco_core.errors import SkippableRecordError
 from pco_core.pco.jsonapi import Document
+from pco_core.records import ConflictPolicy
 from pco_core.webhooks.appliers.contacts import ADDRESS, EMAIL, PHONE_NUMBER, ContactApplier
 from pco_core.webhooks.appliers.group import GroupApplier, MembershipApplier
 from pco_core.webhooks.appliers.household import HouseholdApplier
@@ -103,10 +104,11 @@ class WebhookApplier:
     records: Records
     trail: WebhookTrailPort
     clock: Clock
+    policy: ConflictPolicy = "review"
     appliers: dict[str, Applier] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.appliers = appliers_for(ApplierPorts(self.records, self.trail))
+        self.appliers = appliers_for(ApplierPorts(self.records, self.trail, self.policy))
 
     def apply(self, name: str, payload: str, delivery_id: str) -> Applied:
         try:

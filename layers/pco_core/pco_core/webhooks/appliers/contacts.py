@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pco_core.merge.contact_item import ContactList, placed, removed, with_contacts
+from pco_core.merge.contact_item import ContactList, known_items, merge_contacts, placed, removed
 from pco_core.merge.contacts import Contact, PcoContact, contact_key, local_contact
 from pco_core.pco.models import PcoAddress, PcoEmail, PcoPhone
 from pco_core.records import Person
 from pco_core.store.deliveries import SubRecordTrace
-from pco_core.webhooks.event import Applied, ApplierPorts, Event, not_newer
+from pco_core.webhooks.event import Applied, ApplierPorts, Event, merge_outcome, not_newer
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,11 @@ class ContactApplier:
         done = SubRecordTrace(person_pco_id, old_key or (), None, destroyed_at=event.happened_at)
         result = Applied("unknown", f"PCO person {person_pco_id} is not linked locally")
         if person is not None:
-            remaining = removed(getattr(person, kind.attribute), pco_id, old_key)
+            remaining = removed(known_items(person, kind.attribute), pco_id, old_key)
             if remaining is None:
                 result = Applied("unknown", f"PCO {kind.pco_type} {pco_id} is not linked locally")
             else:
-                result = self._save(person, remaining, event)
+                result = self._merge(person, remaining, event)
         # Traced only once the person is saved: a retry after a failed save must not find it done.
         self.ports.trail.trace_sub_record(kind.pco_type, pco_id, done)
         return result
@@ -95,17 +95,16 @@ class ContactApplier:
         if person is None:
             self.ports.trail.trace_sub_record(kind.pco_type, pco_id, done)
             return Applied("unknown", f"PCO person {person_pco_id} is not linked locally")
-        result = self._save(person, placed(getattr(person, kind.attribute), local, old_key), event)
+        result = self._merge(person, placed(known_items(person, kind.attribute), local, old_key), event)
         self.ports.trail.trace_sub_record(kind.pco_type, pco_id, done)
         return result
 
-    def _save(self, person: Person, items: Sequence[Contact], event: Event) -> Applied:
-        attribute = self.kind.attribute
-        new, change = with_contacts(person, attribute, items, run_id=event.run_id, now=event.now)
-        if new is not None:
-            self.ports.records.save_people([(new, person)])
-        if change == "unchanged":
-            return Applied("skipped", f"person {person.id} already has PCO's {attribute}")
-        if change == "linked":
-            return Applied("skipped", f"person {person.id} already has PCO's {attribute} (now linked)")
-        return Applied("applied", f"person {person.id} {attribute} updated")
+    def _merge(self, person: Person, items: Sequence[Contact], event: Event) -> Applied:
+        """PCO's view after this event (what we knew, with the one item changed) merged three ways."""
+        merged = merge_contacts(
+            person, self.kind.attribute, items, run_id=event.run_id, now=event.now, policy=self.ports.policy
+        )
+        if merged.record is not None:
+            self.ports.records.save_people([(merged.record, person)])
+        self.ports.records.log_conflicts(merged.conflicts)
+        return merge_outcome(merged, f"person {person.id} {self.kind.attribute}")
