@@ -297,6 +297,7 @@ class FakeRuns:
             "updated": run.updated + counts.updated,
             "skipped": run.skipped + counts.skipped,
             "failed": run.failed + counts.failed,
+            "conflicts": run.conflicts + counts.conflicts,
             "cursor": cursor,
             "progress": progress,
             "page_seq": seen_seq + 1,

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from pco_core.engine.page import PageDeps, run_page
+from pco_core.records import has_pending_changes
 from pco_core.runs.page import DOMAINS
 from pco_core.runstate import RUN_DOMAINS, Domain, Run, Watermark
 from tests.unit.fakes import FakeRecords, FakeRuns, make_run
@@ -321,3 +322,92 @@ def test_given_many_people_gone_then_the_audit_confirms_them_a_chunk_at_a_time(
     assert all(p.pco_id is None and p.status == "inactive" for p in unlinked)
     assert max(len(p.get("missing", [])) for p in church.positions) <= 10
     assert run.totals["people"].pco == run.totals["people"].local
+
+
+def _edit_locally(church: Church, pco_id: str, **values: Any) -> Any:
+    """An admin's edit of the local person (waiting to be pushed): the values differ from the base."""
+    person = church.person(pco_id)
+    edited = person.model_copy(update=values)
+    church.records.save_people([(edited, person)])
+    return edited
+
+
+def test_given_a_pending_local_edit_and_another_pco_change_then_sync_people_keeps_both(
+    church: Church,
+) -> None:
+    # Given a person whose last name was edited here (not pushed yet) and whose first name PCO changed
+    pco_id = sorted((r.id for r in church.pco.sandbox.store.all("Person")), key=int)[3]
+    _edit_locally(church, pco_id, last_name="Ours")
+    church.patch(f"/_sandbox/people/{pco_id}", {"first_name": "Theirs"})
+    church.advance(30)
+
+    # When Sync People reads the people PCO changed
+    run, _ = church.sync("people")
+
+    # Then PCO's first name is taken, our last name is kept and still waiting for the push, no conflict
+    person = church.person(pco_id)
+    assert (person.first_name, person.last_name) == ("Theirs", "Ours")
+    assert has_pending_changes(person)
+    assert person.sync.base is not None
+    assert person.sync.base.first_name == "Theirs"
+    assert person.sync.base.last_name != "Ours"
+    assert (run.updated, run.conflicts) == (1, 0)
+
+
+def test_given_a_pending_local_edit_and_a_pco_contact_change_then_sync_people_keeps_both(
+    church: Church,
+) -> None:
+    # Given a person whose last name was edited here and one of whose phone numbers PCO changed
+    phone_id, pco_id = church.contact_of_another("PhoneNumber", set())
+    _edit_locally(church, pco_id, last_name="Ours")
+    church.patch(f"/_sandbox/phone_numbers/{phone_id}", {"number": "555-010-4242"})
+    church.advance(30)
+
+    # When Sync People reads the phone numbers PCO changed
+    run, _ = church.sync("people")
+
+    # Then the phone is PCO's new number, the last name ours and still pending, and the base has PCO's phone
+    person = church.person(pco_id)
+    assert "555-010-4242" in [p.number for p in person.phones]
+    assert person.last_name == "Ours"
+    assert has_pending_changes(person)
+    assert person.sync.base is not None
+    assert "555-010-4242" in [p.number for p in person.sync.base.phones]
+    assert (run.updated, run.conflicts) == (1, 0)
+
+
+def test_given_an_email_changed_differently_here_and_in_pco_then_sync_people_records_a_conflict(
+    church: Church,
+) -> None:
+    # Given an email edited here (not pushed yet) and the same PCO email changed to another value in PCO
+    email_id, pco_id = church.contact_of_another("Email", set())
+    person = church.person(pco_id)
+    ours = [
+        e.model_copy(update={"address": "ours@example.org"}) if e.pco_id == email_id else e
+        for e in person.emails
+    ]
+    _edit_locally(church, pco_id, emails=ours)
+    church.patch(f"/_sandbox/emails/{email_id}", {"address": "theirs@example.org"})
+    church.advance(30)
+
+    # When Sync People reads the emails PCO changed
+    run, _ = church.sync("people")
+
+    # Then (policy review) our value stays, held back from push, and the conflict is open and logged,
+    # naming the run, with both values; the run counts it
+    after = church.person(pco_id)
+    addresses = [e.address for e in after.emails]
+    assert "ours@example.org" in addresses
+    assert "theirs@example.org" not in addresses
+    [conflict] = after.sync.conflicts
+    assert conflict.field == f"emails:{email_id}"
+    assert (conflict.local["address"], conflict.pco["address"]) == ("ours@example.org", "theirs@example.org")
+    assert conflict.source == run.id
+    logged = church.records.conflict_log[conflict.id]
+    assert (logged.status, logged.record_id) == ("open", after.id)
+    assert run.conflicts == 1
+    # And a second run, with nothing new in PCO, keeps the conflict as it is and counts nothing
+    church.advance(60)
+    again, _ = church.sync("people")
+    assert church.person(pco_id).sync.conflicts == (conflict,)
+    assert (again.updated, again.conflicts) == (0, 0)
