@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from pco_core.engine.page import PageDeps, run_page
-from pco_core.records import has_pending_changes
+from pco_core.records import ConflictEvent, FieldConflict, has_pending_changes
 from pco_core.runs.page import DOMAINS
 from pco_core.runstate import RUN_DOMAINS, Domain, Run, Watermark
 from tests.unit.fakes import FakeRecords, FakeRuns, make_run
@@ -411,3 +411,41 @@ def test_given_an_email_changed_differently_here_and_in_pco_then_sync_people_rec
     again, _ = church.sync("people")
     assert church.person(pco_id).sync.conflicts == (conflict,)
     assert (again.updated, again.conflicts) == (0, 0)
+
+
+def test_given_a_person_with_a_pending_edit_and_an_open_conflict_deleted_in_pco_then_the_audit_closes_both(
+    church: Church,
+) -> None:
+    # Given a person with a local edit waiting to be pushed and a conflict open on another field
+    pco_id = sorted((r.id for r in church.pco.sandbox.store.all("Person")), key=int)[9]
+    person = _edit_locally(church, pco_id, last_name="Ours")
+    conflict = FieldConflict(
+        id="C1",
+        field="first_name",
+        label="x",
+        base="A",
+        local="B",
+        pco="C",
+        detected_at=church.now(),
+        source="R0",
+    )
+    held = person.model_copy(
+        update={"sync": person.sync.model_copy(update={"conflicts": (conflict,), "edited": ("last_name",)})}
+    )
+    church.records.save_people([(held, person)])
+    church.records.log_conflicts([ConflictEvent("person", person.id, conflict, "open")])
+    # And PCO deletes that person (no webhook reached us)
+    church.delete(f"/_sandbox/people/{pco_id}")
+
+    # When the Full Sync's audit runs
+    run, _ = church.sync("full_sync", domains=["audit_people"])
+
+    # Then the person keeps its local values, inactive and unlinked, with no base, no edit or conflict held
+    # for a PCO record that is gone, so no push visits it; and the conflict log closes the conflict
+    assert run.status == "COMPLETED"
+    after = church.records.people[person.id]
+    assert (after.pco_id, after.status, after.last_name) == (None, "inactive", "Ours")
+    assert (after.sync.base, after.sync.conflicts, after.sync.edited) == (None, (), ())
+    assert not has_pending_changes(after)
+    logged = church.records.conflict_log["C1"]
+    assert (logged.status, logged.resolution) == ("resolved", "pco_record_gone")

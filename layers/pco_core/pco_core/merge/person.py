@@ -257,6 +257,8 @@ def unlinked_person(person: Person, now: datetime) -> Person:
             "status": "inactive",
             "pco_id": None,
             "updated_at": now,
-            "sync": person.sync.model_copy(update={"pco_hash": None, "base": None, "conflicts": ()}),
+            "sync": person.sync.model_copy(
+                update={"pco_hash": None, "base": None, "conflicts": (), "edited": ()}
+            ),
         }
     )

@@ -23,6 +23,7 @@ from pydantic import Field
 from pco_core.engine.domain import Domain, DomainContext, DomainPage, KeysetPosition, Position, Tally
 from pco_core.engine.ports import AuditLedger
 from pco_core.errors import ConfigError, PcoRequestError
+from pco_core.merge.common import closed_as_gone
 from pco_core.merge.family import unlink_household
 from pco_core.merge.person import unlinked_person
 from pco_core.pco import paths
@@ -210,6 +211,7 @@ class AuditPeople(Audit):
         note = {"unlinked_reason": GONE, "unlinked_pco_id": pco_id}
         unlinked = unlinked.model_copy(update={"sync": unlinked.sync.model_copy(update=note)})
         ctx.records.save_people([(unlinked, person)])
+        ctx.records.log_conflicts(closed_as_gone("person", person))
         logger.info("person unlinked: gone from PCO", extra={"person_id": person.id, "pco_id": pco_id})
         tally.add("updated")
 
@@ -232,5 +234,6 @@ class AuditHouseholds(Audit):
         if family is None:
             return
         unlink_household(ctx.records, family, ctx.clock(), reason=GONE)
+        ctx.records.log_conflicts(closed_as_gone("family", family))
         logger.info("family unlinked: gone from PCO", extra={"family_id": family.id, "pco_id": pco_id})
         tally.add("updated")

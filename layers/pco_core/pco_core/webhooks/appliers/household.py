@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from pco_core.merge.common import closed_as_gone
 from pco_core.merge.family import merge_households, unlink_household
 from pco_core.pco.models import PcoHousehold
 from pco_core.records import Family
@@ -48,6 +49,7 @@ class HouseholdApplier:
 
     def _unlinked(self, family: Family, event: Event) -> Applied:
         cleared = unlink_household(self.ports.records, family, event.now)
+        self.ports.records.log_conflicts(closed_as_gone("family", family))
         return Applied("applied", f"family {family.id} unlinked, {cleared} members cleared")
 
 
