@@ -132,14 +132,16 @@ def test_given_people_deleted_merged_and_added_mid_full_sync_then_nothing_is_ski
     # And the drift check agrees: PCO's totals are the local linked counts
     assert run["totals"]["people"] == {"pco": len(local), "local": len(local)}
     assert run["totals"]["households"]["pco"] == run["totals"]["households"]["local"]
-    # And the run took several executions, each named after it, all of which succeeded
+    # And the run took several executions (continue-as-new every 3 pages; a page reads several PCO pages
+    # since the walks batch them, so this church's Full Sync is about a dozen pages), each named after it,
+    # all of which succeeded
     machine = stack.env("SYNC_STATE_MACHINE_ARN")
     executions = [
         e
         for e in stack.stepfunctions.list_executions(stateMachineArn=machine)["executions"]
         if e["name"].startswith(run["id"])
     ]
-    assert len(executions) >= 5
+    assert len(executions) >= 3
     assert {e["status"] for e in executions} == {"SUCCEEDED"}
 
 
