@@ -165,7 +165,8 @@ def model(report: dict[str, Any]) -> dict[str, Any]:
         next(r for label, r in runs.items() if label.startswith("Incremental Sync, quiet"))
     )
     measured = int(report["people"])
-    bytes_per_person = report.get("records_table_bytes", BYTES_PER_PERSON_DEFAULT * measured) / measured
+    # A report without the table's size (or from before it was measured) takes the named default.
+    bytes_per_person = (report.get("records_table_bytes") or BYTES_PER_PERSON_DEFAULT * measured) / measured
     churches = []
     for people in CHURCH_SIZES:
         ratio = people / measured

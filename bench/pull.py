@@ -318,6 +318,7 @@ def main(people: int = 10_000, seed: int = 7) -> dict[str, Any]:
                     stack, sandbox, "incremental_sync", f"Incremental Sync, {changed} people changed", timeout
                 )
             )
+            table_bytes = records_table_bytes(stack)
     finally:
         sandbox.stop()
     store = sandbox.sandbox.store
