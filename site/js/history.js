@@ -1,9 +1,9 @@
 // The "Sync History" card: the last runs, most recent first; a failed (or skipped) run's row opens to say
-// why.
+// why; a warning above it when the latest completed Full Sync left PCO and the local records apart.
 
 import { explainError } from "./errors.js";
-import { formatCount, formatDuration, formatLocalTime, startedByText } from "./format.js";
-import { cell, detailsDisclosure, renderStatusBadge } from "./ui.js";
+import { driftWarning, formatCount, formatDuration, formatLocalTime, startedByText, totalsText } from "./format.js";
+import { cell, detailsDisclosure, renderStatusBadge, showMessage } from "./ui.js";
 
 const HISTORY_LIMIT = 20;
 const COLUMNS = 9;
@@ -52,6 +52,7 @@ export class HistoryCard {
       table: doc.getElementById("history-table"),
       empty: doc.getElementById("history-empty"),
       refresh: doc.getElementById("refresh-history"),
+      drift: doc.getElementById("drift-warning"),
     };
     this.el.refresh.addEventListener("click", onRefresh);
   }
@@ -78,13 +79,19 @@ export class HistoryCard {
     body.replaceChildren(...runs.flatMap((run, i) => this.rows(run, i)));
     this.el.empty.hidden = runs.length > 0;
     this.el.table.hidden = runs.length === 0;
+    const lastFull = runs.find((run) => run.type === "full_sync" && run.status === "COMPLETED");
+    showMessage(this.el.drift, driftWarning(lastFull) || null);
     if (focusedId) body.querySelector(`tr[data-run-id="${CSS.escape(focusedId)}"]`)?.focus();
   }
 
   rows(run, index) {
     const tr = document.createElement("tr");
     tr.dataset.runId = run.id;
-    tr.appendChild(cell(run.label || run.type, "Type", "history__type"));
+    const type = cell(run.label || run.type, "Type", "history__type");
+    // PCO's totals beside the local linked counts, where the run counted them.
+    const totals = totalsText(run);
+    if (totals) type.title = totals;
+    tr.appendChild(type);
 
     const statusTd = cell("", "Status");
     const statusWrap = document.createElement("span");

@@ -5,6 +5,7 @@ import { ApiError } from "./api.js";
 import { explainCaught, explainError } from "./errors.js";
 import {
   domainLabel,
+  driftWarning,
   elapsedSeconds,
   formatCount,
   formatDuration,
@@ -16,6 +17,7 @@ import {
   runSecondsLeft,
   runSummary,
   startedByText,
+  totalsText,
 } from "./format.js";
 import { Poller } from "./poller.js";
 import { renderStatusBadge, showMessage } from "./ui.js";
@@ -64,6 +66,8 @@ export class RunsCard {
       bar: doc.getElementById("progress-bar"),
       fill: doc.getElementById("progress-fill"),
       eta: doc.getElementById("progress-eta"),
+      totals: doc.getElementById("progress-totals"),
+      drift: doc.getElementById("progress-drift"),
       progressError: doc.getElementById("progress-error"),
       dialog: doc.getElementById("cancel-dialog"),
       dialogRun: doc.getElementById("cancel-dialog-run"),
@@ -235,6 +239,11 @@ export class RunsCard {
       this.setBar(pct ?? 0);
       this.el.eta.textContent = `Finished after ${formatDuration(run.duration_seconds)}`;
     }
+    // PCO's totals beside the local linked counts, as far as the run has counted them (the drift check).
+    const totals = totalsText(run);
+    this.el.totals.textContent = totals;
+    this.el.totals.hidden = !totals;
+    showMessage(this.el.drift, driftWarning(run) || null);
     const failed = run.status === "FAILED" && run.error;
     showMessage(this.el.progressError, failed ? explainError(run.error) : null, "Error");
   }

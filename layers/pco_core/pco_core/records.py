@@ -227,6 +227,9 @@ class SyncMeta(_Record):
     pco_members_hash: str | None = None
     # When push sent PCO a create of this person whose answer is not saved yet (see push/people.py).
     pco_create_sent_at: datetime | None = None
+    # Why the record is no longer linked to PCO (e.g. the audit found its PCO record gone) and the id it had.
+    unlinked_reason: str | None = None
+    unlinked_pco_id: str | None = None
     # Open conflicts: their fields keep the local value and are held back from push (policy `review`).
     conflicts: tuple[FieldConflict, ...] = ()
 
@@ -252,6 +255,10 @@ class FamilySync(SyncMeta):
 class GroupSync(SyncMeta):
     # The member list as PCO last held it: person id -> (role, joined_at).
     members_base: tuple[GroupMember, ...] | None = None
+    # A group's memberships_count as PCO's group listing last gave it, and how many memberships its list
+    # held when it was last read: an incremental sync re-reads the members only where the two differ.
+    pco_members_listed: int | None = None
+    pco_members_read: int | None = None
 
 
 class Person(_Record):

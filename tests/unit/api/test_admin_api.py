@@ -155,7 +155,7 @@ def test_given_an_active_run_when_starting_another_then_409_names_it(call):
 @pytest.mark.parametrize(
     ("kwargs", "status", "message_part"),
     [
-        ({"body": {"type": "everything"}}, 422, "'type': Input should be 'people'"),
+        ({"body": {"type": "everything"}}, 422, "'type': Input should be 'incremental_sync', 'people'"),
         ({"body": {}}, 422, "'type': is required"),
         ({"body": {"type": "people", "by": "me"}}, 422, "'by': is not a field"),
         ({"body": ["people"]}, 400, "must be a JSON object"),

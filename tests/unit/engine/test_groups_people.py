@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pco_core.engine.groups_people import PEOPLE_EMAILS, GroupsPeople
+from pco_core.engine.groups_people import PEOPLE_EMAILS, GroupsPeople, known_groups_person
 from pco_core.engine.ports import QueryParams
 from pco_core.pco.jsonapi import Document
 from pco_core.pco.models import PcoMembership
@@ -138,3 +138,15 @@ def test_given_no_email_and_a_different_name_then_nobody_is_guessed() -> None:
     records.add(person("L1", "100", "Ann", "Lee"))
 
     assert GroupsPeople(EmailsPco({}), records).resolve([membership("100", "Zed", "Other")]) == {}
+
+
+def test_a_webhooks_groups_id_names_the_learned_person_never_one_known_by_another_groups_id() -> None:
+    records = FakeRecords()
+    ann = person("L1", "100", "Ann", "Lee", groups_person_id="555")
+    bob = person("L2", "555", "Bob", "Stone", groups_person_id="9555")
+    cat = person("L3", "200", "Cat", "Ray")
+    records.add(ann, bob, cat)
+
+    assert known_groups_person(records, "555") == ann  # learned, though 555 is Bob's People id
+    assert known_groups_person(records, "200") == cat  # nothing learned: the shared id
+    assert known_groups_person(records, "100") is None  # Ann is known in Groups as 555, not 100

@@ -151,6 +151,8 @@ def test_a_learned_groups_person_id_finds_its_person_until_it_is_forgotten(store
     # A learned id is no "unlinked" person awaiting a first link
     assert store.has_unlinked_people() is False
 
-    forgotten = learned.model_copy(update={"sync": learned.sync.model_copy(update={"groups_person_id": None})})
+    forgotten = learned.model_copy(
+        update={"sync": learned.sync.model_copy(update={"groups_person_id": None})}
+    )
     store.save_people([(forgotten, learned)])
     assert store.people_by_groups_person_ids(["9100"]) == {}

@@ -9,7 +9,17 @@ from typing import Any
 import pytest
 
 from pco_core.merge.common import record_id_for
-from pco_core.records import Address, Email, Family, Group, GroupMember, Person, Phone
+from pco_core.records import (
+    Address,
+    ConflictEvent,
+    Email,
+    Family,
+    FieldConflict,
+    Group,
+    GroupMember,
+    Person,
+    Phone,
+)
 from pco_core.store.deliveries import WebhookTrail
 from pco_core.store.records import RecordStore
 from pco_core.webhooks.apply import Applied, WebhookApplier
@@ -123,6 +133,30 @@ def test_person_destroyed_is_marked_inactive_and_unlinked_never_deleted(
     assert person.pco_id is None
     assert person.first_name == "Ada"
     assert [e.address for e in person.emails] == ["ADA@example.org"]
+
+
+def test_person_destroyed_with_an_open_conflict_closes_it_in_the_log(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    # Given a linked person holding an open conflict (policy review)
+    send(applier, P + "person.created", *ada())
+    person = by_pco(records, "101")
+    conflict = FieldConflict(
+        id="C1", field="last_name", label="Ada", base="L", local="M", pco="N", detected_at=NOW, source="R1"
+    )
+    held = person.model_copy(update={"sync": person.sync.model_copy(update={"conflicts": (conflict,)})})
+    records.save_people([(held, person)])
+    records.log_conflicts([ConflictEvent("person", person.id, conflict, "open")])
+    # When PCO says the person was destroyed
+    resource, _ = ada()
+    send(applier, P + "person.destroyed", ev.destroyed(resource))
+    # Then the conflict is closed (its PCO side is gone) and the unlinked person holds none
+    logged = records.get_conflict("C1")
+    assert logged is not None
+    assert (logged.status, logged.resolution) == ("resolved", "pco_record_gone")
+    after = records.get_person(person.id)
+    assert after is not None
+    assert (after.pco_id, after.sync.conflicts, after.sync.base) == (None, (), None)
 
 
 def _state(person: Person) -> dict[str, Any]:

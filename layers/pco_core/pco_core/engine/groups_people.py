@@ -35,6 +35,18 @@ class Reader(Protocol):
     def get(self, path: str, params: QueryParams | None = None) -> Document: ...
 
 
+def known_groups_person(records: Records, groups_id: str) -> Person | None:
+    """The person a Groups id names without asking PCO (a webhook carries no Groups person to compare):
+    the one it was learned for, else the one linked to that People id unless they are known by another."""
+    learned = records.people_by_groups_person_ids([groups_id]).get(groups_id)
+    if learned is not None:
+        return learned
+    same = records.people_by_pco_ids([groups_id]).get(groups_id)
+    if same is not None and same.sync.groups_person_id in (None, groups_id):
+        return same
+    return None
+
+
 def _name(first: object, last: object) -> tuple[str, str]:
     return (normalise_name(str(first or "")), normalise_name(str(last or "")))
 

@@ -3,6 +3,8 @@ domain's work, commit it once, and tell the state machine what next (continue, w
 
 The run item is the truth (never the state machine's input): a page retried after a crash starts from the
 committed cursor, and a commit that finds the page already counted (or the run cancelled) changes nothing.
+Watermarks a domain reaches are committed with the page that reached them (on the run item) and stored for
+the deployment once the run completes, so a failed or cancelled run never moves them.
 """
 
 from __future__ import annotations
@@ -14,10 +16,19 @@ from aws_lambda_powertools import Logger
 
 from pco_core.clock import Clock
 from pco_core.engine.domain import Domain, DomainContext, DomainPage
-from pco_core.engine.ports import Pco, Records, RunLedger
+from pco_core.engine.ports import AuditLedger, Pco, Records, RunLedger
 from pco_core.errors import LeaseLost, RateLimited
 from pco_core.records import ConflictPolicy
-from pco_core.runstate import Cursor, PageCounts, PageResult, Run, RunProgress
+from pco_core.runstate import (
+    Cursor,
+    PageCounts,
+    PageResult,
+    RecordTotals,
+    Run,
+    RunProgress,
+    TotalsKind,
+    Watermark,
+)
 from pco_core.runstate import Domain as DomainName
 
 logger = Logger(child=True)
@@ -41,6 +52,7 @@ class PageDeps:
     clock: Clock
     lease_seconds: int
     domains: Domains
+    audit: AuditLedger | None = None
     policy: ConflictPolicy = "review"
 
 
@@ -77,6 +89,8 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
     run_id = run.id
     index = run.cursor.domain_index
     counts = PageCounts()
+    reached: dict[str, Watermark] = dict(run.reached)
+    totals: dict[TotalsKind, RecordTotals] = dict(run.totals)
     if index >= len(run.domains):
         # Every domain is done but the completing commit never landed (or the run has no domains).
         cursor, progress, done = run.cursor, run.progress, True
@@ -88,6 +102,9 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
             run_id=run_id,
             clock=deps.clock,
             still_running=lambda: _still_running(run_id, deps),
+            started_at=run.started_at,
+            watermarks=run.watermarks,
+            audit=deps.audit,
             policy=deps.policy,
         )
         try:
@@ -98,6 +115,8 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
             return PageResult(run_id=run_id, cursor=run.cursor.model_dump(mode="json"), wait_seconds=wait)
         counts = page.counts
         cursor, progress, done = _advance(run, index, page)
+        reached.update(page.reached)
+        totals.update(page.totals)
 
     pages = run.pages_in_execution + 1
     committed = deps.runs.commit_page(
@@ -108,9 +127,13 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
         progress=progress,
         pages_in_execution=pages,
         complete_at=deps.clock() if done else None,
+        reached=reached,
+        totals=totals,
     )
     if not committed:
         return _after_lost_commit(run_id, deps)
+    if done:
+        deps.runs.save_watermarks(reached, run_id=run_id)
     logger.info(
         "page committed",
         extra={
@@ -168,5 +191,9 @@ def _finished(run_id: str, run: Run | None, deps: PageDeps) -> PageResult:
         # The completing commit releases the lock, and a cancel leaves it to the page in flight; either
         # way a run that is over lets its lock go (a no-op when another run holds it by now).
         deps.runs.release_lock(run_id)
+    if run is not None and run.status == "COMPLETED":
+        # The page that completed the run may have died before it stored the watermarks (forward only,
+        # so storing them again changes nothing).
+        deps.runs.save_watermarks(run.reached, run_id=run_id)
     cursor = run.cursor.model_dump(mode="json") if run is not None else {}
     return PageResult(run_id=run_id, cursor=cursor, done=True)

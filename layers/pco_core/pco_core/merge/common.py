@@ -109,6 +109,12 @@ def merged_record[R: (Person, Family)](
     return Merged(record.model_copy(update={"updated_at": now, "sync": stamped}), "updated", conflicts.events)
 
 
+def closed_as_gone(kind: Kind, record: Person | Family) -> list[ConflictEvent]:
+    """The record's open conflicts, closed because its PCO record is gone (there is no other side left to
+    agree with); the local values they held stay on the record."""
+    return [ConflictEvent(kind, record.id, c, "resolved", "pco_record_gone") for c in record.sync.conflicts]
+
+
 def agreed_base[F: Fields](record: Person | Family, local: F, base: F | None) -> F | None:
     """What PCO held when we last agreed: the base; for a record written before bases existed whose hash
     says nothing was waiting to be pushed, its own values (`local`); else unknown (None)."""

@@ -199,8 +199,10 @@ def merge_person(
     run_id: str,
     now: datetime,
     policy: ConflictPolicy = "review",
+    source: str | None = None,
 ) -> Merged[Person]:
-    """PCO's values (`fields`) merged into the local person three ways; the new base is PCO's values."""
+    """PCO's values (`fields`) merged into the local person three ways; the new base is PCO's values.
+    `source` names the run (or delivery) in the conflicts recorded, when `run_id` is a mark of its own."""
     sync = PersonSync(
         pco_updated_at=pco_updated_at,
         pco_hash=fields.content_hash(),
@@ -218,7 +220,7 @@ def merge_person(
             }
         )
         return Merged(created, "created")
-    plan = plan_person(existing, fields, policy=policy, source=run_id, now=now)
+    plan = plan_person(existing, fields, policy=policy, source=source or run_id, now=now)
     merged = plan.fields()
     # Links to PCO's items (a pushed item's id learnt) are not a change the run counts.
     changed = existing.pco_id != pco_id or merged.content_hash() != local_fields(existing).content_hash()
@@ -266,7 +268,13 @@ def unlinked_person(person: Person, now: datetime) -> Person:
             "pco_id": None,
             "updated_at": now,
             "sync": person.sync.model_copy(
-                update={"pco_hash": None, "base": None, "conflicts": (), "groups_person_id": None}
+                update={
+                    "pco_hash": None,
+                    "base": None,
+                    "conflicts": (),
+                    "edited": (),
+                    "groups_person_id": None,
+                }
             ),
         }
     )

@@ -292,6 +292,40 @@ class RecordStore(DynamoTable):
             query["ExclusiveStartKey"] = last
         return groups[:limit]
 
+    # audit
+
+    def linked_pco_ids(self, kind: Kind, cursor: str | None, limit: int) -> tuple[list[str], str | None]:
+        """The PCO ids of local records of `kind` linked to PCO, at least `limit` records further on (in
+        record id order) unless the end came first; and the cursor to go on from (None at the end).
+
+        Reads only the ids (a projection), so the audit can go through every local record cheaply."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        query: QueryInputTypeDef = {
+            "TableName": self.table_name,
+            "IndexName": KIND_INDEX,
+            "KeyConditionExpression": "#kind = :kind",
+            "ProjectionExpression": "pco_id",
+            "ExpressionAttributeNames": {"#kind": "kind"},
+            "ExpressionAttributeValues": {":kind": {"S": kind}},
+            "Limit": min(limit, MAX_LIST_LIMIT),
+        }
+        if cursor is not None:
+            query["ExclusiveStartKey"] = {k: {"S": v} for k, v in decode_cursor(cursor, kind).items()}
+        pco_ids: list[str] = []
+        visited = 0
+        while True:
+            answer = self.client.query(**query)
+            items = [deserialise(raw) for raw in answer.get("Items", [])]
+            visited += len(items)
+            pco_ids.extend(str(item["pco_id"]) for item in items if item.get("pco_id"))
+            last = answer.get("LastEvaluatedKey")
+            if not last:
+                return pco_ids, None
+            if visited >= limit:
+                return pco_ids, encode_cursor({k: str(deserialise({k: v})[k]) for k, v in last.items()})
+            query["ExclusiveStartKey"] = last
+
     # shared
 
     def _get_one[M: BaseModel](self, kind: Kind, model: type[M], record_id: str) -> M | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -10,7 +11,16 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from pco_core.errors import LeaseLost, RunNotFound
-from pco_core.runstate import Cursor, PageCounts, Run, RunProgress, RunStatus
+from pco_core.runstate import (
+    Cursor,
+    PageCounts,
+    RecordTotals,
+    Run,
+    RunProgress,
+    RunStatus,
+    TotalsKind,
+    Watermark,
+)
 from pco_core.store._dynamo import (
     DynamoTable,
     Item,
@@ -26,6 +36,7 @@ if TYPE_CHECKING:
 
 RUN_PK = "RUN"
 LOCK_KEY = ("LOCK", "RUN")
+WATERMARK_PK = "WATERMARK"
 # Kept on the run item so a conditional update can compute the duration without reading the run first.
 _STARTED_EPOCH = "started_epoch"
 _STORAGE_KEYS = ("pk", "sk", _STARTED_EPOCH)
@@ -57,8 +68,18 @@ def _run_item(run: Run) -> Item:
         cursor=run.cursor.model_dump(mode="json"),
         page_seq=run.page_seq,
         pages_in_execution=run.pages_in_execution,
+        watermarks=_watermarks_json(run.watermarks),
+        reached=_watermarks_json(run.reached),
     )
     return {"pk": RUN_PK, "sk": run.id, _STARTED_EPOCH: _epoch(run.started_at), **item}
+
+
+def _watermarks_json(watermarks: Mapping[str, Watermark]) -> dict[str, Any]:
+    return {name: mark.model_dump(mode="json") for name, mark in watermarks.items()}
+
+
+def _totals_json(totals: Mapping[TotalsKind, RecordTotals]) -> dict[str, Any]:
+    return {kind: value.model_dump(mode="json") for kind, value in totals.items()}
 
 
 def _run_from_item(item: Item) -> Run:
@@ -123,10 +144,13 @@ class RunStore(DynamoTable):
         progress: RunProgress,
         pages_in_execution: int,
         complete_at: datetime | None = None,
+        reached: Mapping[str, Watermark] | None = None,
+        totals: Mapping[TotalsKind, RecordTotals] | None = None,
     ) -> bool:
         """Count one page and move the run's cursor, exactly once: False if this page was already
         committed (page_seq moved on) or the run is no longer RUNNING. With `complete_at` the same
         update marks the run COMPLETED; the lock is then released (a separate, conditional delete).
+        `reached` and `totals` replace the run's own (the page read them with the run and added its own).
         """
         sets = [
             "#cursor = :cursor",
@@ -147,6 +171,12 @@ class RunStore(DynamoTable):
             ":pages": {"N": str(pages_in_execution)},
             ":running": {"S": "RUNNING"},
         }
+        if reached is not None:
+            sets.append("reached = :reached")
+            values[":reached"] = serialise_value(_watermarks_json(reached))
+        if totals is not None:
+            sets.append("totals = :totals")
+            values[":totals"] = serialise_value(_totals_json(totals))
         if complete_at is not None:
             sets += [
                 "#status = :completed",
@@ -217,6 +247,45 @@ class RunStore(DynamoTable):
             if condition_failed(exc):
                 raise RunNotFound(run_id) from None
             raise
+
+    # watermarks
+
+    def get_watermarks(self) -> dict[str, Watermark]:
+        """The deployment's watermarks (how far each kind of PCO change has been read), by name."""
+        answer = self.client.query(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": WATERMARK_PK}},
+            ConsistentRead=True,
+        )
+        found: dict[str, Watermark] = {}
+        for raw in answer.get("Items", []):
+            item = deserialise(raw)
+            found[str(item["sk"])] = Watermark.model_validate({"at": item["at"], "ids": item.get("ids", [])})
+        return found
+
+    def save_watermarks(self, watermarks: Mapping[str, Watermark], *, run_id: str) -> None:
+        """Store each watermark unless the deployment's is already later: watermarks only move forward."""
+        for name, mark in watermarks.items():
+            try:
+                self.client.put_item(
+                    TableName=self.table_name,
+                    Item=serialise(
+                        {
+                            "pk": WATERMARK_PK,
+                            "sk": name,
+                            "at": _iso(mark.at),
+                            "at_epoch": _epoch(mark.at),
+                            "ids": list(mark.ids),
+                            "run_id": run_id,
+                        }
+                    ),
+                    ConditionExpression="attribute_not_exists(pk) OR at_epoch <= :at",
+                    ExpressionAttributeValues={":at": {"N": str(_epoch(mark.at))}},
+                )
+            except ClientError as exc:
+                if not condition_failed(exc):
+                    raise
 
     # lock
 
