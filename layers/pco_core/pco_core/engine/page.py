@@ -16,6 +16,7 @@ from pco_core.clock import Clock
 from pco_core.engine.domain import Domain, DomainContext, DomainPage
 from pco_core.engine.ports import Pco, Records, RunLedger
 from pco_core.errors import LeaseLost, RateLimited
+from pco_core.observability import Metric, count, count_run
 from pco_core.runstate import Cursor, PageCounts, PageResult, Run, RunProgress
 from pco_core.runstate import Domain as DomainName
 
@@ -108,6 +109,7 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
     )
     if not committed:
         return _after_lost_commit(run_id, deps)
+    _count_page(run, counts, done)
     logger.info(
         "page committed",
         extra={
@@ -125,6 +127,17 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
         wait_seconds=min(deps.pco.suggested_wait(RATE_RESERVE), max_wait_seconds),
         continue_as_new=pages >= PAGES_BEFORE_CONTINUE_AS_NEW,
     )
+
+
+def _count_page(run: Run, counts: PageCounts, done: bool) -> None:
+    """Metrics of a committed page (an attempt whose commit was refused counted nothing)."""
+    count(Metric.PAGES)
+    count(Metric.RECORDS_CREATED, counts.created)
+    count(Metric.RECORDS_UPDATED, counts.updated)
+    count(Metric.RECORDS_SKIPPED, counts.skipped)
+    count(Metric.RECORDS_FAILED, counts.failed)
+    if done:
+        count_run(Metric.RUNS_COMPLETED, run.type)
 
 
 def _still_running(run_id: str, deps: PageDeps) -> bool:

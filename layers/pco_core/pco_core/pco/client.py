@@ -7,19 +7,20 @@ exception tree of pco_core.errors and remembers PCO's rate-limit headers so a pa
 from __future__ import annotations
 
 import base64
-import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 import httpx
+from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
 from pco_core.errors import ConfigError, PcoAuthError, PcoRequestError, PcoUnavailable, RateLimited
+from pco_core.observability import Metric, count
 from pco_core.pco.jsonapi import Document
 
-logger = logging.getLogger(__name__)
+logger = Logger(child=True)
 
 # Pinned per product (PCO resolves a date to the nearest version at or before it); see PCO_API.md.
 API_VERSIONS: Mapping[str, str] = {
@@ -230,6 +231,7 @@ class PcoClient:
         if version is not None:
             request.headers[VERSION_HEADER] = version
         self._request_count += 1
+        count(Metric.PCO_REQUESTS)
         try:
             response = self._http.send(request)
         except httpx.RequestError as exc:
@@ -248,6 +250,8 @@ class PcoClient:
                 "rate_limit": self.last_rate.limit if self.last_rate else None,
             },
         )
+        if response.status_code == 429:
+            count(Metric.PCO_RATE_LIMITED)
         raise_for_pco_status(response, redact=self._redact)
         return response
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pco_core.clock import utc_now
 from pco_core.errors import BadRequest, ConfigError, Conflict, NotFound
-from pco_core.observability import logger
+from pco_core.observability import Metric, count_run, logger
 from pco_core.runs.ids import new_run_id
 from pco_core.runstate import RUN_DOMAINS, RUN_LABELS, Run, RunProgress
 from pco_core.settings import RunEnv
@@ -91,6 +91,7 @@ class RunService:
             self.runs.release_lock(run.id)
             raise
         logger.info("run started", extra={"run_id": run.id, "run_type": run_type})
+        count_run(Metric.RUNS_STARTED, run_type)
         return run
 
     def current_run(self) -> Run | None:
@@ -114,9 +115,11 @@ class RunService:
 
     def fail_run(self, run_id: str, error: str) -> None:
         """Mark the run FAILED (if still RUNNING) and release its lock; calling it again changes nothing."""
-        if not self.runs.finish_run(run_id, "FAILED", error=error, finished_at=self.clock()):
-            self.get_run(run_id)  # NotFound for an unknown run; a finished run stays as it ended
+        failed = self.runs.finish_run(run_id, "FAILED", error=error, finished_at=self.clock())
+        run = self.get_run(run_id)  # NotFound for an unknown run; a finished run stays as it ended
         self.runs.release_lock(run_id)
+        if failed:
+            count_run(Metric.RUNS_FAILED, run.type)
         logger.info("run failed", extra={"run_id": run_id, "error": error})
 
     def cancel_run(self, run_id: str) -> Run:
@@ -135,7 +138,9 @@ class RunService:
             )
         released = self.runs.release_lock_if_idle(run_id, self.clock())
         logger.info("run cancelled", extra={"run_id": run_id, "lock_released": released})
-        return self.get_run(run_id)
+        cancelled = self.get_run(run_id)
+        count_run(Metric.RUNS_CANCELLED, cancelled.type)
+        return cancelled
 
     def record_skipped_run(self, run_type: str, started_by: str, active_run_id: str | None) -> Run:
         """Record in the history a start that did not happen because a run was active (no lock taken)."""
@@ -223,7 +228,8 @@ class RunService:
             if not never_began or holder.page_seq > 0:
                 raise self._conflict(lock.run_id)
             # Its start died after writing the run and before its execution ran a page.
-            self.runs.finish_run(holder.id, "FAILED", error=NEVER_STARTED, finished_at=now)
+            if self.runs.finish_run(holder.id, "FAILED", error=NEVER_STARTED, finished_at=now):
+                count_run(Metric.RUNS_FAILED, holder.type)
             logger.warning("run never started; marked failed", extra={"run_id": holder.id})
         # Otherwise the run ended but its lock outlived it (e.g. a crash before the release).
         self.runs.release_lock(lock.run_id)
@@ -231,3 +237,5 @@ class RunService:
     def _fail_dead(self, run_id: str, now: datetime) -> None:
         if self.runs.finish_run(run_id, "FAILED", error=LEASE_EXPIRED, finished_at=now):
             logger.warning("run lease expired; marked failed", extra={"run_id": run_id})
+            dead = self.runs.get_run(run_id)
+            count_run(Metric.RUNS_FAILED, dead.type if dead is not None else "unknown")

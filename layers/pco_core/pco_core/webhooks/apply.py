@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger
 from pco_core.clock import Clock
 from pco_core.engine.ports import Records
 from pco_core.errors import SkippableRecordError
+from pco_core.observability import Metric, count
 from pco_core.pco.jsonapi import Document
 from pco_core.webhooks.appliers.contacts import ADDRESS, EMAIL, PHONE_NUMBER, ContactApplier
 from pco_core.webhooks.appliers.group import GroupApplier, MembershipApplier
@@ -29,6 +30,10 @@ logger = Logger(child=True)
 
 FINISHED: frozenset[str] = frozenset({"applied", "skipped", "stale", "unknown"})
 ACTIONS: frozenset[str] = frozenset({"created", "updated", "destroyed"})
+# WebhookQueue's RedrivePolicy maxReceiveCount (template.yaml): SQS moves a message that failed on its
+# fifth receive to the dead-letter queue.
+DEAD_LETTER_AFTER_RECEIVES = 5
+_OUTCOME_METRICS = {"applied": Metric.WEBHOOKS_APPLIED, "stale": Metric.WEBHOOKS_STALE}
 
 
 class DeliveryOutcomes(Protocol):
@@ -39,10 +44,22 @@ class DeliveryOutcomes(Protocol):
     ) -> None: ...
 
 
-def apply_queued(body: str, applier: WebhookApplier, log: DeliveryOutcomes) -> Applied:
-    """One SQS message: the delivery applied once and its outcome logged. A message that is not a queued
-    delivery raises (pydantic's ValidationError), so the batch reports it failed and SQS retries it,
-    then moves it to the dead-letter queue."""
+def apply_queued(
+    body: str, applier: WebhookApplier, log: DeliveryOutcomes, *, receive_count: int = 1
+) -> Applied:
+    """One SQS message (received `receive_count` times so far): the delivery applied once and its outcome
+    logged. A message that is not a queued delivery raises (pydantic's ValidationError), as does any failure
+    to apply it, so the batch reports it failed and SQS retries it, then moves it to the dead-letter queue."""
+    try:
+        return _apply_queued(body, applier, log)
+    except Exception:
+        if receive_count >= DEAD_LETTER_AFTER_RECEIVES:
+            count(Metric.WEBHOOKS_DEAD_LETTERED)
+            logger.exception("webhook delivery failed for the last time: SQS dead-letters it")
+        raise
+
+
+def _apply_queued(body: str, applier: WebhookApplier, log: DeliveryOutcomes) -> Applied:
     message = QueuedDelivery.model_validate_json(body)
     logged = log.get(message.delivery_id)
     if logged is not None and logged.get("status") in FINISHED:
@@ -61,6 +78,7 @@ def apply_queued(body: str, applier: WebhookApplier, log: DeliveryOutcomes) -> A
         "webhook delivery applied",
         extra={"delivery_id": message.delivery_id, "event": message.name, "outcome": result.outcome},
     )
+    count(_OUTCOME_METRICS.get(result.outcome, Metric.WEBHOOKS_SKIPPED))
     return result
 
 
