@@ -13,7 +13,8 @@ PcoSyncError
 │   └── LeaseLost           another run holds the lock; this run must stop
 ├── SkippableRecordError    one record cannot be synced; it is counted as failed and the run goes on
 │   ├── PcoLinkTaken        the PCO record is already linked to another local record (one link per PCO id)
-│   └── UncertainMatch      a lost create may have made a PCO person nothing confirms is this one
+│   ├── UncertainMatch      a lost create may have made a PCO person nothing confirms is this one
+│   └── ValueTooLong        a PCO record holds a value longer than limits.py keeps (never truncated)
 ├── RunStopped              the run was cancelled while a page was writing: the page stops at once
 └── ApiError                an admin API request cannot be served; carries the HTTP status
     ├── BadRequest          400: the body or a parameter is malformed
@@ -99,6 +100,11 @@ class PcoLinkTaken(SkippableRecordError):
 class UncertainMatch(SkippableRecordError):
     """A person whose earlier create's answer was lost, and PCO holds someone with its name created since
     whom nothing else (email, phone, birthdate) confirms: neither adopted nor created again."""
+
+
+class ValueTooLong(SkippableRecordError):
+    """A PCO record holds a value longer than we store (limits.py): the record fails with the field named,
+    rather than being truncated."""
 
 
 class RunStopped(PcoSyncError):

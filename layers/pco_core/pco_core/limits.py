@@ -11,6 +11,7 @@ from __future__ import annotations
 NAME_MAX = 100  # a person's first_name, last_name
 FAMILY_NAME_MAX = 200  # a family's (PCO household's) name
 GROUP_NAME_MAX = 200  # a group's name
+GENDER_MAX = 50  # PCO's values are Male/Female; other text passes through as PCO sent it
 EMAIL_MAX = 254  # RFC 5321's limit on an address
 PHONE_MAX = 40
 LOCATION_MAX = 50  # "Home", "Work", "Mobile"

@@ -111,6 +111,18 @@ def test_given_new_people_then_they_are_created_with_deterministic_ids_and_all_f
     assert request.url.params["per_page"] == "100"
 
 
+def test_given_a_pco_person_with_a_value_too_long_to_keep_then_it_fails_and_the_page_goes_on() -> None:
+    # Given a page where one person's last name is far longer than we keep
+    pco, records = FakePco(), FakeRecords()
+    pco.people = [pco_person("1", "Ada", "L" * 5000), pco_person("2", "Bob", "Kahn")]
+    # When the page is pulled
+    page = PullPeople().run(context(pco, records), {})
+    # Then that one is counted failed, the other created, and the too-long one is neither stored nor cut
+    assert counts(page) == (1, 0, 0, 1)
+    assert [p.pco_id for p in records.people.values()] == ["2"]
+    assert page.next_position is None
+
+
 def test_given_an_unchanged_pco_person_then_a_later_run_skips_it_and_writes_nothing() -> None:
     pco, records = FakePco(), FakeRecords()
     pco.people = [pco_person("1", "Ada", "Lovelace")]

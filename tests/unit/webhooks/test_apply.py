@@ -109,6 +109,19 @@ def test_an_older_update_changes_nothing_and_an_echo_is_skipped(
     assert after.sync == before.sync
 
 
+def test_a_person_with_a_300_kb_name_is_refused_with_its_reason_and_nothing_is_stored(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    # Given a signed person.created whose first name is 300 KB
+    huge, _ = ev.person("102", "x" * 300_000, "Lovelace", "2026-03-01T10:00:00Z")
+    # When it is applied
+    result = send(applier, P + "person.created", huge)
+    # Then it is a failed record naming the field, and no person is stored (none truncated either)
+    assert result.outcome == "skipped"
+    assert "first_name is 300000 characters (at most 100)" in result.detail
+    assert records.people_by_pco_ids(["102"]) == {}
+
+
 def test_person_destroyed_is_marked_inactive_and_unlinked_never_deleted(
     applier: WebhookApplier, records: RecordStore
 ) -> None:
