@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -281,6 +281,8 @@ class FakePco:
         self.rate_limited = False
         self.rate_count = 1
         self.per_page_cap = 100
+        # Requests this predicate picks are answered 503 (PCO having a bad moment).
+        self.unavailable: Callable[[httpx.Request], bool] = lambda request: False
 
     def client(self) -> PcoClient:
         return PcoClient("https://pco.test", "app", "secret", transport=httpx.MockTransport(self.handle))
@@ -295,6 +297,9 @@ class FakePco:
         if self.rate_limited:
             body = {"errors": [{"code": "429", "detail": "Rate limit exceeded"}]}
             return httpx.Response(429, json=body, headers={**headers, "Retry-After": "7"})
+        if self.unavailable(request):
+            body = {"errors": [{"status": "503", "title": "Service Unavailable"}]}
+            return httpx.Response(503, json=body, headers=headers)
         params = request.url.params
         per_page = min(int(params.get("per_page", "25")), self.per_page_cap)
         offset = int(params.get("offset", "0"))

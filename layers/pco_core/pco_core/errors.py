@@ -37,7 +37,11 @@ class RetriableError(PcoSyncError):
 
 
 class PcoUnavailable(RetriableError):
-    """PCO answered 5xx, timed out, or the connection failed."""
+    """PCO answered 5xx, timed out, or the connection failed; `retry_after` when PCO said how long to wait."""
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class RateLimited(RetriableError):

@@ -127,3 +127,63 @@ def test_given_the_cursor_past_the_last_domain_then_the_run_completes_without_pc
     runs = FakeRuns(make_run(["people"], cursor=Cursor(domain_index=1)))
     assert run_page("R1", 0, deps_for(pco, records, runs)).done
     assert (runs.run().status, pco.requests) == ("COMPLETED", [])
+
+
+class _Pauses:
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock, self.taken = clock, []
+
+    def __call__(self, seconds: float) -> None:
+        self.taken.append(seconds)
+        self.clock.advance(seconds)
+
+
+def test_given_pco_fails_a_read_twice_then_the_page_retries_in_place_and_commits_once() -> None:
+    # Given PCO answering 503 to the first two requests
+    pco, records = FakePco(), FakeRecords()
+    pco.people = [pco_person("1", "Ada", "L")]
+    failures = iter([True, True])
+    pco.unavailable = lambda request: next(failures, False)
+    runs = FakeRuns(make_run(["people"]))
+    clock = FakeClock()
+    pauses = _Pauses(clock)
+    deps = PageDeps(
+        pco=pco.client(),
+        records=records,
+        runs=runs,
+        clock=clock,
+        lease_seconds=900,
+        domains=DOMAINS,
+        sleep=pauses,
+    )
+    # When one page runs
+    result = run_page("R1", 60, deps, page_seconds=120)
+    # Then it paused twice (injected: nothing slept), read a third time and committed the person once
+    assert result.done
+    assert pauses.taken == [0.5, 1.0]
+    assert len(pco.requests) == 3
+    assert (runs.commits, runs.run().created, runs.run().status) == (1, 1, "COMPLETED")
+
+
+def test_given_a_page_without_time_to_spare_then_a_failed_read_fails_the_page_for_the_state_machine() -> None:
+    from pco_core.engine.page import WRITE_RESERVE_SECONDS
+    from pco_core.errors import PcoUnavailable
+
+    pco, records = FakePco(), FakeRecords()
+    pco.people = [pco_person("1", "Ada", "L")]
+    pco.unavailable = lambda request: True
+    runs = FakeRuns(make_run(["people"]))
+    clock = FakeClock()
+    deps = PageDeps(
+        pco=pco.client(),
+        records=records,
+        runs=runs,
+        clock=clock,
+        lease_seconds=900,
+        domains=DOMAINS,
+        sleep=_Pauses(clock),
+    )
+    with pytest.raises(PcoUnavailable):
+        run_page("R1", 60, deps, page_seconds=WRITE_RESERVE_SECONDS)
+    # nothing committed, and the page let go of its in-flight mark
+    assert (runs.commits, len(pco.requests), runs.page_in_flight) == (0, 1, False)

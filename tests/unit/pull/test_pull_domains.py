@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+import pytest
+
 from pco_core.engine.domain import AfterIdPosition, DomainContext, OffsetPosition
 from pco_core.merge.common import NAMESPACE_PCO_SYNC
 from pco_core.merge.person import PersonFields, person_fields
@@ -327,3 +329,33 @@ def test_given_many_groups_then_a_page_stops_at_the_request_budget_and_resumes_a
     assert page.processed == 10
     assert len(pco.requests) == 20
     assert not any(isinstance(r, Family) for r in records.groups.values())
+
+
+def test_given_pco_fails_one_groups_read_then_the_groups_before_it_are_merged_and_the_page_stops() -> None:
+    # Given three linked groups, and PCO answering 503 for the second one's memberships
+    pco, records = FakePco(), FakeRecords()
+    people_imported(pco, records)
+    for n in (1, 2, 3):
+        records.add(Group(id=f"g{n}", pco_id=f"G{n}", name=f"G{n}", updated_at=START))
+        pco.memberships[f"G{n}"] = [{"id": f"m{n}", "person": "1"}]
+    pco.unavailable = lambda request: request.url.path == "/groups/v2/groups/G2/memberships"
+    # When a page runs (the context's client does not retry: the engine's retries are tested elsewhere)
+    page = PullMemberships().run(context(pco, records), {})
+    # Then G1 is merged and the page resumes at G2, which is not touched
+    assert counts(page) == (1, 0, 0, 0)
+    assert page.next_position == AfterIdPosition(after_id="g1", processed=1)
+    assert [len(records.groups[g].members) for g in ("g1", "g2", "g3")] == [1, 0, 0]
+    # And once PCO is back, the next page does the rest
+    pco.unavailable = lambda request: False
+    rest = PullMemberships().run(context(pco, records), page.next_position)
+    assert (counts(rest), rest.next_position) == ((2, 0, 0, 0), None)
+
+
+def test_given_pco_fails_the_first_groups_read_then_the_page_fails_and_merges_nothing() -> None:
+    from pco_core.errors import PcoUnavailable
+
+    pco, records = FakePco(), FakeRecords()
+    records.add(Group(id="g1", pco_id="G1", name="G1", updated_at=START))
+    pco.unavailable = lambda request: True
+    with pytest.raises(PcoUnavailable):
+        PullMemberships().run(context(pco, records), {})

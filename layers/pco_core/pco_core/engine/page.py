@@ -7,16 +7,19 @@ committed cursor, and a commit that finds the page already counted (or the run c
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from pco_core.clock import Clock
+from pco_core.clock import Clock, Sleep
 from pco_core.engine.domain import Domain, DomainContext, DomainPage
 from pco_core.engine.ports import Pco, Records, RunLedger
 from pco_core.errors import LeaseLost, RateLimited
 from pco_core.observability import Metric, count, count_run
+from pco_core.pco.retry import RetryingReads
 from pco_core.runstate import Cursor, PageCounts, PageResult, Run, RunProgress
 from pco_core.runstate import Domain as DomainName
 
@@ -27,13 +30,17 @@ PAGES_BEFORE_CONTINUE_AS_NEW = 1000
 DEFAULT_PAGE_SECONDS = 120
 # Requests kept in hand when PCO's rate headers say the window is nearly spent.
 RATE_RESERVE = 10
+# The last seconds of a page's time budget are kept for merging, writing and committing: failed PCO reads
+# are retried in the page only before that.
+WRITE_RESERVE_SECONDS = 30
 
 type Domains = Mapping[DomainName, Domain]  # type: ignore[type-arg]
 
 
 @dataclass(frozen=True)
 class PageDeps:
-    """Everything a page needs, injected: PCO, both stores, the clock, the lease and the domain table."""
+    """Everything a page needs, injected: PCO, both stores, the clock, the lease and the domain table, and
+    how to pause between retried PCO reads."""
 
     pco: Pco
     records: Records
@@ -41,6 +48,7 @@ class PageDeps:
     clock: Clock
     lease_seconds: int
     domains: Domains
+    sleep: Sleep = time.sleep
 
 
 def run_page(
@@ -56,8 +64,9 @@ def run_page(
         logger.info("run is not running: nothing to do", extra={"status": run.status if run else None})
         return _finished(run_id, run, deps)
 
+    began = deps.clock()
     try:
-        deps.runs.begin_page(run_id, deps.clock(), deps.lease_seconds, page_seconds)
+        deps.runs.begin_page(run_id, began, deps.lease_seconds, page_seconds)
     except LeaseLost:
         # Cancelled between our read and the refresh: the run is over, not failed. Another run holding
         # the lock while this one is still RUNNING is a real loss: the state machine fails the run.
@@ -66,13 +75,15 @@ def run_page(
             return _finished(run_id, fresh, deps)
         raise
     try:
-        return _page(run, max_wait_seconds, deps)
+        return _page(
+            run, max_wait_seconds, deps, began + timedelta(seconds=page_seconds - WRITE_RESERVE_SECONDS)
+        )
     finally:
         # Whatever happened, this page writes nothing more (a crash leaves the mark until it expires).
         deps.runs.end_page(run_id)
 
 
-def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
+def _page(run: Run, max_wait_seconds: int, deps: PageDeps, reads_until: datetime) -> PageResult:
     run_id = run.id
     index = run.cursor.domain_index
     counts = PageCounts()
@@ -82,7 +93,7 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
     else:
         domain = run.domains[index]
         context = DomainContext(
-            pco=deps.pco,
+            pco=RetryingReads(deps.pco, deadline=reads_until, clock=deps.clock, sleep=deps.sleep),
             records=deps.records,
             run_id=run_id,
             clock=deps.clock,

@@ -1,7 +1,8 @@
 """The HTTP client for PCO's People, Groups and Webhooks APIs: the only code in pco_core that does HTTP.
 
-It never sleeps and never retries (the state machine does both); it classifies every answer into the
-exception tree of pco_core.errors and remembers PCO's rate-limit headers so a page can ask how long to wait.
+It never sleeps and never retries (pco/retry.py retries a page's reads, the state machine whole pages); it
+classifies every answer into the exception tree of pco_core.errors and remembers PCO's rate-limit headers
+so a page can ask how long to wait.
 """
 
 from __future__ import annotations
@@ -131,7 +132,11 @@ def raise_for_pco_status(response: httpx.Response, *, redact: Iterable[str] = ()
         # Only PCO's error text, never the request: the Authorization header must not reach a log.
         raise PcoAuthError(f"PCO rejected the credentials ({status}): {detail}")
     if status >= 500:
-        raise PcoUnavailable(f"PCO answered {status}: {detail}")
+        # A 503 may say when to come back; a negative or unreadable one is no advice at all.
+        advised = _leading_int(response.headers.get("Retry-After"))
+        raise PcoUnavailable(
+            f"PCO answered {status}: {detail}", retry_after=advised if advised and advised > 0 else None
+        )
     raise PcoRequestError(status, detail, errors)
 
 

@@ -1,6 +1,8 @@
 """Pull group memberships: for the local groups that have a PCO id, in id order, each group's whole member
 list read from PCO (all its pages) and replaced as a whole. A page stops starting new groups once its
 request budget is spent; a group is always read to the end, so a member list is never half replaced.
+When PCO fails a read (after the page's own retries) the groups already read are still merged and
+committed, so the page retried by the state machine starts at the group that failed.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 
 from pco_core.engine.domain import AfterIdPosition, Domain, DomainContext, DomainPage, Tally
+from pco_core.errors import PcoUnavailable
 from pco_core.merge.group import group_member, merge_members
 from pco_core.pco.models import PcoMembership
 from pco_core.pco.paginate import read_all
@@ -27,23 +30,31 @@ class PullMemberships(Domain[AfterIdPosition]):
         groups = ctx.records.iter_groups_with_pco_id(position.after_id, REQUEST_BUDGET)
         read: list[tuple[Group, list[PcoMembership]]] = []
         requests = 0
+        interrupted = False
         for group in groups:
             if requests >= REQUEST_BUDGET:
                 break
             assert group.pco_id is not None  # iter_groups_with_pco_id only yields linked groups
-            memberships, used = read_all(
-                ctx.pco,
-                memberships_path(group.pco_id),
-                {"include": "person"},
-                PcoMembership.from_resource,
-            )
+            try:
+                memberships, used = read_all(
+                    ctx.pco,
+                    memberships_path(group.pco_id),
+                    {"include": "person"},
+                    PcoMembership.from_resource,
+                )
+            except PcoUnavailable:
+                if not read:
+                    raise
+                logger.warning("PCO failed a read: the groups read so far are committed", exc_info=True)
+                interrupted = True
+                break
             read.append((group, memberships))
             requests += used
 
         tally = Tally()
         self._merge(ctx, read, tally)
         processed = position.processed + len(read)
-        finished = len(read) == len(groups) and len(groups) < REQUEST_BUDGET
+        finished = not interrupted and len(read) == len(groups) and len(groups) < REQUEST_BUDGET
         last_id = read[-1][0].id if read else position.after_id
         return DomainPage(
             counts=tally.counts,
