@@ -200,6 +200,8 @@ class FakeAdminApi:
             return self.replay()
         if method == "POST" and path.startswith("/api/runs/") and path.endswith("/cancel"):
             return self.cancel(path.split("/")[3])
+        if method == "POST" and path.startswith("/api/runs/") and path.endswith("/resume"):
+            return self.resume(path.split("/")[3])
         return 404, {"message": "Not Found"}
 
     def start(self, run_type: str) -> tuple[int, Any]:
@@ -245,6 +247,20 @@ class FakeAdminApi:
         run = self.active
         run["error"] = error
         self.finish(run, "FAILED")
+
+    def resume(self, run_id: str) -> tuple[int, Any]:
+        """As RunService.resume_run: a new run of the failed one's type, from its progress; once."""
+        failed = next((r for r in self.runs if r["id"] == run_id), None)
+        if failed is None:
+            return 404, {"message": f"no run with id '{run_id}'"}
+        if failed["status"] != "FAILED" or failed.get("resumed_by"):
+            return 409, {"message": f"run {run_id} cannot be resumed"}
+        if self.active is not None:
+            return 409, {"message": "a run is already active"}
+        status, run = self.start(failed["type"])
+        run.update(resumed_from=run_id, label=failed["label"])
+        failed["resumed_by"] = run["id"]
+        return status, run
 
     def cancel(self, run_id: str) -> tuple[int, Any]:
         if self.active is None or self.active["id"] != run_id:
@@ -478,8 +494,8 @@ def test_failed_run_error_opens_on_click_and_enter(make_harness: Any) -> None:
     failed.click()
     expect(detail).to_be_visible()
     expect(detail.locator(".history__reason")).to_have_text(
-        "Planning Center did not answer, or answered with a server error, even after retrying. "
-        "Start the run again later."
+        "Planning Center did not answer, or answered with a server error, even after retrying. Resume the "
+        "run later (below its error in Sync History): it goes on from where it stopped."
     )
     technical = detail.get_by_text("PcoUnavailable: PCO answered 503 three times")
     expect(technical).to_be_hidden()
@@ -493,6 +509,33 @@ def test_failed_run_error_opens_on_click_and_enter(make_harness: Any) -> None:
     page.keyboard.press("Enter")
     expect(detail).to_be_visible()
     h.shot("history-failed-open")
+
+
+def test_a_failed_run_resumes_from_its_error_row_and_the_history_says_so(make_harness: Any) -> None:
+    # Given the seeded history with a failed Families run
+    h = make_harness()
+    h.sign_in()
+    page = h.page
+    failed_id = "20261124T120000Z-bbbbbbbb"
+    page.locator(f'#history-body tr[data-run-id="{failed_id}"]').click()
+    detail = page.locator("#history-body tr.history__detail")
+    resume = detail.get_by_role("button", name="Resume Families from where it stopped")
+    expect(resume).to_be_visible()
+    # When the admin presses Resume
+    resume.click()
+    # Then the page asked the API to resume that run and watches the new run it started
+    assert ("POST", f"/api/runs/{failed_id}/resume") in [(m, p) for m, p, _ in h.api.requests]
+    expect(page.locator("#progress-card")).to_be_visible()
+    expect(page.locator("#progress-label")).to_have_text("Families")
+    expect(page.locator("#progress-status")).to_have_text("Running")
+    # And the history lists the new run as resumed, and the failed one no longer offers Resume
+    expect(page.locator("#history-body tr[data-run-id]").first.locator(".history__type")).to_have_text(
+        "Families (resumed)"
+    )
+    # (its error row stays open across the refresh)
+    expect(detail.get_by_text("Resumed by a later run.")).to_be_visible()
+    expect(detail.get_by_role("button", name="Resume Families from where it stopped")).to_have_count(0)
+    h.shot("history-resumed")
 
 
 def test_test_connection_shows_organisation_or_what_to_do_with_the_reason_behind_details(

@@ -82,6 +82,9 @@ class Run(BaseModel):
     failed: int = 0
     started_by: str
     error: str | None = None
+    # A FAILED run can be resumed once: a new run of the same type that starts at its committed cursor.
+    resumed_from: str | None = None
+    resumed_by: str | None = None
     progress: RunProgress = Field(default_factory=RunProgress)
     # Internal state, not part of the API answer.
     domains: list[Domain] = Field(default_factory=list, exclude=True)

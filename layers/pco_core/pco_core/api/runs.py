@@ -1,4 +1,4 @@
-"""/api/runs: start a run, watch the current one, read the history."""
+"""/api/runs: start a run, watch the current one, read the history, cancel a run, resume a failed one."""
 
 from __future__ import annotations
 
@@ -50,3 +50,10 @@ def get_run(run_id: str) -> Response[Any]:
 def cancel_run(run_id: str) -> Response[Any]:
     caller(router)
     return json_response(202, services(router).runs.cancel_run(run_id).model_dump(mode="json"))
+
+
+@router.post("/api/runs/<run_id>/resume")
+def resume_run(run_id: str) -> Response[Any]:
+    who = caller(router)
+    run = services(router).runs.resume_run(run_id, started_by=who.display_name)
+    return json_response(202, run.model_dump(mode="json"))

@@ -61,9 +61,7 @@ class RunService:
                 f"unknown run type '{run_type}'; valid types: {', '.join(RUN_LABELS)}",
                 details=[{"field": "type", "valid": list(RUN_LABELS)}],
             )
-        starter = self._starter()
         now = self.clock()
-        self._clear_dead_runs(now)
         domains = list(RUN_DOMAINS[run_type])
         run = Run(
             id=new_run_id(now),
@@ -75,8 +73,58 @@ class RunService:
             domains=domains,
             progress=RunProgress(domain=domains[0]),
         )
-        if not self.runs.acquire_lock(run.id, now, self.lease_seconds):
-            raise self._conflict(self.runs.lock_holder(now))
+        return self._launch(run)
+
+    def resume_run(self, run_id: str, started_by: str) -> Run:
+        """Resume a FAILED run: a new run of its type that starts at the cursor its last committed page left.
+
+        A new run rather than the same one brought back to life: a finished run never changes status again
+        (a late FailRun of its old execution cannot end the resumed work), its failure stays in the history,
+        and the lock and cancel rules need no exception. Its counters are its own work. Each failed run is
+        resumed at most once; a resumed run that fails can be resumed in turn.
+        """
+        failed = self.get_run(run_id)
+        if failed.status != "FAILED":
+            raise Conflict(
+                f"run {run_id} is {failed.status}; only a failed run can be resumed",
+                details=[{"run_id": run_id, "status": failed.status}],
+            )
+        if failed.resumed_by is not None:
+            raise self._already_resumed(failed)
+        now = self.clock()
+        run = Run(
+            id=new_run_id(now),
+            type=failed.type,
+            label=failed.label,
+            status="RUNNING",
+            started_at=now,
+            started_by=started_by,
+            domains=list(failed.domains),
+            cursor=failed.cursor,
+            progress=failed.progress,
+            resumed_from=failed.id,
+        )
+
+        def claim() -> None:
+            if not self.runs.claim_resume(failed.id, run.id):
+                latest = self.get_run(failed.id)
+                if latest.resumed_by is not None:
+                    raise self._already_resumed(latest)
+                raise Conflict(f"run {run_id} is {latest.status}; only a failed run can be resumed")
+
+        return self._launch(run, before_start=claim)
+
+    def _launch(self, run: Run, before_start: Callable[[], None] = lambda: None) -> Run:
+        """Take the lock for `run`, run `before_start`, write the run and start its first execution."""
+        starter = self._starter()
+        self._clear_dead_runs(run.started_at)
+        if not self.runs.acquire_lock(run.id, run.started_at, self.lease_seconds):
+            raise self._conflict(self.runs.lock_holder(run.started_at))
+        try:
+            before_start()
+        except Conflict:
+            self.runs.release_lock(run.id)
+            raise
         try:
             self.runs.put_run(run)
             starter.start(run.id, {"run_id": run.id, "max_wait_seconds": self.max_wait_seconds})
@@ -90,8 +138,10 @@ class RunService:
             )
             self.runs.release_lock(run.id)
             raise
-        logger.info("run started", extra={"run_id": run.id, "run_type": run_type})
-        count_run(Metric.RUNS_STARTED, run_type)
+        logger.info(
+            "run started", extra={"run_id": run.id, "run_type": run.type, "resumed_from": run.resumed_from}
+        )
+        count_run(Metric.RUNS_STARTED, run.type)
         return run
 
     def current_run(self) -> Run | None:
@@ -183,6 +233,13 @@ class RunService:
 
     def _conflict(self, holder: str | None) -> Conflict:
         return Conflict("a run is already active", details=[{"run_id": holder}])
+
+    @staticmethod
+    def _already_resumed(run: Run) -> Conflict:
+        return Conflict(
+            f"run {run.id} was already resumed by run {run.resumed_by}",
+            details=[{"run_id": run.id, "resumed_by": run.resumed_by}],
+        )
 
     def _clear_dead_runs(self, now: datetime) -> None:
         """Fail RUNNING runs whose lease has expired and free a lock kept by a run that is over.
