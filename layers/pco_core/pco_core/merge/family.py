@@ -120,19 +120,30 @@ class HouseholdStore(Protocol):
 
     def get_people(self, ids: Iterable[str]) -> dict[str, Person]: ...
 
-    def save_people(self, changes: Sequence[tuple[Person, Person | None]]) -> None: ...
+    def save_people(
+        self, changes: Sequence[tuple[Person, Person | None]], *, read_at: datetime | None = None
+    ) -> set[str]: ...
 
     def families_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Family]: ...
 
-    def save_families(self, changes: Sequence[tuple[Family, Family | None]]) -> None: ...
+    def save_families(
+        self, changes: Sequence[tuple[Family, Family | None]], *, read_at: datetime | None = None
+    ) -> set[str]: ...
 
 
 def merge_households(
-    store: HouseholdStore, households: Sequence[PcoHousehold], *, run_id: str, now: datetime
+    store: HouseholdStore,
+    households: Sequence[PcoHousehold],
+    *,
+    run_id: str,
+    now: datetime,
+    read_at: datetime | None = None,
 ) -> dict[str, tuple[Family | None, Outcome]]:
     """Merge PCO households into families and keep members' `family_id` in step, in a few store calls.
 
-    Answers, per household id, the family written (None when unchanged) and how it counts."""
+    Answers, per household id, the family written (None when unchanged) and how it counts. With `read_at`
+    (when a run read the households from PCO) a family or person written since is left as it is: it holds
+    a newer change (such a family answers None, skipped)."""
     families = store.families_by_pco_ids([h.id for h in households])
     kept_ids = [
         pid for h in households if not h.person_ids and h.id in families for pid in families[h.id].member_ids
@@ -163,13 +174,15 @@ def merge_households(
         if family is not None:
             links.link(family, previous=existing)
 
-    if changes:
-        store.save_families(changes)
+    newer = store.save_families(changes, read_at=read_at) if changes else set()
+    for household_id, (family, _) in list(merged.items()):
+        if family is not None and family.id in newer:
+            merged[household_id] = (None, "skipped")
     departed = links.departed_ids()
     if departed:
         links.unlink_departed(store.get_people(departed).values())
     if links.changes():
-        store.save_people(links.changes())
+        store.save_people(links.changes(), read_at=read_at)
     return merged
 
 

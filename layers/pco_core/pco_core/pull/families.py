@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pco_core.engine.domain import DomainContext, Tally
 from pco_core.merge.family import merge_households
 from pco_core.pco import paths
@@ -14,7 +16,7 @@ class PullFamilies(PcoListing[PcoHousehold]):
     query = {"include": "people"}
     model = PcoHousehold
 
-    def merge(self, ctx: DomainContext, records: list[PcoHousehold], tally: Tally) -> None:
-        merged = merge_households(ctx.records, records, run_id=ctx.run_id, now=ctx.clock())
+    def merge(self, ctx: DomainContext, records: list[PcoHousehold], tally: Tally, read_at: datetime) -> None:
+        merged = merge_households(ctx.records, records, run_id=ctx.run_id, now=ctx.clock(), read_at=read_at)
         for _, outcome in merged.values():
             tally.add(outcome)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pco_core.engine.domain import DomainContext, Tally
+from pco_core.merge.common import Outcome
 from pco_core.merge.group import group_fields, merge_group
 from pco_core.pco import paths
 from pco_core.pco.models import PcoGroup
@@ -15,15 +18,20 @@ class PullGroups(PcoListing[PcoGroup]):
     query = {"include": "group_type"}
     model = PcoGroup
 
-    def merge(self, ctx: DomainContext, records: list[PcoGroup], tally: Tally) -> None:
+    def merge(self, ctx: DomainContext, records: list[PcoGroup], tally: Tally, read_at: datetime) -> None:
         existing = ctx.records.groups_by_pco_ids([g.id for g in records])
         now = ctx.clock()
         changes: list[tuple[Group, Group | None]] = []
+        outcomes: dict[str, Outcome] = {}
         for pco in records:
             previous = existing.get(pco.id)
-            new, outcome = merge_group(previous, group_fields(pco), pco_id=pco.id, run_id=ctx.run_id, now=now)
-            tally.add(outcome)
+            new, outcomes[pco.id] = merge_group(
+                previous, group_fields(pco), pco_id=pco.id, run_id=ctx.run_id, now=now
+            )
             if new is not None:
                 changes.append((new, previous))
-        if changes:
-            ctx.records.save_groups(changes)
+        newer = ctx.records.save_groups(changes, read_at=read_at) if changes else set()
+        # A group written after this page read PCO (a webhook) keeps that newer change.
+        newer_pco_ids = {new.pco_id for new, _ in changes if new.id in newer}
+        for pco_id, outcome in outcomes.items():
+            tally.add("skipped" if pco_id in newer_pco_ids else outcome)

@@ -2,13 +2,15 @@
 offset moves on with PCO's `next` (a listing that stops moving forward fails loudly, never loops).
 
 A domain declares what differs (path, query, the record model, how a page of records merges), as singer-sdk
-streams do; this class does the walking.
+streams do; this class does the walking. The merge is told when the page read PCO (`read_at`): a local
+record written since then holds a newer change than that read and is not overwritten (store/records.py).
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping
+from datetime import datetime
 from typing import ClassVar, Protocol, Self
 
 from aws_lambda_powertools import Logger
@@ -34,6 +36,7 @@ class PcoListing[R: PcoRecordModel](Domain[OffsetPosition]):
 
     def page(self, ctx: DomainContext, position: OffsetPosition) -> DomainPage:
         paginator = OffsetPaginator(position.offset, PER_PAGE)
+        read_at = ctx.clock()
         document = ctx.pco.get(self.path, {**paginator.params(), **self.query})
         tally = Tally()
         records: list[R] = []
@@ -44,7 +47,7 @@ class PcoListing[R: PcoRecordModel](Domain[OffsetPosition]):
                 logger.warning("PCO record skipped", extra={"pco_id": resource.id, "reason": str(exc)})
                 tally.failed()
         if records:
-            self.merge(ctx, records, tally)
+            self.merge(ctx, records, tally, read_at)
         processed = position.processed + len(document.resources())
         following = paginator.advance(document)
         return DomainPage(
@@ -57,5 +60,6 @@ class PcoListing[R: PcoRecordModel](Domain[OffsetPosition]):
         )
 
     @abstractmethod
-    def merge(self, ctx: DomainContext, records: list[R], tally: Tally) -> None:
-        """Merge one page of PCO records into the local records and count each one."""
+    def merge(self, ctx: DomainContext, records: list[R], tally: Tally, read_at: datetime) -> None:
+        """Merge one page of PCO records, read from PCO at `read_at`, into the local records and count each
+        one (a record left alone because it was written since `read_at` counts as skipped)."""

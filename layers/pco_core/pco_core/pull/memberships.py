@@ -2,10 +2,13 @@
 list read from PCO (all its pages) and replaced as a whole. A page stops starting new groups once its
 request budget is spent; a group is always read to the end, so a member list is never half replaced.
 When PCO fails a read (after the page's own retries) the groups already read are still merged and
-committed, so the page retried by the state machine starts at the group that failed.
+committed, so the page retried by the state machine starts at the group that failed. A group written
+after the page started reading (a membership webhook) keeps that newer member list: the save leaves it.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
@@ -31,6 +34,7 @@ class PullMemberships(Domain[AfterIdPosition]):
         read: list[tuple[Group, list[PcoMembership]]] = []
         requests = 0
         interrupted = False
+        read_at = ctx.clock()
         for group in groups:
             if requests >= REQUEST_BUDGET:
                 break
@@ -52,7 +56,7 @@ class PullMemberships(Domain[AfterIdPosition]):
             requests += used
 
         tally = Tally()
-        self._merge(ctx, read, tally)
+        self._merge(ctx, read, tally, read_at)
         processed = position.processed + len(read)
         finished = not interrupted and len(read) == len(groups) and len(groups) < REQUEST_BUDGET
         last_id = read[-1][0].id if read else position.after_id
@@ -62,12 +66,19 @@ class PullMemberships(Domain[AfterIdPosition]):
             processed=processed,
         )
 
-    def _merge(self, ctx: DomainContext, read: list[tuple[Group, list[PcoMembership]]], tally: Tally) -> None:
+    def _merge(
+        self,
+        ctx: DomainContext,
+        read: list[tuple[Group, list[PcoMembership]]],
+        tally: Tally,
+        read_at: datetime,
+    ) -> None:
         people = ctx.records.people_by_pco_ids(
             [m.person_id for _, memberships in read for m in memberships if m.person_id]
         )
         now = ctx.clock()
         changes: list[tuple[Group, Group | None]] = []
+        counted: dict[str, dict[str, int]] = {}
         for group, memberships in read:
             members: dict[str, GroupMember] = {}
             for membership in memberships:
@@ -77,9 +88,13 @@ class PullMemberships(Domain[AfterIdPosition]):
                     tally.add("skipped")
                     continue
                 members.setdefault(person.id, group_member(person.id, membership.role, membership.joined_at))
-            new, counts = merge_members(group, list(members.values()), run_id=ctx.run_id, now=now)
-            tally.add_counts(counts)
+            new, counted[group.id] = merge_members(group, list(members.values()), run_id=ctx.run_id, now=now)
             if new is not None:
                 changes.append((new, group))
-        if changes:
-            ctx.records.save_groups(changes)
+        newer = ctx.records.save_groups(changes, read_at=read_at) if changes else set()
+        for group_id, counts in counted.items():
+            if group_id in newer:
+                # Its member list changed (a webhook) after this read began: that newer list stays.
+                logger.info("member list changed since it was read: kept", extra={"group_id": group_id})
+                counts = {"skipped": sum(counts.values())}
+            tally.add_counts(counts)

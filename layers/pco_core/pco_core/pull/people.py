@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aws_lambda_powertools import Logger
 
 from pco_core.engine.domain import DomainContext, Tally
@@ -23,7 +25,7 @@ class PullPeople(PcoListing[PcoPerson]):
     query = {"include": "emails,phone_numbers,addresses,households", "order": "created_at"}
     model = PcoPerson
 
-    def merge(self, ctx: DomainContext, records: list[PcoPerson], tally: Tally) -> None:
+    def merge(self, ctx: DomainContext, records: list[PcoPerson], tally: Tally, read_at: datetime) -> None:
         matches = PersonMatch(ctx.records).match_page(records)
         now = ctx.clock()
         changes: list[tuple[Person, Person | None]] = []
@@ -42,15 +44,19 @@ class PullPeople(PcoListing[PcoPerson]):
             if new is not None:
                 changes.append((new, existing))
         refused: set[str] = set()
+        newer: set[str] = set()
         if changes:
             try:
-                ctx.records.save_people(changes)
+                written_since = ctx.records.save_people(changes, read_at=read_at)
             except PcoLinkTaken as exc:
                 # Another local person holds that PCO id (a race with a webhook or a push): not linked twice.
                 logger.warning("PCO person not linked", extra={"reason": str(exc)})
                 refused = set(exc.taken.values())
+            else:
+                # Changed by a webhook (or an edit) after this page read PCO: that newer change stays.
+                newer = {new.pco_id for new, _ in changes if new.id in written_since and new.pco_id}
         for pco_id, outcome in outcomes.items():
             if pco_id in refused:
                 tally.failed()
             else:
-                tally.add(outcome)
+                tally.add("skipped" if pco_id in newer else outcome)

@@ -8,6 +8,11 @@ so a lookup item left behind by an abandoned save never produces a wrong match.
 A PCO-id lookup item is also the link's guard: it is claimed with a conditional write, so one PCO record
 is linked to at most one local record. A save that would link a second one writes every other record and
 raises PcoLinkTaken naming the refused ones.
+
+Every record item carries `written_at` (when it was last saved). A run's page that merges what it read
+from PCO at `read_at` saves with that time: a record written since (by a webhook, an admin's edit) holds a
+newer change than that read, so it is left as it is (a conditional write, checked by DynamoDB at the
+write itself) and the save names it, never overwrites it.
 """
 
 from __future__ import annotations
@@ -16,14 +21,15 @@ import base64
 import binascii
 import json
 import time
-from collections.abc import Iterable, Sequence
-from datetime import date
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from pco_core.errors import BadRequest, PcoLinkTaken
+from pco_core.errors import BadRequest, PcoLinkTaken, StoreConflict
 from pco_core.records import Family, Group, Person, normalise_email, normalise_name
 from pco_core.store._dynamo import (
     DynamoTable,
@@ -36,6 +42,7 @@ from pco_core.store._dynamo import (
     deserialise,
     key,
     serialise,
+    serialise_value,
 )
 
 if TYPE_CHECKING:
@@ -48,9 +55,11 @@ LOOKUP_SK = "LOOKUP"
 KIND_INDEX = "kind-index"
 UNLINKED_KIND = "unlinked"
 _RECORD_PREFIX: dict[Kind, str] = {"person": "PERSON#", "family": "FAMILY#", "group": "GROUP#"}
-_STORAGE_KEYS = ("pk", "sk", "kind")
+WRITTEN_AT = "written_at"
+_STORAGE_KEYS = ("pk", "sk", "kind", WRITTEN_AT)
 MAX_LIST_LIMIT = 1000
 TRANSACT_LIMIT = 100  # DynamoDB's most items in one TransactWriteItems
+MAX_TRANSACT_ATTEMPTS = 4
 _MODELS: dict[Kind, type[Person | Family | Group]] = {"person": Person, "family": Family, "group": Group}
 
 
@@ -91,12 +100,16 @@ def _lookup_keys(kind: Kind, record: Person | Family | Group | None) -> set[Key]
     return keys
 
 
-def _record_item(kind: Kind, record: Person | Family | Group) -> Item:
+def _epoch(seconds: float) -> Decimal:
+    return Decimal(str(round(seconds, 6)))
+
+
+def _record_item(kind: Kind, record: Person | Family | Group, written_at: float) -> Item:
     # `sync` is excluded from API dumps but is part of what we store.
     item: Item = record.model_dump(mode="json")
     item["sync"] = record.sync.model_dump(mode="json")
     pk, sk = record_key(kind, record.id)
-    return {"pk": pk, "sk": sk, "kind": kind, **item}
+    return {"pk": pk, "sk": sk, "kind": kind, **item, WRITTEN_AT: _epoch(written_at)}
 
 
 def _lookup_item(kind: Kind, lookup: Key, record_id: str) -> Item:
@@ -139,10 +152,16 @@ class RecordStore(DynamoTable):
     """People, families and groups in the RecordsTable (items described in README's data model)."""
 
     def __init__(
-        self, table_name: str, *, client: DynamoDBClient | None = None, sleep: Sleep = time.sleep
+        self,
+        table_name: str,
+        *,
+        client: DynamoDBClient | None = None,
+        sleep: Sleep = time.sleep,
+        now: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(table_name, client=client)
         self._sleep = sleep
+        self._now = now
 
     # people
 
@@ -178,8 +197,11 @@ class RecordStore(DynamoTable):
         )
         return bool(answer.get("Items"))
 
-    def save_people(self, changes: Sequence[tuple[Person, Person | None]]) -> None:
-        self._save("person", changes)
+    def save_people(
+        self, changes: Sequence[tuple[Person, Person | None]], *, read_at: datetime | None = None
+    ) -> set[str]:
+        """Write `changes` (new, as read); with `read_at`, the ids of records left alone: written since."""
+        return self._save("person", changes, read_at)
 
     def list_people(self, limit: int, cursor: str | None) -> tuple[list[Person], str | None]:
         return self._list("person", Person, limit, cursor)
@@ -195,8 +217,11 @@ class RecordStore(DynamoTable):
     def families_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Family]:
         return self._by_pco_ids("family", Family, pco_ids)
 
-    def save_families(self, changes: Sequence[tuple[Family, Family | None]]) -> None:
-        self._save("family", changes)
+    def save_families(
+        self, changes: Sequence[tuple[Family, Family | None]], *, read_at: datetime | None = None
+    ) -> set[str]:
+        """Write `changes` (new, as read); with `read_at`, the ids of records left alone: written since."""
+        return self._save("family", changes, read_at)
 
     def list_families(self, limit: int, cursor: str | None) -> tuple[list[Family], str | None]:
         return self._list("family", Family, limit, cursor)
@@ -212,8 +237,11 @@ class RecordStore(DynamoTable):
     def groups_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Group]:
         return self._by_pco_ids("group", Group, pco_ids)
 
-    def save_groups(self, changes: Sequence[tuple[Group, Group | None]]) -> None:
-        self._save("group", changes)
+    def save_groups(
+        self, changes: Sequence[tuple[Group, Group | None]], *, read_at: datetime | None = None
+    ) -> set[str]:
+        """Write `changes` (new, as read); with `read_at`, the ids of records left alone: written since."""
+        return self._save("group", changes, read_at)
 
     def list_groups(self, limit: int, cursor: str | None) -> tuple[list[Group], str | None]:
         return self._list("group", Group, limit, cursor)
@@ -290,7 +318,9 @@ class RecordStore(DynamoTable):
         found = self.get_people(ids)
         return [found[i] for i in sorted(found)]
 
-    def _save[M: Person | Family | Group](self, kind: Kind, changes: Sequence[tuple[M, M | None]]) -> None:
+    def _save[M: Person | Family | Group](
+        self, kind: Kind, changes: Sequence[tuple[M, M | None]], read_at: datetime | None = None
+    ) -> set[str]:
         for new, previous in changes:
             if previous is not None and previous.id != new.id:
                 raise ValueError(f"previous version of {kind} {new.id} has id {previous.id}")
@@ -313,6 +343,7 @@ class RecordStore(DynamoTable):
         lookup_puts: list[Item] = []
         lookup_deletes: list[Key] = []
         records: list[Item] = []
+        written_at = self._now()
         for new, previous in changes:
             if new.id in refused:
                 continue
@@ -320,12 +351,62 @@ class RecordStore(DynamoTable):
             claimed = {claims[new.id]} if new.id in claims else set()
             lookup_deletes.extend(sorted(before - after - claimed_now))
             lookup_puts.extend(_lookup_item(kind, k, new.id) for k in sorted(after - before - claimed))
-            records.append(_record_item(kind, new))
+            records.append(_record_item(kind, new, written_at))
         batch_write(self.client, self.table_name, lookup_puts, lookup_deletes, sleep=self._sleep)
-        batch_write(self.client, self.table_name, records, sleep=self._sleep)
+        newer: set[str] = set()
+        if read_at is None:
+            batch_write(self.client, self.table_name, records, sleep=self._sleep)
+        else:
+            newer = self._write_unless_newer(records, read_at)
         if refused:
             taken = {record_id: claims[record_id][0].split("#")[-1] for record_id in refused}
             raise PcoLinkTaken(kind, taken)
+        return newer
+
+    def _write_unless_newer(self, records: Sequence[Item], read_at: datetime) -> set[str]:
+        """Put each record unless it was written at or after `read_at`; the ids of those left alone.
+
+        One transaction per 100 records; a transaction cancelled by some records' conditions is sent
+        again without them (a conflict with another transaction, again as it was)."""
+        newer: set[str] = set()
+        since = {":read_at": serialise_value(_epoch(read_at.timestamp()))}
+        condition = (
+            f"attribute_not_exists(pk) OR attribute_not_exists({WRITTEN_AT}) OR {WRITTEN_AT} < :read_at"
+        )
+        for start in range(0, len(records), TRANSACT_LIMIT):
+            pending = list(records[start : start + TRANSACT_LIMIT])
+            for attempt in range(MAX_TRANSACT_ATTEMPTS):
+                if not pending:
+                    break
+                try:
+                    self.client.transact_write_items(
+                        TransactItems=[
+                            {
+                                "Put": {
+                                    "TableName": self.table_name,
+                                    "Item": serialise(item),
+                                    "ConditionExpression": condition,
+                                    "ExpressionAttributeValues": since,
+                                }
+                            }
+                            for item in pending
+                        ]
+                    )
+                    pending = []
+                except self.client.exceptions.TransactionCanceledException as exc:
+                    reasons = exc.response.get("CancellationReasons", [])
+                    failed = {
+                        n
+                        for n, reason in enumerate(reasons)
+                        if reason.get("Code") == "ConditionalCheckFailed"
+                    }
+                    newer.update(str(pending[n]["id"]) for n in failed)
+                    pending = [item for n, item in enumerate(pending) if n not in failed]
+                    if not failed:
+                        self._sleep(0.05 * 2**attempt)
+            if pending:
+                raise StoreConflict(f"{len(pending)} record writes kept conflicting with other writes")
+        return newer
 
     def _claim_pco_links(self, kind: Kind, claims: dict[str, Key], released: dict[Key, str]) -> set[str]:
         """Claim each record's new PCO-id lookup item; the ids of the records refused (held by another).
