@@ -8,11 +8,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pco_core.clock import utc_now
 from pco_core.observability import logger, metrics, tracer
 from pco_core.settings import WebhookWorkerEnv
-from pco_core.store.deliveries import DeliveryLog, WebhookTrail
-from pco_core.store.records import RecordStore
+from pco_core.store.deliveries import DeliveryLog
 from pco_core.webhooks.apply import WebhookApplier, apply_queued
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -21,8 +19,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @cache
 def deps() -> tuple[WebhookApplier, DeliveryLog]:
     env = WebhookWorkerEnv.from_env()
-    applier = WebhookApplier(RecordStore(env.records_table), WebhookTrail(env.state_table), utc_now)
-    return applier, DeliveryLog(env.state_table)
+    return WebhookApplier.from_env(env), DeliveryLog(env.state_table)
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -7,8 +7,10 @@ deleted: destroyed PCO records unlink their local records.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cache
 from typing import Protocol
 
 from aws_lambda_powertools import Logger
@@ -18,12 +20,13 @@ from pco_core.engine.ports import Records
 from pco_core.errors import SkippableRecordError
 from pco_core.observability import Metric, count
 from pco_core.pco.jsonapi import Document
+from pco_core.settings import WebhookWorkerEnv
 from pco_core.webhooks.appliers.contacts import ADDRESS, EMAIL, PHONE_NUMBER, ContactApplier
 from pco_core.webhooks.appliers.group import GroupApplier, MembershipApplier
 from pco_core.webhooks.appliers.household import HouseholdApplier
 from pco_core.webhooks.appliers.merger import PersonMergerApplier
 from pco_core.webhooks.appliers.person import PersonApplier
-from pco_core.webhooks.event import Applied, Applier, ApplierPorts, Event, WebhookTrailPort
+from pco_core.webhooks.event import Applied, Applier, ApplierPorts, Event, PcoReader, WebhookTrailPort
 from pco_core.webhooks.receive import QueuedDelivery, parse_payload
 
 logger = Logger(child=True)
@@ -121,10 +124,29 @@ class WebhookApplier:
     records: Records
     trail: WebhookTrailPort
     clock: Clock
+    pco: Callable[[], PcoReader] | None = None
     appliers: dict[str, Applier] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.appliers = appliers_for(ApplierPorts(self.records, self.trail))
+        self.appliers = appliers_for(ApplierPorts(self.records, self.trail, self.pco))
+
+    @classmethod
+    def from_env(cls, env: WebhookWorkerEnv) -> WebhookApplier:
+        """The deployed wiring: the records and state tables, and PCO opened (credentials read) when first
+        needed."""
+        # Imported here so the applier logic (and its tests) never load boto3 or open a connection.
+        from pco_core.clock import utc_now
+        from pco_core.pco.client import PcoClient
+        from pco_core.store.deliveries import WebhookTrail
+        from pco_core.store.records import RecordStore
+        from pco_core.store.secrets import load_pco_credentials
+
+        @cache
+        def pco() -> PcoClient:
+            credentials = load_pco_credentials(env.pco_secret_arn)
+            return PcoClient(env.pco_base_url, credentials.app_id, credentials.secret.get_secret_value())
+
+        return cls(RecordStore(env.records_table), WebhookTrail(env.state_table), utc_now, pco=pco)
 
     def apply(self, name: str, payload: str, delivery_id: str) -> Applied:
         try:
