@@ -64,11 +64,27 @@ def sync_under(**faults: Any) -> Callable[[World, pytest.MonkeyPatch], str]:
     return scenario
 
 
+def killed_before_commits(
+    monkeypatch: pytest.MonkeyPatch, kills: list[str], kill_at: Callable[[dict[str, Any]], str | None]
+) -> None:
+    """The page dies after its writes, before its commit, once per name `kill_at` gives (None: no kill)."""
+    real_commit = RunStore.commit_page
+
+    def commit_or_die(self: RunStore, run_id: str, **kwargs: Any) -> bool:
+        name = kill_at(kwargs)
+        if name is not None and name not in kills:
+            kills.append(name)
+            raise LambdaKilled("Runtime exited with error: signal: killed (before the commit)")
+        return real_commit(self, run_id, **kwargs)
+
+    monkeypatch.setattr(RunStore, "commit_page", commit_or_die)
+
+
 def page_killed_mid_page(world: World, monkeypatch: pytest.MonkeyPatch) -> str:
     # Killed three ways: after half a page of people written, after a page's writes before its commit, and
     # in the memberships phase before its commit. Each time Step Functions retries the page.
     kills: list[str] = []
-    real_save, real_commit = RecordStore.save_people, RunStore.commit_page
+    real_save = RecordStore.save_people
 
     def save_half_then_die(self: RecordStore, changes: Any, **kwargs: Any) -> set[str]:
         if len(changes) > 10 and "save" not in kills:
@@ -77,15 +93,12 @@ def page_killed_mid_page(world: World, monkeypatch: pytest.MonkeyPatch) -> str:
             raise LambdaKilled("Runtime exited with error: signal: killed (half a page written)")
         return real_save(self, changes, **kwargs)
 
-    def commit_or_die(self: RunStore, run_id: str, **kwargs: Any) -> bool:
-        domain = kwargs["progress"].domain
-        if f"commit {domain}" not in kills and domain in ("families", "memberships"):
-            kills.append(f"commit {domain}")
-            raise LambdaKilled("Runtime exited with error: signal: killed (before the commit)")
-        return real_commit(self, run_id, **kwargs)
+    def in_families_or_memberships(commit: dict[str, Any]) -> str | None:
+        domain = commit["progress"].domain
+        return f"commit {domain}" if domain in ("families", "memberships") else None
 
     monkeypatch.setattr(RecordStore, "save_people", save_half_then_die)
-    monkeypatch.setattr(RunStore, "commit_page", commit_or_die)
+    killed_before_commits(monkeypatch, kills, in_families_or_memberships)
     final = world.run("full_sync")
     assert len(kills) == 3, kills
     return f"{world.outcome(final)} ({len(kills)} pages killed)"
@@ -216,7 +229,7 @@ def local_people(world: World, count: int, *, same_names: bool = False) -> None:
 def push_killed_mid_way(world: World, monkeypatch: pytest.MonkeyPatch) -> str:
     local_people(world, 60)
     kills: list[str] = []
-    real_save, real_commit = RecordStore.save_people, RunStore.commit_page
+    real_save = RecordStore.save_people
 
     def die_after_pcos_answer(self: RecordStore, changes: Any, **kwargs: Any) -> set[str]:
         # Killed right after PCO created a person and before we saved its id (the worst moment).
@@ -226,14 +239,8 @@ def push_killed_mid_way(world: World, monkeypatch: pytest.MonkeyPatch) -> str:
             raise LambdaKilled("Runtime exited with error: signal: killed (after PCO's create answer)")
         return real_save(self, changes, **kwargs)
 
-    def commit_or_die(self: RunStore, run_id: str, **kwargs: Any) -> bool:
-        if "commit" not in kills:
-            kills.append("commit")
-            raise LambdaKilled("Runtime exited with error: signal: killed (before the commit)")
-        return real_commit(self, run_id, **kwargs)
-
     monkeypatch.setattr(RecordStore, "save_people", die_after_pcos_answer)
-    monkeypatch.setattr(RunStore, "commit_page", commit_or_die)
+    killed_before_commits(monkeypatch, kills, lambda commit: "commit")
     final = world.run("full_push")
     assert len(kills) == 3, kills
     return f"{world.outcome(final)} ({len(kills)} pages killed)"

@@ -138,13 +138,8 @@ class _Pauses:
         self.clock.advance(seconds)
 
 
-def test_given_pco_fails_a_read_twice_then_the_page_retries_in_place_and_commits_once() -> None:
-    # Given PCO answering 503 to the first two requests
-    pco, records = FakePco(), FakeRecords()
-    pco.people = [pco_person("1", "Ada", "L")]
-    failures = iter([True, True])
-    pco.unavailable = lambda request: next(failures, False)
-    runs = FakeRuns(make_run(["people"]))
+def paused_deps(pco: FakePco, records: FakeRecords, runs: FakeRuns) -> tuple[PageDeps, _Pauses]:
+    """A page's deps whose pauses between retried reads move the fake clock instead of sleeping."""
     clock = FakeClock()
     pauses = _Pauses(clock)
     deps = PageDeps(
@@ -156,6 +151,17 @@ def test_given_pco_fails_a_read_twice_then_the_page_retries_in_place_and_commits
         domains=DOMAINS,
         sleep=pauses,
     )
+    return deps, pauses
+
+
+def test_given_pco_fails_a_read_twice_then_the_page_retries_in_place_and_commits_once() -> None:
+    # Given PCO answering 503 to the first two requests
+    pco, records = FakePco(), FakeRecords()
+    pco.people = [pco_person("1", "Ada", "L")]
+    failures = iter([True, True])
+    pco.unavailable = lambda request: next(failures, False)
+    runs = FakeRuns(make_run(["people"]))
+    deps, pauses = paused_deps(pco, records, runs)
     # When one page runs
     result = run_page("R1", 60, deps, page_seconds=120)
     # Then it paused twice (injected: nothing slept), read a third time and committed the person once
@@ -173,16 +179,7 @@ def test_given_a_page_without_time_to_spare_then_a_failed_read_fails_the_page_fo
     pco.people = [pco_person("1", "Ada", "L")]
     pco.unavailable = lambda request: True
     runs = FakeRuns(make_run(["people"]))
-    clock = FakeClock()
-    deps = PageDeps(
-        pco=pco.client(),
-        records=records,
-        runs=runs,
-        clock=clock,
-        lease_seconds=900,
-        domains=DOMAINS,
-        sleep=_Pauses(clock),
-    )
+    deps, _ = paused_deps(pco, records, runs)
     with pytest.raises(PcoUnavailable):
         run_page("R1", 60, deps, page_seconds=WRITE_RESERVE_SECONDS)
     # nothing committed, and the page let go of its in-flight mark

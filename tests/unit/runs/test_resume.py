@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
@@ -10,11 +9,9 @@ import pytest
 from pco_core.errors import Conflict
 from pco_core.runs.service import RunService
 from pco_core.runstate import Cursor, PageCounts, Run, RunProgress
-from pco_core.store.executions import ExecutionStarter
 from pco_core.store.runs import RunStore
-from tests.unit.runs.support import LEASE, Clock
+from tests.unit.runs.support import Clock, at_once, rival_services
 from tests.unit.runs.test_service import executions
-from tests.unit.store.clients import AtomicRequestsClient
 
 CURSOR = Cursor(domain_index=3, position={"after_id": "g-0042", "processed": 42})
 PROGRESS = RunProgress(domain="memberships", processed=42, total=None)
@@ -109,31 +106,8 @@ def test_given_two_admins_resume_at_once_then_one_run_is_started(
     service: RunService, store: RunStore, clock: Clock, sfn: tuple[Any, str], dynamodb: Any
 ) -> None:
     failed = failed_full_sync(service, store, clock)
-    client, arn = sfn
-    services = [
-        RunService(
-            RunStore(store.table_name, client=AtomicRequestsClient(dynamodb)),
-            ExecutionStarter(arn, client=client),
-            clock,
-            LEASE,
-        )
-        for _ in range(4)
-    ]
-    barrier = threading.Barrier(len(services))
-    outcomes: list[str] = []
-
-    def resume(svc: RunService) -> None:
-        barrier.wait(timeout=10)
-        try:
-            outcomes.append(svc.resume_run(failed.id, "admin").id)
-        except Conflict:
-            outcomes.append("conflict")
-
-    threads = [threading.Thread(target=resume, args=(svc,)) for svc in services]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    services = rival_services(store, sfn, clock, dynamodb)
+    outcomes = at_once(services, lambda svc: svc.resume_run(failed.id, "admin").id)
     winners = [o for o in outcomes if o != "conflict"]
     assert (len(outcomes), len(winners)) == (4, 1)
     assert service.get_run(failed.id).resumed_by == winners[0]
