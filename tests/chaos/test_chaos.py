@@ -51,6 +51,8 @@ class Scenario:
     completes: bool = True
     fast: bool = False
     seed: int = 7
+    # A gap another piece of work owns: the row is still shown; the scenario must fail until that lands.
+    known_gap: str | None = None
 
 
 # ------------------------------------------------------------------ pulls through PCO's bad days
@@ -169,11 +171,12 @@ def deletions_and_merges_mid_run(world: World, monkeypatch: pytest.MonkeyPatch) 
     with world.webhooks():
         status, run = world.start("full_sync")
         assert status == 202, run
-        # Once the first page of people is in: 20 people deleted and 10 pairs merged across the list.
+        # Once the first page of people is in: 20 people deleted and 10 pairs merged across the list
+        # (none of them twice).
         world.wait_until(run["id"], lambda r: r["progress"]["processed"] >= 100)
-        for pco_id in ids[20:220:10]:
+        for pco_id in ids[21:221:10]:
             world.pco("DELETE", f"/_sandbox/people/{pco_id}")
-        for keep, remove in zip(ids[25:225:20], ids[30:230:20], strict=True):
+        for keep, remove in zip(ids[25:225:20], ids[35:235:20], strict=True):
             merger = {"person_to_keep_id": str(keep), "person_to_remove_id": str(remove)}
             world.pco("POST", "/_sandbox/person_mergers", json=merger)
         final = world.wait(run["id"])
@@ -277,7 +280,16 @@ SCENARIOS = [
     Scenario("Full Sync, killed between lock and execution", 100, killed_between_lock_and_execution),
     Scenario("Full Sync, 8 concurrent starts", 100, concurrent_starts),
     Scenario("Full Sync, cancel then start (x3)", 200, cancel_then_start("full_sync", after=100)),
-    Scenario("Full Sync, deletions and merges mid-run", 300, deletions_and_merges_mid_run),
+    Scenario(
+        "Full Sync, deletions and merges mid-run",
+        300,
+        deletions_and_merges_mid_run,
+        known_gap=(
+            "issue 15's 'nothing skipped within a run' (keyset walk of people, the incremental-sync work): "
+            "offset paging skips people when PCO deletes or merges during the run, and a merger delivered "
+            "before the run imported its people leaves the kept one's moved contacts to the next run"
+        ),
+    ),
     Scenario("Full Sync, webhooks during the run", 200, webhooks_during_a_run),
     Scenario("Full Push, killed mid-way", 30, push_killed_mid_way, direction="push"),
     Scenario("Full Push, cancel then start (x3)", 30, cancel_then_start_push, direction="push"),

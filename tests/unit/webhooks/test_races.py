@@ -94,17 +94,32 @@ def test_a_membership_added_by_webhook_while_the_run_reads_the_group_is_kept(
     pco.while_answering = webhook_meanwhile
     # When the page merges what it read (Ada and Cy) into G1
     page = PullMemberships().run(context(pco, store, clock, "R1"), {})
-    # Then G1 keeps the newer member list the webhook left (Ada and Bob), counted as skipped
-    members = {m.person_id for m in store.groups_by_pco_ids(["G1"])["G1"].members}
-    assert members == {people(store)["1"].id, people(store)["2"].id}
-    assert (page.counts.created, page.counts.updated, page.counts.skipped) == (0, 0, 2)
-    # And the next run, reading after Bob joined, brings Cy too
-    pco.memberships["G1"].append({"id": "m2", "person": "2"})
-    pco.while_answering = lambda request: None
-    clock.advance(60)
-    PullMemberships().run(context(pco, store, clock, "R2"), {})
+    # Then G1 holds PCO's list as read and Bob, whom the webhook added meanwhile: nothing is lost
     members = {m.person_id for m in store.groups_by_pco_ids(["G1"])["G1"].members}
     assert members == {people(store)[pco_id].id for pco_id in ("1", "2", "3")}
+    # (counted against the list as the webhook left it: Cy created, Ada and Bob there already)
+    assert (page.counts.created, page.counts.updated, page.counts.skipped) == (1, 0, 2)
+
+
+def test_a_membership_removed_by_webhook_while_the_run_reads_the_group_stays_removed(
+    store: RecordStore, worker: WebhookApplier, clock: FakeClock
+) -> None:
+    # Given G1 with Ada; PCO's list as the page reads it: Ada and Cy; meanwhile Ada leaves (webhook)
+    pco = FakePco()
+    imported(pco, store, clock)
+    pco.memberships["G1"].append({"id": "m3", "person": "3"})
+
+    def webhook_meanwhile(request: httpx.Request) -> None:
+        clock.advance(1)
+        destroyed = ev.destroyed(ev.membership("m1", "G1", "1"))
+        assert worker.apply(G + "membership.destroyed", ev.payload(destroyed), "d-9").outcome == "applied"
+        clock.advance(1)
+
+    pco.while_answering = webhook_meanwhile
+    PullMemberships().run(context(pco, store, clock, "R1"), {})
+    # Then Cy (from the read) is in, and Ada (removed after the read) stays out
+    members = {m.person_id for m in store.groups_by_pco_ids(["G1"])["G1"].members}
+    assert members == {people(store)["3"].id}
 
 
 def test_a_membership_applied_before_the_run_read_pco_is_not_held_back(

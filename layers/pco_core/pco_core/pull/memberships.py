@@ -2,8 +2,11 @@
 list read from PCO (all its pages) and replaced as a whole. A page stops starting new groups once its
 request budget is spent; a group is always read to the end, so a member list is never half replaced.
 When PCO fails a read (after the page's own retries) the groups already read are still merged and
-committed, so the page retried by the state machine starts at the group that failed. A group written
-after the page started reading (a membership webhook) keeps that newer member list: the save leaves it.
+committed, so the page retried by the state machine starts at the group that failed.
+
+A membership webhook changes one member of a group. When one was applied after the page began reading
+(the save finds the group written since), the group is read again and gets PCO's list as read with every
+member the webhook changed as the webhook left it, so neither PCO's list nor the newer change is lost.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ logger = Logger(child=True)
 
 # About eight PCO requests per invocation: a few seconds of work, well inside the rate budget.
 REQUEST_BUDGET = 8
+# How many times a page merges again a member list that keeps changing under it before it leaves it as is.
+REBASE_ATTEMPTS = 3
 
 
 class PullMemberships(Domain[AfterIdPosition]):
@@ -79,6 +84,7 @@ class PullMemberships(Domain[AfterIdPosition]):
         now = ctx.clock()
         changes: list[tuple[Group, Group | None]] = []
         counted: dict[str, dict[str, int]] = {}
+        wanted: dict[str, list[GroupMember]] = {}
         for group, memberships in read:
             members: dict[str, GroupMember] = {}
             for membership in memberships:
@@ -88,13 +94,49 @@ class PullMemberships(Domain[AfterIdPosition]):
                     tally.add("skipped")
                     continue
                 members.setdefault(person.id, group_member(person.id, membership.role, membership.joined_at))
-            new, counted[group.id] = merge_members(group, list(members.values()), run_id=ctx.run_id, now=now)
+            wanted[group.id] = list(members.values())
+            new, counted[group.id] = merge_members(group, wanted[group.id], run_id=ctx.run_id, now=now)
             if new is not None:
                 changes.append((new, group))
         newer = ctx.records.save_groups(changes, read_at=read_at) if changes else set()
+        base = {group.id: group for group, _ in read}
+        for _ in range(REBASE_ATTEMPTS):
+            if not newer:
+                break
+            reread_at = ctx.clock()
+            fresh = ctx.records.groups_by_pco_ids(str(base[gid].pco_id) for gid in newer)
+            again: list[tuple[Group, Group | None]] = []
+            for current in fresh.values():
+                if current.id not in newer:
+                    continue
+                rebased = _with_local_changes(wanted[current.id], base[current.id].members, current.members)
+                new, counted[current.id] = merge_members(current, rebased, run_id=ctx.run_id, now=now)
+                if new is not None:
+                    again.append((new, current))
+            newer = ctx.records.save_groups(again, read_at=reread_at) if again else set()
         for group_id, counts in counted.items():
             if group_id in newer:
-                # Its member list changed (a webhook) after this read began: that newer list stays.
-                logger.info("member list changed since it was read: kept", extra={"group_id": group_id})
+                # Still changing under this page: the newer list stays, and the next run reads it again.
+                logger.info(
+                    "member list kept changing while merged: left as is", extra={"group_id": group_id}
+                )
                 counts = {"skipped": sum(counts.values())}
             tally.add_counts(counts)
+
+
+def _with_local_changes(
+    pco: list[GroupMember], read: list[GroupMember], current: list[GroupMember]
+) -> list[GroupMember]:
+    """PCO's member list, with each member whose local state changed since the page read the group (`read`
+    -> `current`: a webhook's change) as it is now."""
+    before = {m.person_id: m for m in read}
+    now = {m.person_id: m for m in current}
+    merged = {m.person_id: m for m in pco}
+    for person_id in before.keys() | now.keys():
+        if before.get(person_id) == now.get(person_id):
+            continue
+        if person_id in now:
+            merged[person_id] = now[person_id]
+        else:
+            merged.pop(person_id, None)
+    return list(merged.values())
