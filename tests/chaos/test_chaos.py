@@ -292,7 +292,7 @@ SCENARIOS = [
     ),
     Scenario("Full Sync, webhooks during the run", 200, webhooks_during_a_run),
     Scenario("Full Push, killed mid-way", 30, push_killed_mid_way, direction="push"),
-    Scenario("Full Push, cancel then start (x3)", 30, cancel_then_start_push, direction="push"),
+    Scenario("Full Push, cancel then start", 30, cancel_then_start_push, direction="push"),
     Scenario(
         "Full Push, 30 same-name pairs without birthdate, 25% 5xx + 10% drops",
         30,
@@ -317,7 +317,13 @@ def world(request: pytest.FixtureRequest) -> Iterator[World]:
 
 
 def _params() -> list[Any]:
-    return [pytest.param(s, s, id=s.name, marks=[pytest.mark.fast] if s.fast else []) for s in SCENARIOS]
+    def marks(s: Scenario) -> list[Any]:
+        found: list[Any] = [pytest.mark.fast] if s.fast else []
+        if s.known_gap:
+            found.append(pytest.mark.xfail(strict=True, reason=s.known_gap))
+        return found
+
+    return [pytest.param(s, s, id=s.name, marks=marks(s)) for s in SCENARIOS]
 
 
 @pytest.mark.parametrize(("world", "scenario"), _params(), indirect=["world"])
