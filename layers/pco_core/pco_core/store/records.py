@@ -11,7 +11,7 @@ raises PcoLinkTaken naming the refused ones.
 
 Every record item carries `written_at` (when it was last saved). A run's page that merges what it read
 from PCO at `read_at` saves with that time: a record written since (by a webhook, an admin's edit) holds a
-newer change than that read, so it is left as it is (a conditional write, checked by DynamoDB at the
+newer change than that read, so it is left as it is (a conditional PutItem, checked by DynamoDB at the
 write itself) and the save names it, never overwrites it.
 """
 
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from pco_core.errors import BadRequest, PcoLinkTaken, StoreConflict
+from pco_core.errors import BadRequest, PcoLinkTaken
 from pco_core.records import Family, Group, Person, normalise_email, normalise_name
 from pco_core.store._dynamo import (
     DynamoTable,
@@ -59,7 +59,6 @@ WRITTEN_AT = "written_at"
 _STORAGE_KEYS = ("pk", "sk", "kind", WRITTEN_AT)
 MAX_LIST_LIMIT = 1000
 TRANSACT_LIMIT = 100  # DynamoDB's most items in one TransactWriteItems
-MAX_TRANSACT_ATTEMPTS = 4
 _MODELS: dict[Kind, type[Person | Family | Group]] = {"person": Person, "family": Family, "group": Group}
 
 
@@ -366,46 +365,25 @@ class RecordStore(DynamoTable):
     def _write_unless_newer(self, records: Sequence[Item], read_at: datetime) -> set[str]:
         """Put each record unless it was written at or after `read_at`; the ids of those left alone.
 
-        One transaction per 100 records; a transaction cancelled by some records' conditions is sent
-        again without them (a conflict with another transaction, again as it was)."""
+        One conditional PutItem per record: BatchWriteItem takes no condition, and a transaction would
+        cancel the whole page for one refused record (and costs twice the writes)."""
         newer: set[str] = set()
         since = {":read_at": serialise_value(_epoch(read_at.timestamp()))}
         condition = (
             f"attribute_not_exists(pk) OR attribute_not_exists({WRITTEN_AT}) OR {WRITTEN_AT} < :read_at"
         )
-        for start in range(0, len(records), TRANSACT_LIMIT):
-            pending = list(records[start : start + TRANSACT_LIMIT])
-            for attempt in range(MAX_TRANSACT_ATTEMPTS):
-                if not pending:
-                    break
-                try:
-                    self.client.transact_write_items(
-                        TransactItems=[
-                            {
-                                "Put": {
-                                    "TableName": self.table_name,
-                                    "Item": serialise(item),
-                                    "ConditionExpression": condition,
-                                    "ExpressionAttributeValues": since,
-                                }
-                            }
-                            for item in pending
-                        ]
-                    )
-                    pending = []
-                except self.client.exceptions.TransactionCanceledException as exc:
-                    reasons = exc.response.get("CancellationReasons", [])
-                    failed = {
-                        n
-                        for n, reason in enumerate(reasons)
-                        if reason.get("Code") == "ConditionalCheckFailed"
-                    }
-                    newer.update(str(pending[n]["id"]) for n in failed)
-                    pending = [item for n, item in enumerate(pending) if n not in failed]
-                    if not failed:
-                        self._sleep(0.05 * 2**attempt)
-            if pending:
-                raise StoreConflict(f"{len(pending)} record writes kept conflicting with other writes")
+        for item in records:
+            try:
+                self.client.put_item(
+                    TableName=self.table_name,
+                    Item=serialise(item),
+                    ConditionExpression=condition,
+                    ExpressionAttributeValues=since,
+                )
+            except ClientError as exc:
+                if not condition_failed(exc):
+                    raise
+                newer.add(str(item["id"]))
         return newer
 
     def _claim_pco_links(self, kind: Kind, claims: dict[str, Key], released: dict[Key, str]) -> set[str]:
