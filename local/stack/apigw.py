@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -20,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Flask, Request, Response, request, send_from_directory
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import HTTPException, NotFound
 
 from local.stack.auth import DevIssuer, InvalidTokenError, JwtVerifier
 from local.stack.lambdas import Handler, invoke_handler
@@ -234,6 +235,7 @@ def create_api_app(
     sign-in (the deployed page signs in through Cognito's hosted UI instead).
     """
     usable = [r for r in routes if r.function_logical_id in functions]
+    busy = {logical_id: threading.Lock() for logical_id in functions}
     app = Flask("pco_sync_local_api", static_folder=None)
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 
@@ -254,13 +256,16 @@ def create_api_app(
                 )
         event = build_event(request, match, claims=claims, now=clock())
         fn = functions[match.route.function_logical_id]
-        result, errored = invoke_handler(
-            fn.handler,
-            fn.name,
-            event,
-            timeout_seconds=fn.timeout_seconds,
-            memory_limit_in_mb=fn.memory_limit_in_mb,
-        )
+        # One event at a time per function, as in one Lambda execution environment: Powertools'
+        # resolvers keep the request being served on the resolver, so two at once would mix them.
+        with busy[match.route.function_logical_id]:
+            result, errored = invoke_handler(
+                fn.handler,
+                fn.name,
+                event,
+                timeout_seconds=fn.timeout_seconds,
+                memory_limit_in_mb=fn.memory_limit_in_mb,
+            )
         if errored:
             app.logger.error("%s failed: %s", fn.name, result.get("errorMessage"))
             return _json_response(500, {"message": "Internal Server Error"})
@@ -290,6 +295,12 @@ def create_api_app(
             return send_from_directory(site_dir, path or "index.html", max_age=0)
         except NotFound:
             return _json_response(404, {"message": "Not Found"})
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        # A request no route takes (a path Flask cannot even route, e.g. with a newline) is answered
+        # in JSON, as API Gateway answers it, never with Flask's HTML page.
+        return _json_response(exc.code or 500, {"message": exc.name})
 
     @app.after_request
     def date_header(response: Response) -> Response:

@@ -94,6 +94,17 @@ export class ApiClient {
     return this.request("GET", "/api/webhooks/deliveries");
   }
 
+  /** {items: [{id, record_kind, record_id, label, field, base, local, pco, detected_at, status}], next_cursor} */
+  listConflicts(status = "open", limit = 50) {
+    const query = `status=${encodeURIComponent(status)}&limit=${encodeURIComponent(limit)}`;
+    return this.request("GET", `/api/conflicts?${query}`);
+  }
+
+  /** Resolve a conflict: {keep: "local" | "pco"} or {value}; the conflict as resolved. */
+  resolveConflict(id, choice) {
+    return this.request("POST", `/api/conflicts/${encodeURIComponent(id)}/resolve`, choice);
+  }
+
   /** Start moving the dead letters back to the webhook queue: {moving}. */
   replayDeadLetters() {
     return this.request("POST", "/api/webhooks/replay");

@@ -1,9 +1,10 @@
 // The admin page's entry point: loads config.json, signs in, and wires the page sections together.
-// Each section (connection.js, runs.js, history.js, webhooks.js) owns its own state and DOM; this file only
+// Each section (connection.js, runs.js, history.js, conflicts.js, webhooks.js) owns its own state and DOM; this file only
 // connects them and runs the idle refresh that keeps the dashboard current without a click.
 
 import { ApiClient } from "./api.js";
 import { Auth, loadConfig } from "./auth.js";
+import { ConflictsCard } from "./conflicts.js";
 import { ConnectionCard } from "./connection.js";
 import { explainCaught } from "./errors.js";
 import { HistoryCard } from "./history.js";
@@ -55,6 +56,7 @@ function createDashboard(config) {
 
   const connection = new ConnectionCard(deps);
   const webhooks = new WebhooksCard(deps);
+  const conflicts = new ConflictsCard(deps);
   const history = new HistoryCard(deps, {
     onRefresh: () => refreshLists(),
     onResume: (run) => runs.resume(run),
@@ -66,7 +68,11 @@ function createDashboard(config) {
   });
 
   async function refreshLists() {
-    await Promise.all([load(history, "the sync history"), load(webhooks, "the webhook deliveries")]);
+    await Promise.all([
+      load(history, "the sync history"),
+      load(webhooks, "the webhook deliveries"),
+      load(conflicts, "the conflicts"),
+    ]);
   }
 
   idle = new Poller(async () => {

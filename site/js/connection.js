@@ -18,6 +18,7 @@ export class ConnectionCard {
       copyStatus: doc.getElementById("copy-status"),
       test: doc.getElementById("test-connection"),
       result: doc.getElementById("test-result"),
+      refused: doc.getElementById("credentials-refused"),
     };
     this.el.copy.addEventListener("click", () => this.copyWebhookUrl());
     this.el.test.addEventListener("click", () => this.test());
@@ -30,19 +31,29 @@ export class ConnectionCard {
 
   render(conn) {
     this.el.checks.removeAttribute("aria-busy");
+    // Set is not the same as working: after PCO refused them (a test, or a run), the App ID and Secret say
+    // so until a test succeeds.
+    const refused = conn?.credentials === "refused";
     for (const item of this.el.checks.querySelectorAll(".check")) {
       const key = item.dataset.key;
       const isSet = Boolean(conn?.[key]);
       const optional = key === "webhook_secret_set";
-      item.classList.toggle("check--ok", isSet);
-      item.classList.toggle("check--missing", !isSet && !optional);
+      const isRefused = refused && isSet && !optional;
+      item.classList.toggle("check--ok", isSet && !isRefused);
+      item.classList.toggle("check--missing", (!isSet && !optional) || isRefused);
       item.classList.toggle("check--optional", !isSet && optional);
-      item.querySelector(".check__state").textContent = isSet
-        ? "Configured"
-        : optional
-          ? "Not configured (webhooks are not verified)"
-          : "Not configured";
+      item.querySelector(".check__state").textContent = isRefused
+        ? "Refused by Planning Center"
+        : isSet
+          ? conn?.credentials === "working" && !optional
+            ? "Configured and working"
+            : "Configured"
+          : optional
+            ? "Not configured (webhooks are not verified)"
+            : "Not configured";
     }
+    this.el.refused.hidden = !refused;
+    this.el.refused.textContent = refused ? conn?.refused_reason || "Planning Center refused the App ID and Secret." : "";
     const url = conn?.webhook_url || "";
     this.el.url.value = url;
     this.el.url.placeholder = url ? "" : "Not available";
@@ -72,6 +83,8 @@ export class ConnectionCard {
     showMessage(result, "Contacting Planning Center…");
     try {
       const answer = await this.api.testConnection();
+      // The verdict on the credentials changed what the card says: read it again.
+      await this.load().catch(() => {});
       if (answer?.ok) {
         result.classList.add("test-result--ok");
         showMessage(result, `Connected to ${answer.organization || "Planning Center"}`);

@@ -6,7 +6,7 @@ import { formatCount, formatDuration, formatLocalTime, startedByText } from "./f
 import { cell, detailsDisclosure, renderStatusBadge } from "./ui.js";
 
 const HISTORY_LIMIT = 20;
-const COLUMNS = 8;
+const COLUMNS = 9;
 
 /** The "By" cell: an address stays on one line (cut with an ellipsis when too long, whole in the title). */
 function byCell(text) {
@@ -130,6 +130,7 @@ export class HistoryCard {
     tr.appendChild(cell(formatCount(run.created), "Created", "num"));
     tr.appendChild(cell(formatCount(run.updated), "Updated", "num"));
     tr.appendChild(cell(formatCount(run.skipped), "Skipped", "num"));
+    tr.appendChild(cell(formatCount(run.conflicts ?? 0), "Conflicts", "num"));
     tr.appendChild(byCell(startedByText(run.started_by)));
 
     // A failed run always has its error; a cancelled one may carry why (e.g. a scheduled run skipped).

@@ -72,6 +72,7 @@ export class RunsCard {
         updated: doc.getElementById("count-updated"),
         skipped: doc.getElementById("count-skipped"),
         failed: doc.getElementById("count-failed"),
+        conflicts: doc.getElementById("count-conflicts"),
       },
     };
     for (const button of this.el.buttons) button.addEventListener("click", (event) => this.start(event));
@@ -194,6 +195,7 @@ export class RunsCard {
   renderCounters(run) {
     for (const [name, el] of Object.entries(this.el.counts)) el.textContent = formatCount(run[name]);
     this.el.counts.failed.closest(".counter").classList.toggle("counter--alert", Number(run.failed) > 0);
+    this.el.counts.conflicts.closest(".counter").classList.toggle("counter--alert", Number(run.conflicts) > 0);
   }
 
   setBar(pct) {

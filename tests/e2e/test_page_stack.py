@@ -17,18 +17,14 @@ from playwright.sync_api import Browser, Page, expect
 from werkzeug.serving import make_server
 
 from local.stack.harness import LocalStack
-from local.stack.pco_sandbox import RunningSandbox, start_sandbox
+from local.stack.pco_sandbox import RunningSandbox
+from tests.stack import running_sandbox, running_stack
 
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-APP_ID = "e2e-app-id"
-SECRET = "e2e-secret"
-WEBHOOK_SECRET = "e2e-webhook-secret"
 SANDBOX_PEOPLE = 300
 SANDBOX_SEED = 7
-# Generous: this suite is about the page, not PCO's rate limit (the sandbox and bench tests cover that).
-SANDBOX_RATE_LIMIT = (1000, 20)
 # Slow enough that a Full Sync (a dozen PCO requests or more) is still running after the page's first
 # 3 s poll has shown counters, so Cancel lands mid-run.
 SLOW_PCO_LATENCY_MS = 1500
@@ -40,18 +36,9 @@ ADMIN_EMAIL = "tech_admin@church.local"
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[RunningSandbox]:
-    running = start_sandbox(
-        port=0,
-        people=SANDBOX_PEOPLE,
-        seed=SANDBOX_SEED,
-        app_id=APP_ID,
-        secret=SECRET,
-        rate_limit=SANDBOX_RATE_LIMIT,
-    )
-    try:
+    # Its rate limit is generous: this suite is about the page, not PCO's limit (the sandbox tests cover it).
+    with running_sandbox(SANDBOX_PEOPLE, SANDBOX_SEED) as running:
         yield running
-    finally:
-        running.stop()
 
 
 class ServedStack:
@@ -74,13 +61,7 @@ class ServedStack:
 
 @pytest.fixture
 def served(sandbox: RunningSandbox) -> Iterator[ServedStack]:
-    with LocalStack.start(
-        sandbox.url,
-        APP_ID,
-        SECRET,
-        webhook_secret=WEBHOOK_SECRET,
-        extra_env={"RUN_MAX_WAIT_SECONDS": "1"},
-    ) as stack:
+    with running_stack(sandbox) as stack:
         server = make_server("127.0.0.1", 0, stack.assembled.api_app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="e2e-api-standin", daemon=True)
         thread.start()

@@ -2,6 +2,9 @@
 
 The page's files are served from site/ by a tiny HTTP server; every /api/** and /local/token call is
 answered by FakeAdminApi through page.route, and time is Playwright's fake clock (no real waiting).
+FakeAdminApi is the real admin API resolver (its routes, authorisation, validation and error answers)
+over fake services that hold the state each test sets, so the page is tested against the routes
+that deploy, never against a copy of them that can drift.
 """
 
 from __future__ import annotations
@@ -17,12 +20,28 @@ from datetime import UTC, datetime, timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, parse_qsl, urlparse
 
 import pytest
 from axe_playwright_python.base import AxeResults
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Route, expect
+
+from pco_core.api import create_app
+from pco_core.api.services import AdminServices
+from pco_core.connection import ConnectionStatus, ConnectionTest
+from pco_core.errors import (
+    ReplayRunning,
+    RunActive,
+    RunAlreadyEnded,
+    RunAlreadyResumed,
+    RunNotFound,
+    RunNotResumable,
+)
+from pco_core.records import ConflictEvent, Email, FieldConflict, Person
+from pco_core.runstate import RUN_DOMAINS, Run
+from tests.unit.api.events import http_event
+from tests.unit.fakes import FakeRecords
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +77,8 @@ def fake_jwt(claims: dict[str, Any]) -> str:
 
 def token_for(role: str) -> str:
     exp = int((T0 + timedelta(hours=1)).timestamp())
-    return fake_jwt({"email": f"{role.lower()}@church.local", "cognito:groups": [role], "exp": exp})
+    email = f"{role.lower()}@church.local"
+    return fake_jwt({"sub": email, "email": email, "cognito:groups": [role], "exp": exp})
 
 
 def history_run(
@@ -84,9 +104,16 @@ def history_run(
     return run
 
 
+REFUSED_REASON = (
+    "Planning Center refused the App ID and Secret. The App ID and Secret are the stack parameters "
+    "PcoAppId and PcoSecret (kept in AWS Secrets Manager): deploy again with the right ones (sam deploy), "
+    "then press Test Connection."
+)
+
+
 @dataclass
 class FakeAdminApi:
-    """The admin API as the page sees it, keeping state between calls like the real one."""
+    """The admin API as the page sees it: the real resolver over services keeping state between calls."""
 
     now: datetime = T0
     connection: dict[str, Any] = field(
@@ -104,9 +131,24 @@ class FakeAdminApi:
     step: int = 100
     force_401: bool = False
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
+    started: list[tuple[str, str]] = field(default_factory=list)
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: int = 0
     replay_running: bool = False
+
+    records: FakeRecords = field(default_factory=FakeRecords)
+
+    def __post_init__(self) -> None:
+        services = AdminServices(
+            runs=FakeRuns(self),  # type: ignore[arg-type]
+            records=self.records,  # type: ignore[arg-type]  # the page reads conflicts from it
+            role_permissions={"TECH_ADMIN": ["pco.manage"]},
+            connection=FakeConnection(self),  # type: ignore[arg-type]
+            deliveries=FakeDeliveries(self),  # type: ignore[arg-type]
+            dead_letters=FakeDeadLetters(self),  # type: ignore[arg-type]
+            clock=lambda: self.now,
+        )
+        self.resolver = create_app(lambda: services)
 
     def seed_history(self) -> None:
         self.runs = [
@@ -141,6 +183,40 @@ class FakeAdminApi:
             ),
         ]
 
+    def seed_conflicts(self) -> None:
+        """Two open conflicts, as a pull under the review policy leaves them: a last name and an email."""
+        person = Person(
+            id="p-ada",
+            pco_id="1001",
+            first_name="Ada",
+            last_name="Byron",
+            emails=[Email(address="ours@example.org", primary=True, pco_id="e-1")],
+            updated_at=T0,
+        )
+        name = FieldConflict(
+            id="20261124T133000Z-00000001",
+            field="last_name",
+            label="Ada Lovelace",
+            base="Lovelace",
+            local="Byron",
+            pco="King",
+            detected_at=T0 - timedelta(minutes=30),
+            source="20261124T133000Z-aaaaaaaa",
+        )
+        email = FieldConflict(
+            id="20261124T134000Z-00000002",
+            field="emails:e-1",
+            label="Ada Lovelace",
+            base={"address": "ada@example.org", "location": None, "primary": True},
+            local={"address": "ours@example.org", "location": None, "primary": True},
+            pco={"address": "theirs@example.org", "location": "Work", "primary": True},
+            detected_at=T0 - timedelta(minutes=20),
+            source="20261124T133000Z-aaaaaaaa",
+        )
+        held = person.model_copy(update={"sync": person.sync.model_copy(update={"conflicts": (name, email)})})
+        self.records.add(held)
+        self.records.log_conflicts([ConflictEvent("person", person.id, c, "open") for c in (name, email)])
+
     def seed_deliveries(self, count: int, dead_letters: int) -> None:
         """`count` deliveries a minute apart, newest first, as GET /api/webhooks/deliveries lists them."""
         outcomes = ["applied", "applied", "stale", "skipped", "unknown"]
@@ -156,68 +232,46 @@ class FakeAdminApi:
         ]
         self.dead_letters = dead_letters
 
-    def replay(self) -> tuple[int, Any]:
-        if self.replay_running:
-            return 409, {"message": "a replay of the dead letters is already running"}
-        moving, self.dead_letters, self.replay_running = self.dead_letters, 0, True
-        return 202, {"moving": moving}
-
-    # --- routing -------------------------------------------------------------------------------
+    # --- routing: API Gateway's JWT check, then the real resolver ----------------------------------
     def handle(self, route: Route) -> None:
         request = route.request
-        path = urlparse(request.url).path
+        url = urlparse(request.url)
         auth = request.headers.get("authorization")
-        self.requests.append((request.method, path, auth))
-        if path == "/local/token":
+        self.requests.append((request.method, url.path, auth))
+        if url.path == "/local/token":
             role = (request.post_data_json or {}).get("role")
             route.fulfill(status=200, json={"token": token_for(role)})
             return
+        # The authorizer refuses a missing or expired token before the Lambda runs; the fake tokens'
+        # claims are trusted as the verified claims it would pass on.
         if self.force_401 or not auth or not auth.startswith("Bearer "):
             route.fulfill(status=401, json={"message": "Unauthorized"})
             return
-        if "TECH_ADMIN" not in base64.urlsafe_b64decode(auth.split(".")[1] + "==").decode():
-            route.fulfill(status=403, json={"message": "Forbidden"})
-            return
-        status, body = self.answer(
-            request.method, path, request.post_data_json if request.post_data else None
+        claims = json.loads(base64.urlsafe_b64decode(auth.split(".")[1] + "=="))
+        event = http_event(
+            request.method,
+            url.path,
+            query=dict(parse_qsl(url.query)) or None,
+            claims=claims,
+            raw_body=request.post_data,
         )
-        route.fulfill(status=status, json=body)
+        answer = self.resolver.resolve(event, None)  # type: ignore[arg-type]
+        route.fulfill(status=answer["statusCode"], content_type="application/json", body=answer["body"])
 
-    def answer(self, method: str, path: str, body: Any) -> tuple[int, Any]:
-        if (method, path) == ("GET", "/api/connection"):
-            return 200, self.connection
-        if (method, path) == ("POST", "/api/connection/test"):
-            return 200, self.test_answer
-        if (method, path) == ("GET", "/api/runs/current"):
-            return 200, {"run": self.advance()}
-        if (method, path) == ("GET", "/api/runs"):
-            return 200, {"runs": self.runs[:20]}
-        if (method, path) == ("POST", "/api/runs"):
-            return self.start(body["type"])
-        if (method, path) == ("GET", "/api/webhooks/deliveries"):
-            return 200, {"deliveries": self.deliveries[:50], "dead_letter_count": self.dead_letters}
-        if (method, path) == ("POST", "/api/webhooks/replay"):
-            return self.replay()
-        if method == "POST" and path.startswith("/api/runs/") and path.endswith("/cancel"):
-            return self.cancel(path.split("/")[3])
-        if method == "POST" and path.startswith("/api/runs/") and path.endswith("/resume"):
-            return self.resume(path.split("/")[3])
-        return 404, {"message": "Not Found"}
-
-    def start(self, run_type: str) -> tuple[int, Any]:
-        if run_type.startswith("push_") or run_type == "full_push":
-            return 400, {"message": "push is not available yet"}
+    # --- what another admin (or the run itself) does meanwhile -----------------------------------
+    def start(self, run_type: str, started_by: str = "tech_admin@church.local") -> dict[str, Any]:
         if self.active is not None:
-            return 409, {"message": "a run is already active"}
+            raise RunActive(self.active["id"])
         run = history_run(f"{self.now:%Y%m%dT%H%M%SZ}-dddddddd", run_type, "RUNNING", self.now, 0)
         run.update(
             finished_at=None,
             duration_seconds=None,
-            progress={"domain": "people", "processed": 0, "total": self.total},
+            started_by=started_by,
+            progress={"domain": RUN_DOMAINS[run_type][0], "processed": 0, "total": self.total},
         )
         self.active = run
         self.runs.insert(0, run)
-        return 202, run
+        return run
 
     def advance(self) -> dict[str, Any] | None:
         """Each poll moves the active run one page on; the poll after the last page finds it done."""
@@ -234,13 +288,6 @@ class FakeAdminApi:
         run["skipped"] += self.step - 40
         return run
 
-    def finish(self, run: dict[str, Any], status: str) -> None:
-        started = datetime.fromisoformat(run["started_at"])
-        run.update(
-            status=status, finished_at=iso(self.now), duration_seconds=(self.now - started).total_seconds()
-        )
-        self.active = None
-
     def fail_active(self, error: str) -> None:
         """The active run fails as the run service records it: FAILED, the state machine's error text kept."""
         assert self.active is not None, "no active run to fail"
@@ -248,31 +295,113 @@ class FakeAdminApi:
         run["error"] = error
         self.finish(run, "FAILED")
 
-    def resume(self, run_id: str) -> tuple[int, Any]:
-        """As RunService.resume_run: a new run of the failed one's type, from its progress; once."""
-        failed = next((r for r in self.runs if r["id"] == run_id), None)
-        if failed is None:
-            return 404, {"message": f"no run with id '{run_id}'"}
-        if failed["status"] != "FAILED" or failed.get("resumed_by"):
-            return 409, {"message": f"run {run_id} cannot be resumed"}
-        if self.active is not None:
-            return 409, {"message": "a run is already active"}
-        status, run = self.start(failed["type"])
-        run.update(resumed_from=run_id, label=failed["label"])
-        failed["resumed_by"] = run["id"]
-        return status, run
-
-    def cancel(self, run_id: str) -> tuple[int, Any]:
-        if self.active is None or self.active["id"] != run_id:
-            return 409, {"message": "the run has already ended"}
-        run = self.active
-        self.finish(run, "CANCELLED")
-        return 202, run
+    def finish(self, run: dict[str, Any], status: str) -> None:
+        started = datetime.fromisoformat(run["started_at"])
+        run.update(
+            status=status, finished_at=iso(self.now), duration_seconds=(self.now - started).total_seconds()
+        )
+        self.active = None
 
     def polls_with_bearer(self) -> bool:
         return all(
             auth and auth.startswith("Bearer ") for m, p, auth in self.requests if p.startswith("/api/")
         )
+
+
+@dataclass
+class FakeRuns:
+    """RunService's part the routes use, over FakeAdminApi's runs."""
+
+    api: FakeAdminApi
+
+    def start_run(self, run_type: str, started_by: str) -> Run:
+        self.api.started.append((run_type, started_by))
+        return Run.model_validate(self.api.start(run_type, started_by))
+
+    def current_run(self) -> Run | None:
+        run = self.api.advance()
+        return Run.model_validate(run) if run is not None else None
+
+    def list_runs(self, limit: int) -> list[Run]:
+        return [Run.model_validate(run) for run in self.api.runs[:limit]]
+
+    def get_run(self, run_id: str) -> Run:
+        found = next((run for run in self.api.runs if run["id"] == run_id), None)
+        if found is None:
+            raise RunNotFound(run_id)
+        return Run.model_validate(found)
+
+    def cancel_run(self, run_id: str) -> Run:
+        run = self.api.active
+        if run is None or run["id"] != run_id:
+            ended = self.get_run(run_id)
+            raise RunAlreadyEnded(run_id, ended.status, "cancel")
+        self.api.finish(run, "CANCELLED")
+        return Run.model_validate(run)
+
+    def resume_run(self, run_id: str, started_by: str) -> Run:
+        """As RunService.resume_run: a new run of the failed one's type, linked to it; once per failed run."""
+        failed = next((run for run in self.api.runs if run["id"] == run_id), None)
+        if failed is None:
+            raise RunNotFound(run_id)
+        if failed["status"] != "FAILED":
+            raise RunNotResumable(run_id, failed["status"])
+        if failed.get("resumed_by"):
+            raise RunAlreadyResumed(run_id, failed["resumed_by"])
+        run = self.api.start(failed["type"], started_by)
+        self.api.started.append((failed["type"], started_by))
+        run.update(resumed_from=run_id, label=failed["label"])
+        failed["resumed_by"] = run["id"]
+        return Run.model_validate(run)
+
+
+@dataclass
+class FakeConnection:
+    api: FakeAdminApi
+
+    def status(self) -> ConnectionStatus:
+        return ConnectionStatus.model_validate(self.api.connection)
+
+    def test(self) -> ConnectionTest:
+        """As the real service: a verdict on the credentials is remembered for the connection card."""
+        answer = ConnectionTest.model_validate(self.api.test_answer)
+        if answer.ok:
+            self.api.connection.update(credentials="working", refused_reason=None)
+        elif answer.error == "bad_credentials":
+            self.api.connection.update(credentials="refused", refused_reason=REFUSED_REASON)
+        return answer
+
+
+@dataclass
+class FakeDeliveries:
+    api: FakeAdminApi
+
+    def recent(self, limit: int) -> list[dict[str, object]]:
+        """As the delivery log stores them (the route turns them into the page's shape)."""
+        return [
+            {
+                "delivery_id": d["id"],
+                "name": d["event"],
+                "resource": d["resource"],
+                "received_at": d["received_at"],
+                "outcome": d["outcome"],
+            }
+            for d in self.api.deliveries[:limit]
+        ]
+
+
+@dataclass
+class FakeDeadLetters:
+    api: FakeAdminApi
+
+    def waiting(self) -> int:
+        return self.api.dead_letters
+
+    def replay(self) -> int:
+        if self.api.replay_running:
+            raise ReplayRunning
+        moving, self.api.dead_letters, self.api.replay_running = self.api.dead_letters, 0, True
+        return moving
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -460,7 +589,7 @@ def test_local_sign_in_shows_connection_indicators_and_history(make_harness: Any
     rows = page.locator("#history-body tr:not(.history__detail)")
     expect(rows).to_have_count(3)
     expect(rows.nth(0).locator(".badge")).to_have_class("badge badge--cancelled")
-    expect(rows.nth(0).locator("td").nth(7)).to_have_text("Schedule")
+    expect(rows.nth(0).locator("td").nth(8)).to_have_text("Schedule")
     expect(rows.nth(1).locator(".badge")).to_have_class("badge badge--failed")
     completed = rows.nth(2)
     expect(completed.locator(".badge")).to_have_class("badge badge--completed")
@@ -473,6 +602,7 @@ def test_local_sign_in_shows_connection_indicators_and_history(make_harness: Any
             "12",
             "1,234",
             "5",
+            "0",
             "tech_admin@church.local",
         ]
     )
@@ -656,18 +786,21 @@ def test_cancel_stops_the_run_and_shows_a_grey_cancelled_badge(make_harness: Any
     assert h.polls() == polls
 
 
-def test_push_answers_not_available_and_a_busy_lock_answers_409(make_harness: Any) -> None:
+def test_a_push_starts_like_a_sync_and_a_busy_lock_answers_409(make_harness: Any) -> None:
     h = make_harness()
     h.sign_in()
     page = h.page
+    # When the admin starts a push
     page.get_by_role("button", name="Push Group Memberships").click()
-    expect(page.locator("#run-error")).to_have_text(
-        "Could not start Push Group Memberships: push is not available yet"
-    )
-    expect(page.locator("#progress-card")).to_be_hidden()
+    # Then it runs as a sync does: its progress shows and every run button waits for it
+    expect(page.locator("#progress-label")).to_have_text("Push Group Memberships")
+    expect(page.locator("#progress-status")).to_have_text("Running")
     for button in page.locator(RUN_BUTTONS).all():
-        expect(button).to_be_enabled()
-    # Given another admin started a run since this page loaded
+        expect(button).to_be_disabled()
+    assert h.api.started == [("push_memberships", "tech_admin@church.local")]
+    confirm_cancel(page)
+    expect(page.locator("#progress-status")).to_have_text("Cancelled")
+    # Given another admin started a run since
     h.api.start("people")
     page.get_by_role("button", name="Sync Groups").click()
     expect(page.locator("#run-error")).to_have_text("Could not start Sync Groups: a run is already active")
@@ -1213,7 +1346,8 @@ def test_keyboard_alone_reaches_every_control_starts_a_run_and_cancels_it(make_h
     expect(page.locator("#progress-title")).to_be_focused()
 
 
-@pytest.mark.parametrize("width", [1280, 1024])
+# Below 1,120 px the history is shown as cards (nine columns do not fit a narrower table).
+@pytest.mark.parametrize("width", [1280, 1140])
 def test_on_a_desktop_the_by_column_keeps_each_address_on_one_line(make_harness: Any, width: int) -> None:
     h = make_harness(viewport={"width": width, "height": 900})
     long_address = "administrator.of.the.parish.office@st-bartholomews-parish.example.org"
@@ -1350,6 +1484,12 @@ def reach_failed(h: Harness) -> None:
     h.page.locator("#progress-error").get_by_text("Details").click()
 
 
+def reach_conflicts(h: Harness) -> None:
+    h.api.seed_conflicts()
+    signed_in(h)
+    expect(h.page.locator("#conflicts-list li")).to_have_count(2)
+
+
 def reach_forbidden(h: Harness) -> None:
     h.sign_in("VOLUNTEER")
     expect(h.page.locator("#forbidden-view")).to_be_visible()
@@ -1367,8 +1507,10 @@ PHONE = {"width": 390, "height": 844}
         (reach_cancel_dialog, None),
         (reach_failed, None),
         (reach_forbidden, None),
+        (reach_conflicts, None),
         (reach_idle, PHONE),
         (reach_running, PHONE),
+        (reach_conflicts, PHONE),
     ],
     ids=[
         "signed-out",
@@ -1377,8 +1519,10 @@ PHONE = {"width": 390, "height": 844}
         "cancel-dialog",
         "failed",
         "forbidden",
+        "conflicts",
         "phone-idle",
         "phone-running",
+        "phone-conflicts",
     ],
 )
 def test_axe_finds_no_serious_or_critical_violation(
@@ -1389,3 +1533,111 @@ def test_axe_finds_no_serious_or_critical_violation(
     results = axe_violations(h.page)
     blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING_IMPACTS]
     assert not blocking, AxeResults({"violations": blocking}).generate_report()
+
+
+# --- conflicts: side by side, resolved with one click ---------------------------------------------------
+
+
+def test_open_conflicts_show_side_by_side_with_a_count_in_the_header(make_harness: Any) -> None:
+    h = make_harness()
+    h.api.seed_conflicts()
+    signed_in(h)
+    page = h.page
+
+    expect(page.locator("#conflict-badge")).to_have_text("2 conflicts")
+    expect(page.locator("#conflict-badge")).to_be_visible()
+    items = page.locator("#conflicts-list li")
+    expect(items).to_have_count(2)
+    newest = items.first  # the email, found later
+    expect(newest.locator(".conflict__head")).to_contain_text("Ada Lovelace · Email")
+    expect(newest.locator(".conflict__side--base dd")).to_have_text("ada@example.org (primary)")
+    expect(newest.locator(".conflict__side--local dd")).to_have_text("ours@example.org (primary)")
+    expect(newest.locator(".conflict__side--pco dd")).to_have_text("theirs@example.org (Work, primary)")
+    name = items.nth(1)
+    expect(name.locator(".conflict__head")).to_contain_text("Last name")
+    expect(name.locator(".conflict__side--local dd")).to_have_text("Byron")
+    expect(name.locator(".conflict__side--pco dd")).to_have_text("King")
+    expect(page.locator("#conflicts-empty")).to_be_hidden()
+
+
+def test_keep_pcos_resolves_the_conflict_and_the_record_takes_pcos_value(make_harness: Any) -> None:
+    h = make_harness()
+    h.api.seed_conflicts()
+    signed_in(h)
+    page = h.page
+
+    page.get_by_role("button", name="Keep PCO's: Last name of Ada Lovelace").click()
+
+    expect(page.locator("#conflicts-list li")).to_have_count(1)
+    expect(page.locator("#conflict-badge")).to_have_text("1 conflict")
+    person = h.api.records.people["p-ada"]
+    assert person.last_name == "King"
+    assert [c.field for c in person.sync.conflicts] == ["emails:e-1"]
+    assert h.api.records.get_conflict("20261124T133000Z-00000001").resolution == "admin_pco"
+    assert ("POST", "/api/conflicts/20261124T133000Z-00000001/resolve") in [
+        (m, p) for m, p, _ in h.api.requests
+    ]
+
+
+def test_keep_ours_by_keyboard_closes_the_last_conflict(make_harness: Any) -> None:
+    h = make_harness()
+    h.api.seed_conflicts()
+    signed_in(h)
+    page = h.page
+    for label in ("Keep ours: Email of Ada Lovelace", "Keep ours: Last name of Ada Lovelace"):
+        button = page.get_by_role("button", name=label)
+        button.focus()
+        page.keyboard.press("Enter")
+        expect(button).to_have_count(0)
+
+    expect(page.locator("#conflicts-empty")).to_be_visible()
+    expect(page.locator("#conflict-badge")).to_be_hidden()
+    person = h.api.records.people["p-ada"]
+    assert (person.last_name, person.sync.conflicts) == ("Byron", ())
+    assert person.sync.edited == ("last_name",)  # ours is a local change the next push sends
+
+
+def test_without_conflicts_the_card_says_so_and_the_header_shows_no_badge(make_harness: Any) -> None:
+    h = make_harness()
+    signed_in(h)
+    expect(h.page.locator("#conflicts-empty")).to_be_visible()
+    expect(h.page.locator("#conflict-badge")).to_be_hidden()
+
+
+def test_on_a_phone_a_conflicts_values_stack(make_harness: Any) -> None:
+    h = make_harness(viewport=PHONE)
+    h.api.seed_conflicts()
+    signed_in(h)
+    first = h.page.locator("#conflicts-list li").first
+    sides = [first.locator(f".conflict__side--{s}").bounding_box() for s in ("base", "local", "pco")]
+    assert all(box is not None for box in sides)
+    xs = {round(box["x"]) for box in sides if box}
+    ys = [box["y"] for box in sides if box]
+    assert len(xs) == 1  # one column
+    assert ys == sorted(ys)
+    assert h.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+# --- the connection card tells the truth about the credentials -------------------------------------------
+
+
+def test_after_pco_refuses_the_credentials_the_card_says_so_until_a_test_succeeds(make_harness: Any) -> None:
+    h = make_harness()
+    refused = {"ok": False, "error": "bad_credentials", "reason": "PCO rejected the credentials (401)"}
+    h.api.test_answer = refused
+    h.sign_in()
+    page = h.page
+    app_id = page.locator('.check[data-key="app_id_set"] .check__state')
+    expect(app_id).to_have_text("Configured")
+
+    page.get_by_role("button", name="Test Connection").click()
+
+    expect(app_id).to_have_text("Refused by Planning Center")
+    expect(page.locator('.check[data-key="secret_set"]')).to_have_class("check check--missing")
+    expect(page.locator("#credentials-refused")).to_contain_text("PcoAppId and PcoSecret")
+
+    h.api.test_answer = {"ok": True, "organization": "Grace Church"}
+    page.get_by_role("button", name="Test Connection").click()
+
+    expect(app_id).to_have_text("Configured and working")
+    expect(page.locator("#credentials-refused")).to_be_hidden()

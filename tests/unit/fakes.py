@@ -12,7 +12,17 @@ import httpx
 
 from pco_core.errors import LeaseLost, PcoLinkTaken
 from pco_core.pco.client import PcoClient
-from pco_core.records import Family, Group, Person, normalise_email, normalise_name
+from pco_core.records import (
+    ConflictEvent,
+    ConflictStatus,
+    Family,
+    Group,
+    LoggedConflict,
+    Person,
+    has_pending_changes,
+    normalise_email,
+    normalise_name,
+)
 from pco_core.runstate import Cursor, Domain, PageCounts, Run, RunProgress
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -45,6 +55,7 @@ class FakeRecords:
         self.groups: dict[str, Group] = {}
         self.calls: Counter[str] = Counter()
         self.saved_people: list[tuple[Person, Person | None]] = []
+        self.conflict_log: dict[str, ConflictEvent] = {}
         self.clock = clock or (lambda: LONG_AGO)
         self.written_at: dict[tuple[str, str], datetime] = {}
 
@@ -108,6 +119,15 @@ class FakeRecords:
             and normalise_name(p.first_name) == normalise_name(first)
             and p.birthdate == birthdate
         ]
+
+    def get_person(self, person_id: str) -> Person | None:
+        return self.people.get(person_id)
+
+    def get_family(self, family_id: str) -> Family | None:
+        return self.families.get(family_id)
+
+    def get_group(self, group_id: str) -> Group | None:
+        return self.groups.get(group_id)
 
     def get_people(self, ids: Iterable[str]) -> dict[str, Person]:
         return {i: self.people[i] for i in ids if i in self.people}
@@ -176,6 +196,43 @@ class FakeRecords:
     def list_people(self, limit: int, cursor: str | None) -> tuple[list[Person], str | None]:
         return self._list(self.people, limit, cursor)
 
+    def list_pending_people(self, limit: int, cursor: str | None) -> tuple[list[Person], str | None]:
+        return self._list(self._pending(self.people), limit, cursor)
+
+    def list_pending_families(self, limit: int, cursor: str | None) -> tuple[list[Family], str | None]:
+        return self._list(self._pending(self.families), limit, cursor)
+
+    def list_pending_groups(self, limit: int, cursor: str | None) -> tuple[list[Group], str | None]:
+        return self._list(self._pending(self.groups), limit, cursor)
+
+    @staticmethod
+    def _pending(records: dict[str, Any]) -> dict[str, Any]:
+        return {k: r for k, r in records.items() if has_pending_changes(r)}
+
+    def log_conflicts(self, events: Sequence[ConflictEvent]) -> None:
+        for event in events:
+            self.conflict_log[event.conflict.id] = event
+
+    def get_conflict(self, conflict_id: str) -> LoggedConflict | None:
+        event = self.conflict_log.get(conflict_id)
+        return None if event is None else _logged(event)
+
+    def list_conflicts(
+        self, status: ConflictStatus, limit: int, cursor: str | None
+    ) -> tuple[list[LoggedConflict], str | None]:
+        """Newest first, `limit` at a time (cursor: the last id listed), as the store lists them."""
+        found = sorted(
+            (
+                e
+                for e in self.conflict_log.values()
+                if e.status == status and (cursor is None or e.conflict.id < cursor)
+            ),
+            key=lambda e: e.conflict.id,
+            reverse=True,
+        )
+        page = [_logged(e) for e in found[:limit]]
+        return page, (page[-1].id if len(found) > limit else None)
+
     def list_families(self, limit: int, cursor: str | None) -> tuple[list[Family], str | None]:
         return self._list(self.families, limit, cursor)
 
@@ -188,6 +245,18 @@ class FakeRecords:
 
     def person_by_pco(self, pco_id: str) -> Person:
         return next(p for p in self.people.values() if p.pco_id == pco_id)
+
+
+def _logged(event: ConflictEvent) -> LoggedConflict:
+    return LoggedConflict.model_validate(
+        {
+            **event.conflict.model_dump(),
+            "record_kind": event.kind,
+            "record_id": event.record_id,
+            "status": event.status,
+            "resolution": event.resolution,
+        }
+    )
 
 
 class FakeRuns:

@@ -83,13 +83,17 @@ def test_records_table_is_the_contracts_schema(resources: dict[str, Any]) -> Non
     assert sorted_attrs(props["AttributeDefinitions"]) == [
         ("id", "S"),
         ("kind", "S"),
+        ("pending", "S"),
         ("pk", "S"),
         ("sk", "S"),
     ]
-    (index,) = props["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "kind-index"
-    assert keys(index["KeySchema"]) == [("kind", "HASH"), ("id", "RANGE")]
-    assert index["Projection"] == {"ProjectionType": "ALL"}
+    kind_index, pending_index = props["GlobalSecondaryIndexes"]
+    assert kind_index["IndexName"] == "kind-index"
+    assert keys(kind_index["KeySchema"]) == [("kind", "HASH"), ("id", "RANGE")]
+    assert kind_index["Projection"] == {"ProjectionType": "ALL"}
+    # Sparse: only records with a local change PCO lacks carry `pending`.
+    assert pending_index["IndexName"] == "pending-index"
+    assert keys(pending_index["KeySchema"]) == [("pending", "HASH"), ("id", "RANGE")]
     # The church's records outlive the stack.
     assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
 

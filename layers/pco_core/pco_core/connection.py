@@ -8,13 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel
+from pydantic import MISSING, BaseModel
 
+from pco_core.clock import Clock, utc_now
 from pco_core.errors import ConfigError, PcoAuthError, PcoRequestError, PcoUnavailable, RateLimited
 from pco_core.pco.jsonapi import Document
 from pco_core.settings import AdminApiEnv
+from pco_core.store.connection_checks import (
+    ConnectionCheck,
+    ConnectionChecks,
+    refused_check,
+)
 from pco_core.store.secrets import parse_pco_credentials
 
 # PCO answers GET /people/v2 with the Organization resource; it is the cheapest call that proves the
@@ -26,24 +33,34 @@ TEST_TIMEOUT_SECONDS = 8.0
 FailureKind = Literal["not_configured", "bad_credentials", "unreachable", "rate_limited", "pco_error"]
 
 
+Credentials = Literal["untested", "working", "refused"]
+
+
 class ConnectionStatus(BaseModel):
     app_id_set: bool
     secret_set: bool
     webhook_secret_set: bool
     webhook_url: str
+    # What the last check found (a Test Connection, or a run PCO refused): "refused" until a test succeeds.
+    credentials: Credentials = "untested"
+    checked_at: datetime | None = None
+    refused_reason: str | None = None
 
 
 class ConnectionTest(BaseModel):
-    """`ok` with the organisation's name, or not `ok` with the reason (`retry_after` when rate limited)."""
+    """`ok` with the organisation's name, or not `ok` with the reason (`retry_after` when rate limited).
+
+    A field that does not apply is left out of the answer rather than sent as null.
+    """
 
     ok: bool
-    organization: str | None = None
-    error: FailureKind | None = None
-    reason: str | None = None
-    retry_after: int | None = None
+    organization: str | MISSING = MISSING
+    error: FailureKind | MISSING = MISSING
+    reason: str | MISSING = MISSING
+    retry_after: int | MISSING = MISSING
 
     @classmethod
-    def failed(cls, error: FailureKind, reason: str, retry_after: int | None = None) -> ConnectionTest:
+    def failed(cls, error: FailureKind, reason: str, retry_after: int | MISSING = MISSING) -> ConnectionTest:
         return cls(ok=False, error=error, reason=reason, retry_after=retry_after)
 
 
@@ -55,6 +72,12 @@ class OrganizationReader(Protocol):
 
 SecretReader = Callable[[], Any]
 ClientOpener = Callable[[str, str], OrganizationReader]
+
+
+class ConnectionChecksPort(Protocol):
+    def latest(self) -> ConnectionCheck | None: ...
+
+    def record(self, check: ConnectionCheck) -> None: ...
 
 
 def _is_set(value: Any) -> bool:
@@ -69,6 +92,8 @@ class PcoConnection:
     open_client: ClientOpener
     base_url: str
     webhook_url: str
+    checks: ConnectionChecksPort
+    clock: Clock = utc_now
 
     @classmethod
     def from_env(cls, env: AdminApiEnv) -> PcoConnection:
@@ -84,21 +109,36 @@ class PcoConnection:
             open_client=open_client,
             base_url=env.pco_base_url,
             webhook_url=env.webhook_url,
+            checks=ConnectionChecks(env.state_table),
         )
 
     def status(self) -> ConnectionStatus:
         """Which credentials are configured; ConfigError when the secret itself cannot be read."""
         stored = self.read_secret()
         fields = stored if isinstance(stored, dict) else {}
+        last = self.checks.latest()
+        credentials: Credentials = "untested" if last is None else "working" if last.ok else "refused"
         return ConnectionStatus(
             app_id_set=_is_set(fields.get("app_id")),
             secret_set=_is_set(fields.get("secret")),
             webhook_secret_set=_is_set(fields.get("webhook_secret")),
             webhook_url=self.webhook_url,
+            credentials=credentials,
+            checked_at=last.checked_at if last else None,
+            refused_reason=last.reason if last and not last.ok else None,
         )
 
     def test(self) -> ConnectionTest:
-        """One GET of PCO's organisation with the stored credentials, and what came of it."""
+        """One GET of PCO's organisation with the stored credentials, and what came of it. A verdict on the
+        credentials (accepted, or refused) is remembered for the connection card."""
+        answer = self._test()
+        if answer.ok:
+            self.checks.record(ConnectionCheck(ok=True, checked_at=self.clock(), source="test"))
+        elif answer.error == "bad_credentials":
+            self.checks.record(refused_check("test", self.clock()))
+        return answer
+
+    def _test(self) -> ConnectionTest:
         try:
             credentials = parse_pco_credentials(self.read_secret())
         except ConfigError as exc:
@@ -127,7 +167,7 @@ class PcoConnection:
             return ConnectionTest.failed("pco_error", f"PCO error: {exc} (is PCO_BASE_URL right?)")
         finally:
             client.close()
-        return ConnectionTest(ok=True, organization=_organization_name(document))
+        return ConnectionTest(ok=True, organization=_organization_name(document) or MISSING)
 
 
 def _organization_name(document: Document) -> str | None:

@@ -80,6 +80,7 @@ class Run(BaseModel):
     updated: int = 0
     skipped: int = 0
     failed: int = 0
+    conflicts: int = 0
     started_by: str
     error: str | None = None
     # A FAILED run can be resumed once: a new run of the same type that starts at its committed cursor.
@@ -98,6 +99,7 @@ class PageCounts(BaseModel):
     updated: int = 0
     skipped: int = 0
     failed: int = 0
+    conflicts: int = 0
 
 
 class PageResult(BaseModel):

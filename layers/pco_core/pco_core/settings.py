@@ -10,6 +10,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pco_core.errors import ConfigError
+from pco_core.records import ConflictPolicy
 
 DEFAULT_ROLE_PERMISSIONS = {"TECH_ADMIN": ["pco.manage"]}
 
@@ -28,6 +29,11 @@ class _Env(BaseModel):
                 f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
             )
             raise ConfigError(f"invalid Lambda environment: {problems}") from None
+
+
+class ConflictEnv(_Env):
+    # What a field both sides changed differently keeps (template parameter ConflictPolicy).
+    conflict_policy: ConflictPolicy
 
 
 class StoreEnv(_Env):
@@ -54,7 +60,7 @@ class ScheduleEnv(_Env):
     sync_schedule_enabled: bool
 
 
-class AdminApiEnv(StoreEnv, PcoEnv, RunEnv, ScheduleEnv):
+class AdminApiEnv(StoreEnv, PcoEnv, RunEnv, ScheduleEnv, ConflictEnv):
     # The longest single Wait a run's state machine makes for PCO's rate limit (tests pass 0).
     run_max_wait_seconds: int = Field(default=300, ge=0, le=3600)
     role_permissions: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_ROLE_PERMISSIONS))
@@ -74,7 +80,7 @@ class AdminApiEnv(StoreEnv, PcoEnv, RunEnv, ScheduleEnv):
         return value
 
 
-class SyncPageEnv(StoreEnv, PcoEnv):
+class SyncPageEnv(StoreEnv, PcoEnv, ConflictEnv):
     run_lease_seconds: int = Field(default=900, ge=60)
 
 
@@ -92,6 +98,6 @@ class WebhookEnv(_Env):
     webhook_queue_url: str = Field(min_length=1)
 
 
-class WebhookWorkerEnv(StoreEnv, PcoEnv):
+class WebhookWorkerEnv(StoreEnv, PcoEnv, ConflictEnv):
     # PCO is read once per person_merger.created whose kept person we do not know (confirmed before linking).
     pass

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -11,9 +13,11 @@ import pytest
 from pco_core.connection import ORGANIZATION_PATH, PcoConnection
 from pco_core.errors import ConfigError
 from pco_core.pco.client import PcoClient
+from pco_core.store.connection_checks import ConnectionCheck
 
 APP_ID = "app-id-123"
 SECRET = "s3cr3t-value-xyz"
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 BASE = "https://pco.test"
 ORGANIZATION = {
     "data": {
@@ -26,7 +30,22 @@ ORGANIZATION = {
 }
 
 
-def connection(handler: Any, stored: Any = None) -> tuple[PcoConnection, list[httpx.Request]]:
+@dataclass
+class MemoryChecks:
+    """The last connection check, in memory (the store's is tested on moto)."""
+
+    last: ConnectionCheck | None = None
+
+    def latest(self) -> ConnectionCheck | None:
+        return self.last
+
+    def record(self, check: ConnectionCheck) -> None:
+        self.last = check
+
+
+def connection(
+    handler: Any, stored: Any = None, checks: MemoryChecks | None = None
+) -> tuple[PcoConnection, list[httpx.Request]]:
     seen: list[httpx.Request] = []
 
     def record(request: httpx.Request) -> httpx.Response:
@@ -43,6 +62,8 @@ def connection(handler: Any, stored: Any = None) -> tuple[PcoConnection, list[ht
             ),
             base_url=BASE,
             webhook_url="https://hooks.test/webhooks/pco",
+            checks=checks if checks is not None else MemoryChecks(),
+            clock=lambda: NOW,
         ),
         seen,
     )
@@ -124,6 +145,9 @@ def test_status_says_which_credentials_are_set():
         "secret_set": True,
         "webhook_secret_set": False,
         "webhook_url": "https://hooks.test/webhooks/pco",
+        "credentials": "untested",  # no test yet, no run refused
+        "checked_at": None,
+        "refused_reason": None,
     }
     assert SECRET not in status.model_dump_json()
     assert seen == []
@@ -133,7 +157,35 @@ def test_status_of_an_unreadable_secret_is_a_config_error():
     def unreadable() -> Any:
         raise ConfigError("the PCO secret arn:x could not be read: AccessDenied")
 
-    conn = PcoConnection(read_secret=unreadable, open_client=None, base_url=BASE, webhook_url="u")  # type: ignore[arg-type]
+    conn = PcoConnection(
+        read_secret=unreadable, open_client=None, base_url=BASE, webhook_url="u", checks=MemoryChecks()
+    )  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="AccessDenied"):
         conn.status()
     assert conn.test().error == "not_configured"
+
+
+def test_given_a_refused_test_then_the_status_says_refused_and_where_to_fix_it_until_a_test_succeeds():
+    checks = MemoryChecks()
+    refusing, _ = connection(lambda request: httpx.Response(401, json={"errors": []}), checks=checks)
+    assert refusing.status().credentials == "untested"
+
+    refusing.test()
+
+    status = refusing.status()
+    assert (status.credentials, status.checked_at) == ("refused", NOW)
+    assert status.refused_reason is not None
+    assert "PcoAppId" in status.refused_reason
+    assert "sam deploy" in status.refused_reason
+    assert (status.app_id_set, status.secret_set) == (True, True)  # configured, and refused all the same
+
+    working, _ = connection(lambda request: httpx.Response(200, json=ORGANIZATION), checks=checks)
+    working.test()
+    assert (working.status().credentials, working.status().refused_reason) == ("working", None)
+
+
+def test_an_unreachable_pco_says_nothing_about_the_credentials():
+    checks = MemoryChecks()
+    conn, _ = connection(lambda request: httpx.Response(503, json={}), checks=checks)
+    conn.test()
+    assert checks.last is None

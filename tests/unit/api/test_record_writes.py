@@ -3,6 +3,7 @@ every refused request (bad body, unknown record, no permission) leaves the table
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import Iterator
@@ -20,6 +21,11 @@ from tests.unit.store.tables import create_table
 
 T0 = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 LAST_EXCHANGE = SyncMeta(pco_hash="abc123", pco_updated_at=T0 - timedelta(days=3))
+
+
+def common(sync: SyncMeta) -> SyncMeta:
+    """The sync fields every record kind has (each kind keeps its own base beside them)."""
+    return SyncMeta.model_validate(sync.model_dump(include=set(SyncMeta.model_fields)))
 
 
 class StepClock:
@@ -118,7 +124,8 @@ def church(store: RecordStore) -> RecordStore:
 
 
 @pytest.fixture
-def call(church: RecordStore, clock: StepClock) -> Any:
+def resolve(church: RecordStore, clock: StepClock) -> Any:
+    """The admin API over the church's store: an event in, (status, JSON body) out."""
     services = AdminServices(
         runs=None,  # type: ignore[arg-type]
         records=church,
@@ -130,11 +137,20 @@ def call(church: RecordStore, clock: StepClock) -> Any:
     )
     app = create_app(lambda: services)
 
-    def _call(method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
-        kwargs.setdefault("claims", ADMIN)
-        answer = app.resolve(http_event(method, path, **kwargs), None)  # type: ignore[arg-type]
+    def _resolve(event: dict[str, Any]) -> tuple[int, Any]:
+        answer = app.resolve(event, None)  # type: ignore[arg-type]
         assert answer["headers"]["Content-Type"] == "application/json"
         return answer["statusCode"], json.loads(answer["body"])
+
+    return _resolve
+
+
+@pytest.fixture
+def call(resolve: Any) -> Any:
+    def _call(method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        kwargs.setdefault("claims", ADMIN)
+        result: tuple[int, Any] = resolve(http_event(method, path, **kwargs))
+        return result
 
     return _call
 
@@ -189,7 +205,7 @@ def test_given_a_new_person_when_posted_then_201_and_stored_with_a_fresh_id_and_
     assert [(p.number, p.primary) for p in stored.phones] == [("555-0100", True)]
     assert stored.addresses[0].street == "1 Main St\nApt 2"
     assert stored.addresses[0].primary is True
-    assert stored.sync == SyncMeta()
+    assert common(stored.sync) == SyncMeta()
     # The new person can be matched by email before it is linked to PCO.
     assert [p.id for p in church.people_by_email("ZOE@example.org")] == [body["id"]]
 
@@ -223,7 +239,7 @@ def test_given_a_patch_then_only_the_given_fields_change_lists_are_replaced_and_
     assert (stored.pco_id, stored.family_id, stored.status) == ("101", "smiths", "active")
     assert stored.updated_at == T0 + timedelta(minutes=1)
     # The last exchange with PCO is untouched, so push sees Ann changed since then.
-    assert stored.sync == LAST_EXCHANGE
+    assert common(stored.sync) == LAST_EXCHANGE
 
 
 def test_given_a_patched_email_list_then_an_unchanged_address_keeps_its_pco_link(call, church):
@@ -298,7 +314,7 @@ GOOD_PERSON: dict[str, Any] = {"first_name": "Sam", "last_name": "Roe"}
         (GOOD_PERSON | {"nickname": "S"}, "nickname", "not a field"),
         (GOOD_PERSON | {"emails": [{"address": "a@x.org", "primary": "yes"}]}, "emails.0.primary", "boolean"),
         (GOOD_PERSON | {"emails": [{"adress": "a@x.org"}]}, "emails.0.address", "is required"),
-        (GOOD_PERSON | {"emails": "a@x.org"}, "emails", "valid array"),
+        (GOOD_PERSON | {"emails": "a@x.org"}, "emails", "valid list"),
         (
             GOOD_PERSON
             | {"emails": [{"address": "a@x.org", "primary": True}, {"address": "b@x.org", "primary": True}]},
@@ -426,12 +442,12 @@ def test_given_a_family_patch_of_members_then_joiners_get_its_id_leavers_lose_it
     assert body == smiths.model_dump(mode="json")
     # Ann, the primary, left: the first remaining member is primary now.
     assert (smiths.member_ids, smiths.primary_member_id) == (["bob", "cara"], "bob")
-    assert (smiths.name, smiths.pco_id, smiths.sync) == ("Smith Household", "201", LAST_EXCHANGE)
+    assert (smiths.name, smiths.pco_id, common(smiths.sync)) == ("Smith Household", "201", LAST_EXCHANGE)
     family_of = {p.id: p.family_id for p in church.get_people(["ann", "bob", "cara"]).values()}
     assert family_of == {"ann": None, "bob": "smiths", "cara": "smiths"}
     ann = church.get_person("ann")
     assert ann is not None
-    assert ann.sync == LAST_EXCHANGE
+    assert common(ann.sync) == LAST_EXCHANGE
     assert ann.updated_at == T0 + timedelta(minutes=1)
     bob = church.get_person("bob")
     assert bob is not None
@@ -495,7 +511,7 @@ def test_given_a_family_patch_that_changes_nothing_then_nothing_is_written(call)
         ),
         ("POST", "/api/families", {"name": 7}, "name", "valid string"),
         ("POST", "/api/families", {"member_ids": ["cara"]}, "name", "is required"),
-        ("POST", "/api/families", {"name": "X", "member_ids": "cara"}, "member_ids", "valid array"),
+        ("POST", "/api/families", {"name": "X", "member_ids": "cara"}, "member_ids", "valid list"),
         ("POST", "/api/families", {"name": "X", "member_ids": [5]}, "member_ids.0", "valid string"),
         ("POST", "/api/families", {"name": "X", "id": "mine"}, "id", "not a field"),
         ("PATCH", "/api/families/smiths", {"pco_id": "1"}, "pco_id", "not a field"),
@@ -533,7 +549,7 @@ def test_given_a_person_not_in_the_group_when_put_then_201_and_they_are_a_member
     assert body == youth.model_dump(mode="json")
     assert [(m.person_id, m.role) for m in youth.members] == [("ann", "leader"), ("cara", "member")]
     assert youth.updated_at == T0 + timedelta(minutes=1)
-    assert youth.sync == LAST_EXCHANGE
+    assert common(youth.sync) == LAST_EXCHANGE
 
 
 def test_given_no_role_then_the_person_joins_as_a_member(call):
@@ -566,7 +582,7 @@ def test_given_a_member_when_deleted_then_200_with_the_group_without_them(call, 
     assert body == youth.model_dump(mode="json")
     assert youth.members == []
     assert youth.updated_at == T0 + timedelta(minutes=1)
-    assert youth.sync == LAST_EXCHANGE
+    assert common(youth.sync) == LAST_EXCHANGE
     assert church.get_person("ann") is not None  # only the membership goes
 
 
@@ -623,3 +639,197 @@ def test_given_a_user_without_pco_manage_then_403_and_nothing_is_written(call, m
     status, answer = call(method, path, body=body, claims=VOLUNTEER)
     assert status == 403
     assert "pco.manage" in answer["message"]
+
+
+# bounded, validated input (issue 15): every refusal names the field, answers JSON and writes nothing
+
+LONG = "x" * 2100  # over DynamoDB's 2,048-byte key limit once it is a lookup key
+
+
+@pytest.mark.usefixtures("unchanged")
+@pytest.mark.parametrize(
+    ("body", "field", "problem_part"),
+    [
+        (GOOD_PERSON | {"first_name": LONG}, "first_name", "at most 100 characters"),
+        (GOOD_PERSON | {"last_name": "x" * 101}, "last_name", "at most 100 characters"),
+        # One character NFKC-normalises to 18: a short name can still make a long lookup key.
+        (GOOD_PERSON | {"last_name": "\ufdfa" * 13}, "last_name", "at most 400 bytes"),
+        (GOOD_PERSON | {"emails": [{"address": LONG + "@example.org"}]}, "emails.0.address", "at most 254"),
+        (GOOD_PERSON | {"emails": [{"address": "not an email"}]}, "emails.0.address", "not an email address"),
+        (
+            GOOD_PERSON | {"emails": [{"address": "ann@localhost"}]},
+            "emails.0.address",
+            "not an email address",
+        ),
+        (GOOD_PERSON | {"emails": [{"address": "a@b@example.org"}]}, "emails.0.address", "not an email"),
+        (GOOD_PERSON | {"emails": [{"address": "a" * 65 + "@x.org"}]}, "emails.0.address", "not an email"),
+        (
+            GOOD_PERSON | {"emails": [{"address": f"a{n}@x.org"} for n in range(21)]},
+            "emails",
+            "at most 20 items",
+        ),
+        (GOOD_PERSON | {"phones": [{"number": "5" * 41}]}, "phones.0.number", "at most 40 characters"),
+        (GOOD_PERSON | {"addresses": [{"street": "s" * 501}]}, "addresses.0.street", "at most 500"),
+        (GOOD_PERSON | {"addresses": [{"zip": "1" * 21}]}, "addresses.0.zip", "at most 20 characters"),
+        (GOOD_PERSON | {"emails": [{"address": "a@x.org", "location": "l" * 51}]}, "emails.0.location", "50"),
+        (GOOD_PERSON | {"gender": "Attack Helicopter"}, "gender", "must be Male or Female"),
+        (GOOD_PERSON | {"gender": 1}, "gender", "must be Male or Female"),
+        (GOOD_PERSON | {"birthdate": "2999-01-01"}, "birthdate", "must not be in the future"),
+        (GOOD_PERSON | {"birthdate": "0001-01-01"}, "birthdate", "must not be before 1900-01-01"),
+        (GOOD_PERSON | {"birthdate": "1899-12-31"}, "birthdate", "must not be before 1900-01-01"),
+        # JSON may carry a lone surrogate, which no store can encode.
+        (GOOD_PERSON | {"first_name": "Sam\ud800"}, "first_name", "unicode string"),
+    ],
+)
+def test_given_an_out_of_bounds_person_then_422_names_the_field_and_nothing_is_written(
+    call, body, field, problem_part
+):
+    for method, path, sent in [
+        ("POST", "/api/people", body),
+        ("PATCH", "/api/people/ann", {k: v for k, v in body.items() if k not in GOOD_PERSON or k == field}),
+    ]:
+        status, answer = call(method, path, body=sent)
+        assert status == 422, (method, answer)
+        problems = {d["field"]: d["problem"] for d in answer["details"]}
+        assert field in problems, (method, answer)
+        assert problem_part in problems[field], (method, answer)
+        assert field in answer["message"]
+
+
+@pytest.mark.parametrize(
+    ("gender", "stored"), [("M", "Male"), ("f", "Female"), (" Female ", "Female"), (None, None)]
+)
+def test_given_pcos_genders_or_their_letters_then_pcos_value_is_stored(call, church, gender, stored):
+    status, body = call("POST", "/api/people", body=GOOD_PERSON | {"gender": gender})
+    assert status == 201
+    person = church.get_person(body["id"])
+    assert person is not None
+    assert person.gender == stored
+
+
+def test_given_the_longest_allowed_values_then_they_are_stored_and_matchable(call, church):
+    # Given names and an email at their limits, in characters that take the most bytes in a key
+    first = "\ufdfa" * 12  # 12 characters, 396 bytes once normalised for matching
+    last = "\U0001d49c" * 100  # 100 characters of 4 bytes
+    email = "\U0001d49c" * 64 + "@" + ".".join(["\U0001d49c" * 61] * 3) + ".org"
+    assert len(email) == 254
+    status, body = call(
+        "POST",
+        "/api/people",
+        body={
+            "first_name": first,
+            "last_name": last,
+            "birthdate": "1900-01-01",
+            "emails": [{"address": email}],
+        },
+    )
+    # Then the person and its lookup items fit DynamoDB's key limits, and the lookups find them
+    assert status == 201, body
+    assert [p.id for p in church.people_by_email(email)] == [body["id"]]
+    assert [p.id for p in church.people_by_name(last, first, date(1900, 1, 1))] == [body["id"]]
+
+
+@pytest.mark.usefixtures("unchanged")
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field", "problem_part"),
+    [
+        ("POST", "/api/families", {"name": "n" * 201}, "name", "at most 200 characters"),
+        (
+            "POST",
+            "/api/families",
+            {"name": "X", "member_ids": [f"p{n}" for n in range(101)]},
+            "member_ids",
+            "at most 100 items",
+        ),
+        ("POST", "/api/families", {"name": "X", "member_ids": ["i" * 65]}, "member_ids.0", "64 characters"),
+        ("PATCH", "/api/families/smiths", {"address": {"city": "c" * 101}}, "address.city", "100 characters"),
+        ("PATCH", "/api/families/smiths", {"primary_member_id": "i" * 65}, "primary_member_id", "64"),
+    ],
+)
+def test_given_an_out_of_bounds_family_then_422_names_the_field(
+    call, method, path, body, field, problem_part
+):
+    status, answer = call(method, path, body=body)
+    assert status == 422, answer
+    problems = {d["field"]: d["problem"] for d in answer["details"]}
+    assert problem_part in problems[field], answer
+
+
+@pytest.mark.usefixtures("unchanged")
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/api/people/" + "i" * 65, None),
+        ("/api/groups/youth/members/" + "i" * 65, None),
+        ("/api/people", {"cursor": "c" * 1025}),
+        ("/api/people", {"limit": "101"}),
+    ],
+)
+def test_given_an_id_or_parameter_over_its_limit_then_400_naming_it(call, path, query):
+    method = "DELETE" if "members" in path else "GET"
+    status, answer = call(method, path, query=query)
+    assert status == 400, answer
+    (name,) = {d["field"] for d in answer["details"]}
+    assert f"'{name}'" in answer["message"]
+
+
+def raw_event(method: str, path: str, body: bytes, content_type: str = "application/json") -> dict[str, Any]:
+    """An event whose body API Gateway passed base64-encoded, as it does for bytes it cannot treat as text."""
+    event = http_event(method, path, claims=ADMIN)
+    event["headers"]["content-type"] = content_type
+    event["body"] = base64.b64encode(body).decode()
+    event["isBase64Encoded"] = True
+    return event
+
+
+@pytest.mark.usefixtures("unchanged")
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "message_part"),
+    [
+        (b"\xff\xfe\x00binary\x80", "application/json", 400, "not UTF-8"),
+        (b"[" * 100_000 + b"]" * 100_000, "application/json", 400, "nests deeper than 32"),
+        (b"[" * 1_000 + b"]" * 1_000, "application/json", 400, "nests deeper than 32"),
+        (b'{"first_name": ' + b"[" * 40 + b"]" * 40 + b"}", "application/json", 400, "nests deeper"),
+        (b'{"first_name": "Sam", "last_name": "Roe"}', "text/plain", 415, "send JSON"),
+        (b"first_name=Sam&last_name=Roe", "application/x-www-form-urlencoded", 415, "send JSON"),
+        (b" " * 300_000, "application/json", 413, "at most"),
+    ],
+)
+def test_given_a_body_that_cannot_be_read_as_json_then_a_json_refusal_and_nothing_is_written(
+    resolve, body, content_type, status, message_part
+):
+    for method, path in [("POST", "/api/people"), ("PATCH", "/api/people/ann"), ("POST", "/api/families")]:
+        got, answer = resolve(raw_event(method, path, body, content_type))
+        assert got == status, (method, answer)
+        assert message_part in answer["message"]
+
+
+@pytest.mark.usefixtures("unchanged")
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "multipart/form-data", "application/x-www-form-urlencoded", "Application/JSON"],
+)
+def test_given_no_body_but_another_content_type_then_415_and_nothing_is_written(resolve, content_type):
+    # ("Application/JSON": Powertools reads the type case-sensitively, so that one is refused as well.)
+    event = http_event("POST", "/api/people", claims=ADMIN)
+    event["headers"]["content-type"] = content_type
+    status, answer = resolve(event)
+    assert status == 415, answer
+    assert "send JSON" in answer["message"]
+
+
+@pytest.mark.usefixtures("unchanged")
+def test_given_a_json_body_100000_levels_deep_as_text_then_400(call):
+    # Not base64: the shape API Gateway passes a JSON body in.
+    for text in ["[" * 100_000 + "]" * 100_000, "[" * 20_000, '{"a": ' * 30_000]:
+        status, answer = call("POST", "/api/people", raw_body=text)
+        assert status == 400, answer
+        assert "nests deeper than 32" in answer["message"]
+
+
+@pytest.mark.usefixtures("unchanged")
+def test_given_thousands_of_wrong_fields_then_the_answer_names_the_first_20(call):
+    status, answer = call("POST", "/api/people", body=GOOD_PERSON | {f"field{n}": n for n in range(5000)})
+    assert status == 422
+    assert [d["field"] for d in answer["details"]] == [f"field{n}" for n in range(20)]
+    assert len(answer["message"]) < 2000

@@ -19,7 +19,7 @@ from pco_core.push.families import PushFamilies
 from pco_core.push.memberships import PushMemberships
 from pco_core.push.people import PushPeople
 from pco_core.push.walk import RECORDS_PER_PAGE, REQUEST_BUDGET
-from pco_core.records import Address, Email, Family, Group, GroupMember, Person, Phone
+from pco_core.records import Address, Email, Family, Group, GroupMember, Person, Phone, has_pending_changes
 from tests.unit.fakes import START, FakeClock, FakeRecords
 from tests.unit.push.sandbox_pco import Pco
 
@@ -119,10 +119,16 @@ def test_given_a_new_local_person_when_pushed_then_pco_has_every_field_and_we_ha
     assert [a.pco_id for a in local.addresses] == [a.pco_id for a in in_pco.addresses]
     assert None not in {e.pco_id for e in local.emails} | {a.pco_id for a in local.addresses}
     # Before the create, the person is marked as being created; the id is saved right after the create,
-    # before the emails: that save holds it without a hash and clears the mark.
+    # before the emails: that save clears the mark, and its base is what PCO holds then (no emails yet),
+    # so a crash from here on is retried as an update that still sends the emails.
     marked, linked = (change[0] for change in records.saved_people[:2])
     assert (marked.pco_id, marked.sync.pco_create_sent_at) == (None, START)
-    assert (linked.pco_id, linked.sync.pco_create_sent_at, linked.sync.pco_hash) == (local.pco_id, None, None)
+    assert (linked.pco_id, linked.sync.pco_create_sent_at) == (local.pco_id, None)
+    assert linked.sync.base is not None
+    assert (linked.sync.base.first_name, linked.sync.base.emails) == ("Ada", ())
+    # Once pushed, the base is what PCO holds: nothing is pending any more.
+    assert local.sync.base == in_pco
+    assert not has_pending_changes(local)
     assert local.sync.pco_hash == in_pco.content_hash()
     posted = pco.requests[0]
     assert (posted.method, posted.url.path) == ("POST", "/people/v2/people")
@@ -142,9 +148,10 @@ def test_given_a_pushed_person_then_a_second_push_sends_nothing_and_a_pull_skips
 
     again = walk(PushPeople().run, ctx(pco, records, "R2"))
 
+    # Nothing is pending: the push reads one empty page of the pending index and visits no one.
     assert pco.requests == []
-    assert totals(again)["skipped"] == 1
-    # A pull right after the push: the person PCO serves hashes as what we pushed.
+    assert totals(again) == {"created": 0, "updated": 0, "skipped": 0, "failed": 0}
+    # A pull right after the push: the person PCO serves is the base we hold.
     before = records.people["p1"]
     pulled = walk(PullPeople().run, ctx(pco, records, "R3"))
     assert records.people["p1"] == before
@@ -193,7 +200,9 @@ def test_inactive_people_without_a_pco_id_are_skipped_without_a_request(pco, rec
 
     pages = walk(PushPeople().run, ctx(pco, records))
 
-    assert totals(pages)["skipped"] == 1
+    # Never pending (PCO only gets the church's active people), so never visited.
+    assert not has_pending_changes(records.people["p1"])
+    assert totals(pages)["skipped"] == 0
     assert pco.requests == []
     assert records.people["p1"].pco_id is None
 
@@ -233,15 +242,15 @@ def test_a_crash_after_the_create_is_retried_as_an_update_of_the_same_pco_person
     from pco_core.push import people as push_people
 
     records.add(person("p1", **ADA))
-    real = push_people.push_contacts
+    real = push_people.write_contacts
 
     def crash(*args: Any, **kwargs: Any) -> None:
         raise PcoUnavailable("connection dropped")
 
-    monkeypatch.setattr(push_people, "push_contacts", crash)
+    monkeypatch.setattr(push_people, "write_contacts", crash)
     with pytest.raises(PcoUnavailable):
         PushPeople().run(ctx(pco, records), {})
-    monkeypatch.setattr(push_people, "push_contacts", real)
+    monkeypatch.setattr(push_people, "write_contacts", real)
 
     retried = walk(PushPeople().run, ctx(pco, records))
 
@@ -294,7 +303,7 @@ def test_a_marked_person_whose_create_never_reached_pco_is_created_not_taken_for
     marked = marked.model_copy(update={"sync": marked.sync.model_copy(update={"pco_create_sent_at": START})})
     records.add(marked)
     totals_now = totals(walk(PushPeople().run, ctx(pco, records)))
-    assert totals_now == {"created": 1, "updated": 0, "skipped": 1, "failed": 0}  # the namesake is created
+    assert totals_now == {"created": 1, "updated": 0, "skipped": 0, "failed": 0}  # the namesake is created
     searches = [r for r in pco.requests if r.method == "GET" and r.url.path == "/people/v2/people"]
     assert len(searches) == 1
     assert searches[0].url.params["where[first_name]"] == "Ada"
@@ -414,7 +423,9 @@ def test_given_a_family_whose_members_are_pushed_then_a_household_is_created_wit
     # The address was already pushed with Ada: no extra request for it.
     assert pco.writes() == [("POST", "/people/v2/households")]
     pco.requests.clear()
-    assert totals(walk(PushFamilies().run, ctx(pco, records, "R3")))["skipped"] == 1
+    assert (
+        totals(walk(PushFamilies().run, ctx(pco, records, "R3")))["skipped"] == 0
+    )  # not pending: not visited
     assert pco.requests == []
 
 
@@ -485,15 +496,22 @@ def test_memberships_are_added_once_a_duplicate_is_already_there_and_a_role_chan
 
     pages = walk(PushMemberships().run, ctx(pco, records, "R2"))
 
-    assert totals(pages) == {"created": 1, "updated": 0, "skipped": 3, "failed": 0}
+    # The local-only group is not pending (PCO's API cannot create groups): never visited.
+    assert totals(pages) == {"created": 1, "updated": 0, "skipped": 1, "failed": 0}
     rows = pco.get(f"/groups/v2/groups/{group_id}/memberships")["data"]
     by_person = {r["relationships"]["person"]["data"]["id"]: r["attributes"] for r in rows}
     assert by_person[ada.pco_id]["role"] == "leader"
     assert by_person[ada.pco_id]["joined_at"] == "2025-03-01T09:30:00Z"
     assert by_person[byron.pco_id]["role"] == "member"
 
+    # Pushed: nothing pending, so the next push visits no group and sends nothing
     pco.requests.clear()
-    assert totals(walk(PushMemberships().run, ctx(pco, records, "R3")))["skipped"] == 4
+    assert totals(walk(PushMemberships().run, ctx(pco, records, "R3"))) == {
+        "created": 0,
+        "updated": 0,
+        "skipped": 0,
+        "failed": 0,
+    }
     assert pco.requests == []
 
     group = records.groups["g1"]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pco_core.errors import Conflict
+from pco_core.errors import RunActive, RunAlreadyResumed, RunNotResumable
 from pco_core.runs.service import RunService
 from pco_core.store.executions import ExecutionStarter
 from pco_core.store.runs import RunStore
@@ -55,7 +55,7 @@ def at_once(services: list[RunService], act: Callable[[RunService], str]) -> lis
         barrier.wait(timeout=10)
         try:
             outcomes.append(act(svc))
-        except Conflict:
+        except (RunActive, RunAlreadyResumed, RunNotResumable):
             outcomes.append("conflict")
 
     threads = [threading.Thread(target=one, args=(svc,)) for svc in services]

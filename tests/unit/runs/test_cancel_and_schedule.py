@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pco_core.errors import Conflict, NotFound
+from pco_core.errors import RunAlreadyEnded, RunNotFound
 from pco_core.runs.schedule import ScheduledSync
 from pco_core.runstate import Cursor, PageCounts, RunProgress
 from pco_core.store.runs import RunStore
@@ -79,15 +79,15 @@ def test_given_a_run_that_already_ended_when_cancelled_then_conflict_and_nothing
     before = store.get_run(run.id)
     clock.advance(5)
 
-    with pytest.raises(Conflict, match="already ended") as caught:
+    with pytest.raises(RunAlreadyEnded, match="already ended") as caught:
         service.cancel_run(run.id)
 
-    assert caught.value.details == [{"run_id": run.id, "status": status}]
+    assert (caught.value.run_id, caught.value.status) == (run.id, status)
     assert store.get_run(run.id) == before
 
 
 def test_given_an_unknown_run_when_cancelled_then_not_found(service):
-    with pytest.raises(NotFound):
+    with pytest.raises(RunNotFound):
         service.cancel_run("20261124T070000Z-00000000")
 
 
@@ -97,7 +97,7 @@ def test_cancelling_does_not_release_a_lock_another_run_holds(service, store, cl
     clock.advance(LEASE)
     b = service.start_run("people", "b")
     # When cancelling A (already FAILED by B's start) Then it conflicts and B keeps the lock
-    with pytest.raises(Conflict):
+    with pytest.raises(RunAlreadyEnded):
         service.cancel_run(a.id)
     assert store.lock_holder(clock()) == b.id
 

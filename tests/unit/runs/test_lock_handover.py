@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from pco_core.engine.page import PageDeps, run_page
-from pco_core.errors import Conflict
+from pco_core.errors import RunActive, RunStopping
 from pco_core.records import Email, Person
 from pco_core.runs.page import DOMAINS
 from pco_core.runs.service import NEVER_STARTED, START_GRACE_SECONDS
@@ -35,9 +35,9 @@ def test_given_a_page_in_flight_when_cancelled_then_the_lock_stays_until_that_pa
 
     assert cancelled.status == "CANCELLED"
     assert store.lock_state().run_id == run.id
-    with pytest.raises(Conflict, match="finishing the page it was on") as caught:
+    with pytest.raises(RunStopping, match="finishing the page it was on") as caught:
         service.start_run("full_push", "b")
-    assert caught.value.details[0]["status"] == "CANCELLED"
+    assert caught.value.status == "CANCELLED"
     assert [r.id for r in store.list_runs(10)] == [run.id]
 
     # When the page has seen the cancel and ended, the next start takes the lock.
@@ -54,7 +54,7 @@ def test_given_a_cancelled_page_that_crashed_then_the_lock_frees_once_its_lambda
     service.cancel_run(run.id)  # the page never ends: its Lambda was killed
 
     clock.advance(PAGE_SECONDS - 1)
-    with pytest.raises(Conflict):
+    with pytest.raises(RunStopping):
         service.start_run("full_push", "b")
     clock.advance(1)
     fresh = service.start_run("full_push", "b")
@@ -77,7 +77,7 @@ def test_given_a_start_that_died_after_taking_the_lock_then_a_start_after_the_gr
     assert store.acquire_lock("20261124T135959Z-dead", clock(), LEASE)  # no run item, no execution
 
     clock.advance(START_GRACE_SECONDS - 1)
-    with pytest.raises(Conflict, match="already active"):
+    with pytest.raises(RunActive, match="already active"):
         service.start_run("people", "a")
     clock.advance(1)
     run = service.start_run("people", "a")
@@ -104,7 +104,7 @@ def test_given_a_run_with_pages_then_a_start_after_the_grace_is_still_a_conflict
     store.end_page(active.id)
 
     clock.advance(START_GRACE_SECONDS * 3)
-    with pytest.raises(Conflict, match="already active"):
+    with pytest.raises(RunActive, match="already active"):
         service.start_run("people", "b")
     assert store.get_run(active.id).status == "RUNNING"
 
@@ -147,7 +147,7 @@ def test_given_a_push_cancelled_mid_page_when_a_new_push_starts_at_once_then_no_
             service.cancel_run(first.id)
             try:
                 service.start_run("push_people", "b")
-            except Conflict as exc:
+            except (RunActive, RunStopping) as exc:
                 refused.append(exc.message)
 
     pco.on_request = cancel_and_restart_on_the_third_create

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pco_core.errors import Conflict
+from pco_core.errors import RunActive, RunAlreadyResumed, RunNotResumable
 from pco_core.runs.service import RunService
 from pco_core.runstate import Cursor, PageCounts, Run, RunProgress
 from pco_core.store.runs import RunStore
@@ -62,7 +62,7 @@ def test_given_a_failed_run_resumed_once_then_a_second_resume_is_refused(
     resumed = service.resume_run(failed.id, "a")
     service.cancel_run(resumed.id)
     store.release_lock(resumed.id)
-    with pytest.raises(Conflict, match=f"already resumed by run {resumed.id}"):
+    with pytest.raises(RunAlreadyResumed, match=f"already resumed by run {resumed.id}"):
         service.resume_run(failed.id, "b")
     assert len(executions(sfn)) == 2
 
@@ -84,7 +84,7 @@ def test_only_a_failed_run_can_be_resumed(
         )
     elif status == "CANCELLED":
         service.cancel_run(run.id)
-    with pytest.raises(Conflict, match=f"is {status}; only a failed run can be resumed"):
+    with pytest.raises(RunNotResumable, match=f"is {status}; only a failed run can be resumed"):
         service.resume_run(run.id, "b")
     assert store.get_run(run.id).resumed_by is None  # type: ignore[union-attr]
 
@@ -94,7 +94,7 @@ def test_given_another_run_active_then_resume_is_refused_and_the_failed_run_stay
 ) -> None:
     failed = failed_full_sync(service, store, clock)
     active = service.start_run("people", "a")
-    with pytest.raises(Conflict, match="already active"):
+    with pytest.raises(RunActive, match="already active"):
         service.resume_run(failed.id, "b")
     assert service.get_run(failed.id).resumed_by is None
     service.cancel_run(active.id)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pco_core.errors import BadRequest, ConfigError, Conflict, NotFound
+from pco_core.errors import ConfigError, InvalidLimit, InvalidRunType, RunActive, RunAlreadyEnded, RunNotFound
 from pco_core.runs.service import RunService
 from pco_core.runstate import (
     PULL_DOMAINS,
@@ -55,10 +55,11 @@ def test_start_run_creates_the_run_takes_the_lock_and_starts_an_execution_named_
 
 
 @pytest.mark.parametrize("run_type", ["bogus", "", "PEOPLE"])
-def test_an_unknown_run_type_is_a_400_listing_the_valid_ones(service, store, run_type):
-    with pytest.raises(BadRequest, match="full_sync") as caught:
+def test_an_unknown_run_type_is_refused_listing_the_valid_ones(service, store, run_type):
+    with pytest.raises(InvalidRunType, match="full_sync") as caught:
         service.start_run(run_type, "admin")
-    assert "people" in caught.value.details[0]["valid"]
+    assert caught.value.run_type == run_type
+    assert "people" in caught.value.problems[0].problem
     assert store.list_runs(10) == []
 
 
@@ -86,9 +87,9 @@ def test_given_an_active_run_then_a_second_start_is_a_conflict_naming_it(service
     store.begin_page(first.id, clock(), LEASE, 60)  # its execution is running pages
     store.end_page(first.id)
     clock.advance(LEASE - 1)
-    with pytest.raises(Conflict, match="a run is already active") as caught:
+    with pytest.raises(RunActive, match="a run is already active") as caught:
         service.start_run("groups", "b")
-    assert caught.value.details == [{"run_id": first.id}]
+    assert caught.value.run_id == first.id
     assert [r.id for r in store.list_runs(10)] == [first.id]
     assert len(executions(sfn)) == 1
 
@@ -125,7 +126,7 @@ def test_given_a_refreshed_lease_then_the_run_stays_active(service, store, clock
     store.begin_page(run.id, clock(), LEASE, 60)
     store.end_page(run.id)
     clock.advance(LEASE - 10)
-    with pytest.raises(Conflict):
+    with pytest.raises(RunActive):
         service.start_run("people", "b")
     assert store.get_run(run.id).status == "RUNNING"
 
@@ -193,10 +194,10 @@ def test_get_and_list_runs(service, clock):
         clock.advance(60)
     assert [r.id for r in service.list_runs(2)] == ids[::-1][:2]
     assert service.get_run(ids[0]).error == "stopped"
-    with pytest.raises(NotFound):
+    with pytest.raises(RunNotFound):
         service.get_run("20990101T000000Z-deadbeef")
     for limit in (0, 101):
-        with pytest.raises(BadRequest, match="limit"):
+        with pytest.raises(InvalidLimit, match="limit"):
             service.list_runs(limit)
 
 
@@ -212,7 +213,7 @@ def test_fail_run_fails_and_releases_and_is_idempotent(service, store, clock):
     assert failed.error == "PcoAuthError: PCO rejected the credentials"
     assert failed.duration_seconds == 5
     assert store.lock_state() is None
-    with pytest.raises(NotFound):
+    with pytest.raises(RunNotFound):
         service.fail_run("20990101T000000Z-deadbeef", "x")
 
 
@@ -244,13 +245,13 @@ def test_continue_run_resets_the_page_count_and_starts_a_named_execution_once(se
         {"name": run.id, "input": {"run_id": run.id, "max_wait_seconds": 7}},
         {"name": f"{run.id}-3", "input": {"run_id": run.id, "max_wait_seconds": 0}},
     ]
-    with pytest.raises(NotFound):
+    with pytest.raises(RunNotFound):
         service.continue_run("20990101T000000Z-deadbeef", 0)
 
 
 def test_a_run_that_is_over_cannot_be_continued(service, sfn):
     run = service.start_run("people", "a")
     service.fail_run(run.id, "x")
-    with pytest.raises(Conflict, match="FAILED"):
+    with pytest.raises(RunAlreadyEnded, match="FAILED"):
         service.continue_run(run.id, 0)
     assert len(executions(sfn)) == 1

@@ -1,4 +1,5 @@
-"""The FailRun step's reason for the run history: what failed, and whether it was retried first."""
+"""The state machine's bookkeeping steps: the FailRun step's reason for the run history (what failed, and
+whether it was retried first), and on moto what a run refused by PCO (401/403) tells the connection card."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import json
 
 import pytest
 
-from pco_core.runs.steps import GAVE_UP, MAX_ERROR_LENGTH, CaughtError, FailStep, RunStep
+from pco_core.runs.steps import GAVE_UP, MAX_ERROR_LENGTH, CaughtError, FailStep, RunStep, RunSteps
+from pco_core.store.connection_checks import ConnectionChecks
 
 
 def caught(error: str, cause: str | None) -> CaughtError:
@@ -51,3 +53,36 @@ def test_a_long_reason_is_cut_but_keeps_the_advice() -> None:
     assert len(described) == MAX_ERROR_LENGTH
     assert described.startswith("PcoUnavailable: xxx")
     assert described.endswith(GAVE_UP)
+
+
+def fail(steps: RunSteps, run_id: str, error: str, message: str) -> None:
+    cause = json.dumps({"errorType": error, "errorMessage": message})
+    steps.apply(FailStep(action="fail", run_id=run_id, error=CaughtError(Error=error, Cause=cause)))
+
+
+def test_given_a_run_pco_refused_when_it_fails_then_the_connection_card_learns_the_credentials_were_refused(
+    service, store, dynamodb, state_table
+):
+    checks = ConnectionChecks(state_table, client=dynamodb)
+    steps = RunSteps(service, checks)
+    run = service.start_run("people", "a")
+
+    fail(steps, run.id, "PcoAuthError", "PCO rejected the credentials (401)")
+
+    assert store.get_run(run.id).status == "FAILED"
+    check = checks.latest()
+    assert check is not None
+    assert (check.ok, check.source, check.checked_at) == (False, run.id, service.clock())
+    assert "PcoAppId" in (check.reason or "")
+
+
+def test_given_a_run_that_failed_for_another_reason_then_the_credentials_verdict_is_untouched(
+    service, dynamodb, state_table
+):
+    checks = ConnectionChecks(state_table, client=dynamodb)
+    steps = RunSteps(service, checks)
+    run = service.start_run("people", "a")
+
+    fail(steps, run.id, "PcoUnavailable", "PCO answered 503")
+
+    assert checks.latest() is None

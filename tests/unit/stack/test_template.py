@@ -130,7 +130,8 @@ def test_the_real_template_declares_what_the_contracts_name() -> None:
 
     tables = {t.logical_id: t for t in template.tables()}
     assert {"RecordsTable", "SyncStateTable"} <= set(tables)
-    assert [g["IndexName"] for g in tables["RecordsTable"].global_secondary_indexes] == ["kind-index"]
+    indexes = [g["IndexName"] for g in tables["RecordsTable"].global_secondary_indexes]
+    assert indexes == ["kind-index", "pending-index"]
     assert tables["SyncStateTable"].ttl_attribute == "expires_at"
     functions = {f.logical_id: f for f in template.functions()}
     assert {"AdminApiFunction", "SyncPageFunction", "RunStepFunction"} <= set(functions)

@@ -13,12 +13,14 @@ class CountingClient:
     def __init__(self, client: Any) -> None:
         self._client = client
         self.calls: Counter[str] = Counter()
+        self._counting = threading.Lock()  # the store sends some calls from a few threads at once
 
     def __getattr__(self, name: str) -> Any:
         operation = getattr(self._client, name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            self.calls[name] += 1
+            with self._counting:
+                self.calls[name] += 1
             return operation(*args, **kwargs)
 
         return call

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pco_core.errors import PcoLinkTaken
-from pco_core.records import Email, Family, Person
+from pco_core.records import ConflictEvent, Email, Family, FieldConflict, Person
 from pco_core.store.records import RecordStore
 from tests.unit.fakes import FakeRecords
 
@@ -158,3 +158,35 @@ def test_a_record_created_after_the_read_is_not_replaced_by_the_runs_creation_of
     newer = store.save_people([(person("p9", "9", first_name="Run"), None)], read_at=read_at)
     assert newer == {"p9"}
     assert store.get_people(["p9"])["p9"].first_name == "Webhook"
+
+
+def conflict(n: int, field: str = "last_name") -> FieldConflict:
+    return FieldConflict(
+        id=f"20261129T12000{n}Z-0000000{n}",
+        field=field,
+        label="Pat Twinprobe",
+        base="Lee",
+        local=f"ours-{n}",
+        pco=f"theirs-{n}",
+        detected_at=NOW,
+        source="R1",
+    )
+
+
+def test_conflicts_are_listed_newest_first_by_status_and_move_when_resolved(store):
+    first, second, third = conflict(1), conflict(2), conflict(3)
+    store.log_conflicts([ConflictEvent("person", "p1", c, "open") for c in (first, second, third)])
+
+    page, cursor = store.list_conflicts("open", 2, None)
+    assert [c.id for c in page] == [third.id, second.id]
+    rest, end = store.list_conflicts("open", 2, cursor)
+    assert ([c.id for c in rest], end) == ([first.id], None)
+
+    store.log_conflicts([ConflictEvent("person", "p1", second, "resolved", "admin_local")])
+
+    assert [c.id for c in store.list_conflicts("open", 10, None)[0]] == [third.id, first.id]
+    (resolved,) = store.list_conflicts("resolved", 10, None)[0]
+    assert (resolved.id, resolved.status, resolved.resolution) == (second.id, "resolved", "admin_local")
+    found = store.get_conflict(second.id)
+    assert (found.status, found.local, found.record_id) == ("resolved", "ours-2", "p1")
+    assert store.get_conflict("nope") is None

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pco_core.errors import LeaseLost, NotFound
+from pco_core.errors import LeaseLost, RunNotFound
 from pco_core.runstate import Cursor, PageCounts, Run, RunProgress
 from pco_core.store.runs import RunStore
 from tests.unit.store.clients import AtomicRequestsClient
@@ -129,7 +129,7 @@ def test_reset_execution_pages(store):
     store.put_run(run)
     store.reset_execution_pages(run.id)
     assert store.get_run(run.id).pages_in_execution == 0
-    with pytest.raises(NotFound):
+    with pytest.raises(RunNotFound):
         store.reset_execution_pages("missing")
 
 

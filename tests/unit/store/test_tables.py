@@ -16,7 +16,9 @@ def test_the_template_has_the_keys_and_index_the_stores_query():
 
     assert records["KeySchema"] == keys
     assert state["KeySchema"] == keys
-    (kind_index,) = records["GlobalSecondaryIndexes"]
+    kind_index, pending_index = records["GlobalSecondaryIndexes"]
+    assert pending_index["IndexName"] == "pending-index"
+    assert pending_index["KeySchema"][0] == {"AttributeName": "pending", "KeyType": "HASH"}
     assert kind_index["IndexName"] == "kind-index"
     assert kind_index["KeySchema"] == [
         {"AttributeName": "kind", "KeyType": "HASH"},

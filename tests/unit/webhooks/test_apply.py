@@ -224,15 +224,26 @@ def test_the_echo_of_an_email_we_pushed_links_it_without_a_change(
     applier: WebhookApplier, records: RecordStore
 ) -> None:
     send(applier, P + "person.created", *ada())
-    # A local email not linked to PCO yet (written before PCO's answer reached us)
+    # A local email pushed to PCO whose answer never reached us: not linked, and not in the base
     person = by_pco(records, "101")
-    unlinked = person.model_copy(update={"emails": [e.unlinked() for e in person.emails]})
+    assert person.sync.base is not None
+    unlinked = person.model_copy(
+        update={
+            "emails": [e.unlinked() for e in person.emails],
+            "sync": person.sync.model_copy(
+                update={"base": person.sync.base.model_copy(update={"emails": ()})}
+            ),
+        }
+    )
     records.save_people([(unlinked, person)])
     echo = ev.email("e7", "101", "ADA@example.org", primary=True, updated_at="2026-03-01T11:00:00Z")
     assert send(applier, P + "email.created", echo).outcome == "skipped"
     after = by_pco(records, "101")
     assert [(e.address, e.pco_id) for e in after.emails] == [("ADA@example.org", "e7")]
-    assert (after.updated_at, after.sync) == (unlinked.updated_at, unlinked.sync)
+    assert after.updated_at == unlinked.updated_at
+    assert after.sync.base is not None
+    assert [e.pco_id for e in after.sync.base.emails] == ["e7"]
+    assert after.sync.conflicts == ()
 
 
 def test_an_email_changed_in_pco_replaces_the_linked_one(
@@ -295,18 +306,25 @@ def test_household_created_updated_destroyed(applier: WebhookApplier, records: R
     _people(applier, "301", "302", "303")
     p1, p2, p3 = (by_pco(records, i) for i in ("301", "302", "303"))
     created = ev.household("h1", "Babbage Household", ["301", "302", "303"], "302", "2026-03-01T10:00:00Z")
-    assert send(applier, P + "household.created", created).outcome == "applied"
+    assert (
+        send(applier, P + "household.created", created, event_time="2026-03-01T10:00:00Z").outcome
+        == "applied"
+    )
     family = records.families_by_pco_ids(["h1"])["h1"]
     assert family.name == "Babbage Household"
     assert family.member_ids == sorted([p1.id, p2.id, p3.id])
     assert family.primary_member_id == p2.id
     assert {p.family_id for p in records.get_people([p1.id, p2.id, p3.id]).values()} == {family.id}
 
+    # Household events are ordered by when they happened (PCO's event_time), not by updated_at
     older = ev.household("h1", "Old Name", ["301"], "301", "2026-03-01T09:30:00Z")
-    assert send(applier, P + "household.updated", older).outcome == "stale"
+    assert send(applier, P + "household.updated", older, event_time="2026-03-01T09:30:00Z").outcome == "stale"
 
     updated = ev.household("h1", "The Babbages", ["301", "302"], "301", "2026-03-01T11:00:00Z")
-    assert send(applier, P + "household.updated", updated).outcome == "applied"
+    assert (
+        send(applier, P + "household.updated", updated, event_time="2026-03-01T11:00:00Z").outcome
+        == "applied"
+    )
     family = records.families_by_pco_ids(["h1"])["h1"]
     assert (family.name, family.member_ids, family.primary_member_id) == (
         "The Babbages",
@@ -324,6 +342,23 @@ def test_household_created_updated_destroyed(applier: WebhookApplier, records: R
     # A late update of the destroyed household changes nothing
     assert send(applier, P + "household.updated", updated).outcome == "stale"
     assert records.families_by_pco_ids(["h1"]) == {}
+
+
+def test_a_member_removed_in_pco_arrives_though_the_households_updated_at_did_not_move(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    # PCO fires household.updated on member changes and leaves updated_at as it was (developers#708, #1253)
+    _people(applier, "311", "312")
+    both = ev.household("h2", "Lovelace Household", ["311", "312"], "311", "2026-03-01T10:00:00Z")
+    send(applier, P + "household.created", both, event_time="2026-03-01T10:00:00Z")
+    one = ev.household("h2", "Lovelace Household", ["311"], "311", "2026-03-01T10:00:00Z")
+
+    result = send(applier, P + "household.updated", one, event_time="2026-03-01T10:05:00Z")
+
+    assert result.outcome == "applied"
+    family = records.families_by_pco_ids(["h2"])["h2"]
+    assert family.member_ids == [by_pco(records, "311").id]
+    assert by_pco(records, "312").family_id is None
 
 
 def test_person_merger_merges_the_removed_record_into_the_kept_one(

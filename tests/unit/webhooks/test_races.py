@@ -15,7 +15,7 @@ import pytest
 from pco_core.engine.domain import DomainContext
 from pco_core.pull.memberships import PullMemberships
 from pco_core.pull.people import PullPeople
-from pco_core.records import Email, Group, GroupMember, Person
+from pco_core.records import Email, Group, GroupMember, GroupSync, Person
 from pco_core.store.deliveries import WebhookTrail
 from pco_core.store.records import RecordStore
 from pco_core.webhooks.apply import WebhookApplier
@@ -50,7 +50,8 @@ def people(store: RecordStore) -> dict[str, Person]:
 
 
 def imported(pco: FakePco, store: RecordStore, clock: FakeClock) -> None:
-    """Ada (PCO 1), Bob (PCO 2) and Cy (PCO 3) pulled once; group G1 linked with Ada as its only member."""
+    """Ada (PCO 1), Bob (PCO 2) and Cy (PCO 3) pulled once; group G1 linked with Ada as its only member,
+    agreed with PCO (its base), as a memberships pull leaves it."""
     pco.people = [
         pco_person("1", "Ada", "Lovelace", emails=[("ada@old.example", True)]),
         pco_person("2", "Bob", "Kahn"),
@@ -58,6 +59,7 @@ def imported(pco: FakePco, store: RecordStore, clock: FakeClock) -> None:
     ]
     PullPeople().run(context(pco, store, clock, "R0"), {})
     ada = people(store)["1"]
+    members = [GroupMember(person_id=ada.id)]
     store.save_groups(
         [
             (
@@ -65,8 +67,9 @@ def imported(pco: FakePco, store: RecordStore, clock: FakeClock) -> None:
                     id="g1",
                     pco_id="G1",
                     name="Choir",
-                    members=[GroupMember(person_id=ada.id)],
+                    members=members,
                     updated_at=START,
+                    sync=GroupSync(members_base=tuple(members)),
                 ),
                 None,
             )

@@ -1,24 +1,37 @@
-"""Strict request bodies of the admin API's record writes, and the one way a bad body becomes a 422.
+"""The admin API's request bodies: strict, bounded by pco_core.limits, validated by Powertools.
 
-Bodies are validated from the raw JSON in pydantic's strict JSON mode: a number is never a name, a
-birthdate is a `YYYY-MM-DD` string, a flag is `true`/`false`, and a field the record does not have
-(`id`, `pco_id`, `family_id`, `updated_at`, a typo) is refused rather than ignored.
+A string is never a number, a flag is `true`/`false`, a birthdate a `YYYY-MM-DD` string; every string
+has its maximum length; a field the record does not have (`id`, `pco_id`, `family_id`, `updated_at`, a
+typo) is refused rather than ignored. An email, phone or address may name its `pco_id` (as the API
+serves it): an edit of that item then changes that PCO item, rather than replacing it. A PATCH body's
+fields may be left out (MISSING), never sent as null unless null means something (clearing gender,
+birthdate or a family's address).
 """
 
 from __future__ import annotations
 
-import json
-from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import MISSING, AfterValidator, BaseModel, ConfigDict, Field
 
-from pco_core.errors import Unprocessable
-from pco_core.pco.models import normalise_gender
+from pco_core.limits import (
+    CONTACTS_MAX,
+    FAMILY_MEMBERS_MAX,
+    Birthdate,
+    City,
+    EmailAddress,
+    FamilyName,
+    Gender,
+    Id,
+    Location,
+    Name,
+    PhoneNumber,
+    State,
+    Street,
+    Zip,
+)
 from pco_core.records import GroupRole, PersonStatus
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Gender = Annotated[str | None, AfterValidator(normalise_gender)]
+from pco_core.runstate import RunType
 
 
 class RequestBody(BaseModel):
@@ -27,24 +40,26 @@ class RequestBody(BaseModel):
 
 class _ContactBody(RequestBody):
     primary: bool = False
+    # Which of the person's PCO-linked items this is (as served); checked against the person on write.
+    pco_id: Id | None = None
 
 
 class EmailBody(_ContactBody):
-    address: Text
-    location: str | None = None
+    address: EmailAddress
+    location: Location | None = None
 
 
 class PhoneBody(_ContactBody):
-    number: Text
-    location: str | None = None
+    number: PhoneNumber
+    location: Location | None = None
 
 
 class AddressBody(_ContactBody):
-    street: str | None = None
-    city: str | None = None
-    state: str | None = None
-    zip: str | None = None
-    location: str | None = None
+    street: Street | None = None
+    city: City | None = None
+    state: State | None = None
+    zip: Zip | None = None
+    location: Location | None = None
 
 
 def _one_primary[B: _ContactBody](items: list[B]) -> list[B]:
@@ -57,9 +72,9 @@ def _one_primary[B: _ContactBody](items: list[B]) -> list[B]:
     return items
 
 
-Emails = Annotated[list[EmailBody], AfterValidator(_one_primary)]
-Phones = Annotated[list[PhoneBody], AfterValidator(_one_primary)]
-Addresses = Annotated[list[AddressBody], AfterValidator(_one_primary)]
+Emails = Annotated[list[EmailBody], Field(max_length=CONTACTS_MAX), AfterValidator(_one_primary)]
+Phones = Annotated[list[PhoneBody], Field(max_length=CONTACTS_MAX), AfterValidator(_one_primary)]
+Addresses = Annotated[list[AddressBody], Field(max_length=CONTACTS_MAX), AfterValidator(_one_primary)]
 
 
 def _distinct(ids: list[str]) -> list[str]:
@@ -69,14 +84,14 @@ def _distinct(ids: list[str]) -> list[str]:
     return ids
 
 
-MemberIds = Annotated[list[Text], AfterValidator(_distinct)]
+MemberIds = Annotated[list[Id], Field(max_length=FAMILY_MEMBERS_MAX), AfterValidator(_distinct)]
 
 
 class PersonCreate(RequestBody):
-    first_name: Text
-    last_name: Text
+    first_name: Name
+    last_name: Name
     gender: Gender = None
-    birthdate: date | None = None
+    birthdate: Birthdate | None = None
     status: PersonStatus = "active"
     emails: Emails = Field(default_factory=list)
     phones: Phones = Field(default_factory=list)
@@ -84,60 +99,40 @@ class PersonCreate(RequestBody):
 
 
 class PersonPatch(RequestBody):
-    """Only the fields present change; a list given replaces the whole list; null clears gender/birthdate.
+    """Only the fields sent change; a list sent replaces the whole list; null clears gender/birthdate."""
 
-    The defaults are never applied: an update reads only the fields the body sent (`model_fields_set`).
-    """
-
-    first_name: Text = "-"
-    last_name: Text = "-"
-    gender: Gender = None
-    birthdate: date | None = None
-    status: PersonStatus = "active"
-    emails: Emails = Field(default_factory=list)
-    phones: Phones = Field(default_factory=list)
-    addresses: Addresses = Field(default_factory=list)
+    first_name: Name | MISSING = MISSING
+    last_name: Name | MISSING = MISSING
+    gender: Gender | MISSING = MISSING
+    birthdate: Birthdate | MISSING | None = MISSING
+    status: PersonStatus | MISSING = MISSING
+    emails: Emails | MISSING = MISSING
+    phones: Phones | MISSING = MISSING
+    addresses: Addresses | MISSING = MISSING
 
 
 class FamilyCreate(RequestBody):
-    name: Text
+    name: FamilyName
     member_ids: MemberIds = Field(default_factory=list)
-    primary_member_id: Text | None = None
+    primary_member_id: Id | None = None
     address: AddressBody | None = None
 
 
 class FamilyPatch(RequestBody):
-    """Only the fields present change; `member_ids` given replaces the member list; `address: null`
-    clears the address. A family with members always has a primary member: none given (or null, or the
-    primary left) makes the first member primary. The defaults are never applied (see PersonPatch).
+    """Only the fields sent change; `member_ids` sent replaces the member list; `address: null` clears
+    the address. A family with members always has a primary member: none given (or null, or the
+    primary left) makes the first member primary.
     """
 
-    name: Text = "-"
-    member_ids: MemberIds = Field(default_factory=list)
-    primary_member_id: Text | None = None
-    address: AddressBody | None = None
+    name: FamilyName | MISSING = MISSING
+    member_ids: MemberIds | MISSING = MISSING
+    primary_member_id: Id | MISSING | None = MISSING
+    address: AddressBody | MISSING | None = MISSING
 
 
 class GroupMembershipPut(RequestBody):
     role: GroupRole = "member"
 
 
-def parse_body[B: RequestBody](model: type[B], body: dict[str, Any]) -> B:
-    """The body as `model`, or Unprocessable (422) naming each field that is wrong and why."""
-    try:
-        # Validated as JSON so strict mode takes dates as ISO strings, as JSON writes them.
-        return model.model_validate_json(json.dumps(body))
-    except ValidationError as exc:
-        details = [_problem(error) for error in exc.errors(include_url=False)]
-        summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details)
-        raise Unprocessable(f"the body is not acceptable: {summary}", details=details) from None
-
-
-def _problem(error: Any) -> dict[str, str]:
-    field = ".".join(str(part) for part in error["loc"]) or "(body)"
-    problem = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        problem = "is not a field of this record (or cannot be written)"
-    elif error["type"] == "missing":
-        problem = "is required"
-    return {"field": field, "problem": problem}
+class RunStart(RequestBody):
+    type: RunType

@@ -1,56 +1,51 @@
-"""Small pieces every admin route uses: the caller, the services, parameters and JSON answers."""
+"""What every admin route reads of the request being served (the services, the verified caller) and
+the path and query parameter types they share.
+
+The services and the caller are context variables, set by the middlewares for one request: a route
+never reads them from a router, whose context is that of whichever resolver included it last.
+"""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from pco_core.api.auth import MANAGE, Principal, principal_from_claims
 from pco_core.api.services import AdminServices
-from pco_core.errors import BadRequest
+from pco_core.limits import CURSOR_MAX, ID_MAX
+
+if TYPE_CHECKING:
+    from pco_core.api.auth import Principal
+
+SERVICES: ContextVar[AdminServices] = ContextVar("admin_services")
+PRINCIPAL: ContextVar[Principal] = ContextVar("admin_principal")
+
+# Ids are bounded like every other input: an id no record can have is refused before any lookup.
+RecordId = Annotated[str, Path(min_length=1, max_length=ID_MAX)]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=CURSOR_MAX, description="the next_cursor of the previous page; none for the first"),
+]
 
 
-def services(router: APIGatewayHttpRouter) -> AdminServices:
-    found: AdminServices = router.context["services"]
-    return found
+def services() -> AdminServices:
+    return SERVICES.get()
 
 
-def caller(router: APIGatewayHttpRouter, permission: str = MANAGE) -> Principal:
-    """The verified caller, who must hold `permission` (401 without a token, 403 without the permission)."""
-    claims = router.current_event.request_context.authorizer.jwt_claim
-    principal = principal_from_claims(claims, services(router).role_permissions)
-    principal.require(permission)
-    return principal
+def caller() -> Principal:
+    """The verified caller the authorisation middleware set (it runs before any route)."""
+    return PRINCIPAL.get()
 
 
-def json_body(router: APIGatewayHttpRouter) -> dict[str, Any]:
-    raw = router.current_event.decoded_body
-    if not raw:
-        raise BadRequest("the request needs a JSON object body")
+def serve_with[T](
+    variable: ContextVar[T], value: T, app: APIGatewayHttpResolver, next_middleware: NextMiddleware
+) -> Response[Any]:
+    """The rest of the request, with `variable` set to `value` while it is served."""
+    token = variable.set(value)
     try:
-        body = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc.msg} at position {exc.pos}") from None
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object")
-    return body
-
-
-def int_param(router: APIGatewayHttpRouter, name: str, *, default: int, low: int, high: int) -> int:
-    raw = router.current_event.get_query_string_value(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"'{name}' must be a whole number from {low} to {high}") from None
-    if not low <= value <= high:
-        raise BadRequest(f"'{name}' must be a whole number from {low} to {high}")
-    return value
-
-
-def json_response(status: int, body: Any) -> Response[Any]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+        return next_middleware(app)
+    finally:
+        variable.reset(token)

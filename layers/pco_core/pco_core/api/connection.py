@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from pco_core.api.common import caller, json_response, services
+from pco_core.api.answers import documented
+from pco_core.api.common import services
+from pco_core.connection import ConnectionStatus, ConnectionTest
 
 router = APIGatewayHttpRouter()
 
 
-@router.get("/api/connection")
-def connection_status() -> Response[Any]:
-    caller(router)
-    return json_response(200, services(router).connection.status().model_dump(mode="json"))
+@router.get("/api/connection", responses=documented(200, ConnectionStatus))
+def connection_status() -> ConnectionStatus:
+    return services().connection.status()
 
 
-@router.post("/api/connection/test")
-def test_connection() -> Response[Any]:
-    caller(router)
+@router.post("/api/connection/test", responses=documented(200, ConnectionTest))
+def test_connection() -> ConnectionTest:
     # A failed test is still a successful request: the answer says why PCO refused or was unreachable.
-    result = services(router).connection.test()
-    return json_response(200, result.model_dump(mode="json", exclude_none=True))
+    return services().connection.test()

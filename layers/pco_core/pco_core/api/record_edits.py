@@ -9,8 +9,11 @@ exchange with PCO; an edit that changes nothing writes nothing. Family writes ke
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from pydantic import MISSING
 
 from pco_core.api.bodies import (
     AddressBody,
@@ -22,10 +25,44 @@ from pco_core.api.bodies import (
     PhoneBody,
 )
 from pco_core.clock import Clock
-from pco_core.errors import NotFound, Unprocessable
+from pco_core.errors import FieldProblem, InvalidRecord, RecordNotFound
+from pco_core.limits import birthdate_problem
 from pco_core.merge.contacts import relink
-from pco_core.records import Address, Email, Family, Group, GroupMember, GroupRole, Person, Phone
+from pco_core.records import (
+    PERSON_SCALARS,
+    Address,
+    Email,
+    Family,
+    Group,
+    GroupMember,
+    GroupRole,
+    Person,
+    Phone,
+)
 from pco_core.store.records import RecordStore
+
+
+def _linked[C: (Email, Phone, Address)](kind: str, items: list[C], current: Sequence[C]) -> list[C]:
+    """`items` with their PCO links: each named pco_id must be one of the person's own items, at most once."""
+    own = {item.pco_id for item in current if item.pco_id is not None}
+    problems: list[FieldProblem] = []
+    seen: set[str] = set()
+    for n, item in enumerate(items):
+        if item.pco_id is None:
+            continue
+        if item.pco_id not in own:
+            problems.append(FieldProblem(f"{kind}.{n}.pco_id", f"is not one of this person's {kind}"))
+        elif item.pco_id in seen:
+            problems.append(FieldProblem(f"{kind}.{n}.pco_id", "names the same item twice"))
+        seen.add(item.pco_id)
+    if problems:
+        raise InvalidRecord.of(problems)
+    others = [c for c in current if c.pco_id not in seen]
+    relinked = iter(relink([item for item in items if item.pco_id is None], others))
+    return [item if item.pco_id is not None else next(relinked) for item in items]
+
+
+FAMILY_EDITABLE = ("name", "primary_member_id", "address")
 
 
 def new_record_id() -> str:
@@ -57,6 +94,8 @@ class RecordEdits:
     # people
 
     def create_person(self, body: PersonCreate) -> Person:
+        now = self.clock()
+        self._check_birthdate(body.birthdate, now)
         person = Person(
             id=self.new_id(),
             first_name=body.first_name,
@@ -67,30 +106,37 @@ class RecordEdits:
             emails=_emails(body.emails),
             phones=_phones(body.phones),
             addresses=_addresses(body.addresses),
-            updated_at=self.clock(),
+            updated_at=now,
         )
         self.store.save_people([(person, None)])
         return person
 
     def update_person(self, person_id: str, body: PersonPatch) -> Person:
+        now = self.clock()
         current = self._person(person_id)
-        sent = body.model_fields_set
+        if body.birthdate is not MISSING:
+            self._check_birthdate(body.birthdate, now)
         changes: dict[str, object] = {
             name: getattr(body, name)
             for name in ("first_name", "last_name", "gender", "birthdate", "status")
-            if name in sent
+            if getattr(body, name) is not MISSING
         }
-        # A sent list replaces the old one; an item with an old value keeps that value's PCO link.
-        if "emails" in sent:
-            changes["emails"] = relink(_emails(body.emails), current.emails)
-        if "phones" in sent:
-            changes["phones"] = relink(_phones(body.phones), current.phones)
-        if "addresses" in sent:
-            changes["addresses"] = relink(_addresses(body.addresses), current.addresses)
+        # A sent list replaces the old one. An item naming its pco_id is that PCO item (edited in place
+        # by the next push); an item without one keeps the PCO link of an old item with its value.
+        if body.emails is not MISSING:
+            changes["emails"] = _linked("emails", _emails(body.emails), current.emails)
+        if body.phones is not MISSING:
+            changes["phones"] = _linked("phones", _phones(body.phones), current.phones)
+        if body.addresses is not MISSING:
+            changes["addresses"] = _linked("addresses", _addresses(body.addresses), current.addresses)
         updated = current.model_copy(update=changes)
         if updated == current:
             return current
-        updated = updated.model_copy(update={"updated_at": self.clock()})
+        # Every attribute the edit set is a local change to push, even one set back to PCO's last value.
+        edited = {n for n in PERSON_SCALARS if n in changes and changes[n] != getattr(current, n)}
+        edited |= set(current.sync.edited)
+        sync = current.sync.model_copy(update={"edited": tuple(sorted(edited))})
+        updated = updated.model_copy(update={"updated_at": now, "sync": sync})
         self.store.save_people([(updated, current)])
         return updated
 
@@ -110,19 +156,23 @@ class RecordEdits:
     def update_family(self, family_id: str, body: FamilyPatch) -> Family:
         current = self.store.get_family(family_id)
         if current is None:
-            raise NotFound(f"no family with id '{family_id}'")
-        sent = body.model_fields_set
+            raise RecordNotFound("family", family_id)
         changes: dict[str, object] = {}
-        if "name" in sent:
+        if body.name is not MISSING:
             changes["name"] = body.name
-        if "member_ids" in sent:
+        if body.member_ids is not MISSING:
             changes["member_ids"] = list(body.member_ids)
-        if "primary_member_id" in sent:
+        if body.primary_member_id is not MISSING:
             changes["primary_member_id"] = body.primary_member_id
-        if "address" in sent:
+        if body.address is not MISSING:
             changes["address"] = _address(body.address)
+        # Attributes the edit changed are local changes to push, even one set back to PCO's last value.
+        edited = {n for n in FAMILY_EDITABLE if n in changes and changes[n] != getattr(current, n)}
+        sync = current.sync.model_copy(update={"edited": tuple(sorted(edited | set(current.sync.edited)))})
         return self._save_family(
-            current.model_copy(update=changes), current, primary_sent="primary_member_id" in sent
+            current.model_copy(update={**changes, "sync": sync}),
+            current,
+            primary_sent=body.primary_member_id is not MISSING,
         )
 
     def _save_family(self, family: Family, previous: Family | None, *, primary_sent: bool) -> Family:
@@ -130,15 +180,15 @@ class RecordEdits:
         found = self.store.get_people(members)
         unknown = [i for i in members if i not in found]
         if unknown:
-            raise Unprocessable(
-                f"no person with id {', '.join(repr(i) for i in unknown)}",
-                details=[{"field": "member_ids", "problem": f"no person with id '{i}'"} for i in unknown],
+            raise InvalidRecord.of(
+                [FieldProblem("member_ids", f"no person with id '{i}'") for i in unknown],
+                summary=f"no person with id {', '.join(repr(i) for i in unknown)}",
             )
         primary = family.primary_member_id
         if primary_sent and primary is not None and primary not in members:
-            raise Unprocessable(
-                f"the primary member '{primary}' is not one of the family's members",
-                details=[{"field": "primary_member_id", "problem": f"'{primary}' is not in member_ids"}],
+            raise InvalidRecord.of(
+                [FieldProblem("primary_member_id", f"'{primary}' is not in member_ids")],
+                summary=f"the primary member '{primary}' is not one of the family's members",
             )
         # A family with members always has a primary one (PCO households need a primary contact):
         # without one given, or when the primary left, the first member is primary.
@@ -188,10 +238,7 @@ class RecordEdits:
         """The group with `person_id` a member in `role`, and whether the membership is new."""
         group = self._group(group_id)
         if self.store.get_person(person_id) is None:
-            raise Unprocessable(
-                f"no person with id '{person_id}'",
-                details=[{"field": "person_id", "problem": f"no person with id '{person_id}'"}],
-            )
+            raise InvalidRecord.of([FieldProblem("person_id", f"no person with id '{person_id}'")])
         existing = next((m for m in group.members if m.person_id == person_id), None)
         if existing is not None and existing.role == role:
             return group, False
@@ -209,19 +256,29 @@ class RecordEdits:
         group = self._group(group_id)
         members = [m for m in group.members if m.person_id != person_id]
         if len(members) == len(group.members):
-            raise NotFound(f"person '{person_id}' is not a member of group '{group_id}'")
+            raise RecordNotFound(
+                "membership",
+                f"{group_id}/{person_id}",
+                f"person '{person_id}' is not a member of group '{group_id}'",
+            )
         updated = group.model_copy(update={"members": members, "updated_at": self.clock()})
         self.store.save_groups([(updated, group)])
         return updated
 
+    @staticmethod
+    def _check_birthdate(born: date | None, now: datetime) -> None:
+        problem = born and birthdate_problem(born, now.date())
+        if problem:
+            raise InvalidRecord.of([FieldProblem("birthdate", problem)])
+
     def _person(self, person_id: str) -> Person:
         person = self.store.get_person(person_id)
         if person is None:
-            raise NotFound(f"no person with id '{person_id}'")
+            raise RecordNotFound("person", person_id)
         return person
 
     def _group(self, group_id: str) -> Group:
         group = self.store.get_group(group_id)
         if group is None:
-            raise NotFound(f"no group with id '{group_id}'")
+            raise RecordNotFound("group", group_id)
         return group

@@ -2,58 +2,56 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import BaseModel
 
-from pco_core.api.common import caller, int_param, json_body, json_response, services
-from pco_core.errors import BadRequest
-from pco_core.runstate import RUN_LABELS
+from pco_core.api.answers import documented
+from pco_core.api.bodies import RunStart
+from pco_core.api.common import RecordId, caller, services
+from pco_core.runstate import Run
 
 router = APIGatewayHttpRouter()
 
 
-@router.post("/api/runs")
-def start_run() -> Response[Any]:
-    who = caller(router)
-    body = json_body(router)
-    run_type = body.get("type")
-    if not isinstance(run_type, str) or run_type not in RUN_LABELS:
-        raise BadRequest(f"'type' must be one of: {', '.join(RUN_LABELS)}")
-    run = services(router).runs.start_run(run_type, started_by=who.display_name)
-    return json_response(202, run.model_dump(mode="json"))
+class CurrentRun(BaseModel):
+    run: Run | None
 
 
-@router.get("/api/runs/current")
-def current_run() -> Response[Any]:
-    caller(router)
-    run = services(router).runs.current_run()
-    return json_response(200, {"run": run.model_dump(mode="json") if run else None})
+class RunHistory(BaseModel):
+    runs: list[Run]
 
 
-@router.get("/api/runs")
-def list_runs() -> Response[Any]:
-    caller(router)
-    limit = int_param(router, "limit", default=20, low=1, high=100)
-    runs = services(router).runs.list_runs(limit)
-    return json_response(200, {"runs": [run.model_dump(mode="json") for run in runs]})
+@router.post("/api/runs", status_code=202, responses=documented(202, Run, 409, 422))
+def start_run(body: Annotated[RunStart, Body()]) -> Run:
+    return services().runs.start_run(body.type, started_by=caller().display_name)
 
 
-@router.get("/api/runs/<run_id>")
-def get_run(run_id: str) -> Response[Any]:
-    caller(router)
-    return json_response(200, services(router).runs.get_run(run_id).model_dump(mode="json"))
+@router.get("/api/runs/current", responses=documented(200, CurrentRun))
+def current_run() -> CurrentRun:
+    return CurrentRun(run=services().runs.current_run())
 
 
-@router.post("/api/runs/<run_id>/cancel")
-def cancel_run(run_id: str) -> Response[Any]:
-    caller(router)
-    return json_response(202, services(router).runs.cancel_run(run_id).model_dump(mode="json"))
+@router.get("/api/runs", responses=documented(200, RunHistory))
+def list_runs(
+    limit: Annotated[int, Query(ge=1, le=100, description="how many runs, newest first")] = 20,
+) -> RunHistory:
+    return RunHistory(runs=services().runs.list_runs(limit))
 
 
-@router.post("/api/runs/<run_id>/resume")
-def resume_run(run_id: str) -> Response[Any]:
-    who = caller(router)
-    run = services(router).runs.resume_run(run_id, started_by=who.display_name)
-    return json_response(202, run.model_dump(mode="json"))
+@router.get("/api/runs/<run_id>", responses=documented(200, Run, 404))
+def get_run(run_id: RecordId) -> Run:
+    return services().runs.get_run(run_id)
+
+
+@router.post("/api/runs/<run_id>/cancel", status_code=202, responses=documented(202, Run, 404, 409))
+def cancel_run(run_id: RecordId) -> Run:
+    return services().runs.cancel_run(run_id)
+
+
+@router.post("/api/runs/<run_id>/resume", status_code=202, responses=documented(202, Run, 404, 409))
+def resume_run(run_id: RecordId) -> Run:
+    """A new run that goes on from where the failed run `run_id` stopped (its last committed page)."""
+    return services().runs.resume_run(run_id, started_by=caller().display_name)

@@ -14,6 +14,7 @@ from pco_core.clock import Clock
 from pco_core.engine.ports import Pco, Records
 from pco_core.errors import InvalidPosition
 from pco_core.merge.common import Outcome
+from pco_core.records import ConflictPolicy
 from pco_core.runstate import PageCounts
 
 PER_PAGE = 100
@@ -31,6 +32,8 @@ class DomainContext:
     clock: Clock
     # Asked before a record's PCO writes: False once the run was cancelled, so the page stops.
     still_running: Callable[[], bool] = _always_running
+    # What a field both sides changed differently keeps (the ConflictPolicy deployment parameter).
+    policy: ConflictPolicy = "review"
 
 
 class Position(BaseModel):

@@ -20,6 +20,7 @@ from pco_core.engine.ports import Pco, Records, RunLedger
 from pco_core.errors import LeaseLost, RateLimited
 from pco_core.observability import Metric, count, count_run
 from pco_core.pco.retry import RetryingReads
+from pco_core.records import ConflictPolicy
 from pco_core.runstate import Cursor, PageCounts, PageResult, Run, RunProgress
 from pco_core.runstate import Domain as DomainName
 
@@ -39,8 +40,8 @@ type Domains = Mapping[DomainName, Domain]  # type: ignore[type-arg]
 
 @dataclass(frozen=True)
 class PageDeps:
-    """Everything a page needs, injected: PCO, both stores, the clock, the lease and the domain table, and
-    how to pause between retried PCO reads."""
+    """Everything a page needs, injected: PCO, both stores, the clock, the lease and the domain table, how
+    to pause between retried PCO reads, and the conflict policy of its three-way merges."""
 
     pco: Pco
     records: Records
@@ -49,6 +50,7 @@ class PageDeps:
     lease_seconds: int
     domains: Domains
     sleep: Sleep = time.sleep
+    policy: ConflictPolicy = "review"
 
 
 def run_page(
@@ -98,6 +100,7 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps, reads_until: datetime
             run_id=run_id,
             clock=deps.clock,
             still_running=lambda: _still_running(run_id, deps),
+            policy=deps.policy,
         )
         try:
             page = deps.domains[domain].run(context, run.cursor.position)

@@ -8,11 +8,12 @@ same merges, so a rule lives in one place.
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar, Literal
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
-from pco_core.records import SyncMeta, content_hash
+from pco_core.merge.threeway import Conflicts
+from pco_core.records import ConflictEvent, Family, Fields, Person, SyncMeta
 
 # Records a pull creates get uuid5(NAMESPACE_PCO_SYNC, "<kind>:<pco_id>"), so a retried page never duplicates.
 NAMESPACE_PCO_SYNC = uuid.UUID("6f1c7a52-3d0e-5b8a-9c41-2b7e8d5f0a93")
@@ -46,13 +47,68 @@ def street(value: str | None) -> str | None:
     return "\n".join(line for line in lines if line) or None
 
 
-class Fields(BaseModel):
-    """A record's PCO-owned fields in local terms; their hash is what was last exchanged with PCO."""
+@dataclass
+class Merged[R]:
+    """A merge's answer: the record to write (None: nothing to write), how it counts, and the conflicts it
+    opened or resolved (for the conflict log)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    # PCO ids of emails, phones and addresses are links, not content: a person pushed (ids unknown until
-    # PCO answers) and the same person pulled back (ids known) must hash the same.
-    _links: ClassVar[dict[str, Any]] = {}
+    record: R | None
+    outcome: Outcome
+    conflicts: list[ConflictEvent] = field(default_factory=list)
+    # For a record that stands for several counted rows (a group's member list): how they count.
+    row_counts: dict[str, int] | None = None
 
-    def content_hash(self) -> str:
-        return content_hash(self.model_dump(mode="json", exclude=self._links))
+    @property
+    def conflict_count(self) -> int:
+        """Conflicts detected by this merge (opened, or resolved at once by policy)."""
+        return sum(
+            1 for e in self.conflicts if e.status == "open" or e.resolution in ("pco_wins", "local_wins")
+        )
+
+
+def merged_record[R: (Person, Family)](
+    existing: R,
+    *,
+    pco_id: str,
+    values: dict[str, Any],
+    base: Fields,
+    pco_updated_at: datetime | None,
+    conflicts: Conflicts,
+    edited: tuple[str, ...],
+    changed: bool,
+    run_id: str,
+    now: datetime,
+) -> Merged[R]:
+    """The merge's answer for a record that existed: its merged `values`, PCO's values as the new `base`,
+    the conflicts still open and the edits still to push; "updated" when a value (or the link) changed,
+    else counted as this run already counted it (a retried page) or skipped."""
+    record = existing.model_copy(
+        update={
+            "pco_id": pco_id,
+            **values,
+            "sync": existing.sync.model_copy(
+                update={
+                    "pco_updated_at": pco_updated_at or existing.sync.pco_updated_at,
+                    "pco_hash": base.content_hash(),
+                    "base": base,
+                    "conflicts": conflicts.open_conflicts(),
+                    "edited": edited,
+                }
+            ),
+        }
+    )
+    if not changed:
+        counted = unchanged_outcome(existing.sync, run_id)
+        return Merged(None if record == existing else record, counted, conflicts.events)
+    stamped = record.sync.model_copy(update={"last_run_id": run_id, "last_outcome": "updated"})
+    return Merged(record.model_copy(update={"updated_at": now, "sync": stamped}), "updated", conflicts.events)
+
+
+def agreed_base[F: Fields](record: Person | Family, local: F, base: F | None) -> F | None:
+    """What PCO held when we last agreed: the base; for a record written before bases existed whose hash
+    says nothing was waiting to be pushed, its own values (`local`); else unknown (None)."""
+    if base is not None:
+        return base
+    if record.pco_id is not None and record.sync.pco_hash == local.content_hash():
+        return local
+    return None

@@ -8,21 +8,14 @@ family's id on their person record, which is bookkeeping and not counted as an u
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
-from pco_core.merge.common import Fields, Outcome, clean, record_id_for, unchanged_outcome
+from pco_core.merge.common import Merged, agreed_base, clean, merged_record, record_id_for
+from pco_core.merge.threeway import Conflicts, decide
 from pco_core.pco.models import PcoHousehold
-from pco_core.records import Address, Family, Person, SyncMeta
-
-
-class FamilyFields(Fields):
-    name: str
-    member_ids: tuple[str, ...]
-    primary_member_id: str | None
-    address: Address | None
-
-    _links: ClassVar[dict[str, Any]] = {"address": {"pco_id"}}
+from pco_core.records import Address, ConflictPolicy, Family, FamilyFields, FamilySync, Person
 
 
 def family_fields(name: str | None, members: Sequence[Person], primary: Person | None) -> FamilyFields:
@@ -72,6 +65,82 @@ def household_members(
     return members, (by_pco.get(primary_id) if primary_id else None)
 
 
+def household_fields(
+    household: PcoHousehold, people: Mapping[str, Person], kept: Sequence[Person] = ()
+) -> FamilyFields:
+    """A PCO household in local terms (`people` by PCO id)."""
+    members, primary = household_members(household, people, kept)
+    return family_fields(household.name, members, primary)
+
+
+def local_family_fields(family: Family) -> FamilyFields:
+    return FamilyFields(
+        name=family.name,
+        member_ids=tuple(sorted(dict.fromkeys(family.member_ids))),
+        primary_member_id=family.primary_member_id,
+        address=family.address,
+    )
+
+
+@dataclass
+class FamilyPlan:
+    """A family after the three-way merge with PCO's household, and what a push would send."""
+
+    fields: FamilyFields
+    send: dict[str, Any]
+    add_members: list[str]
+    remove_members: list[str]
+    conflicts: Conflicts
+    edited: tuple[str, ...] = ()
+
+
+def plan_family(
+    existing: Family, pco: FamilyFields, *, policy: ConflictPolicy, source: str, now: datetime
+) -> FamilyPlan:
+    local = local_family_fields(existing)
+    base = agreed_base(existing, local, existing.sync.base)
+    conflicts = Conflicts.of("family", existing, existing.name, policy=policy, source=source, now=now)
+    values: dict[str, Any] = {}
+    send: dict[str, Any] = {}
+    edited: list[str] = []
+    for name in ("name", "primary_member_id", "address"):
+        mine, theirs = _plain(getattr(local, name)), _plain(getattr(pco, name))
+        side, found = decide(
+            name,
+            _plain(getattr(base, name)) if base else None,
+            mine,
+            theirs,
+            conflicts,
+            base_known=base is not None,
+            edited=name in existing.sync.edited,
+        )
+        values[name] = getattr(local if side == "local" else pco, name)
+        if side == "local" and mine != theirs and (found == "local" or policy == "local_wins"):
+            send[name] = getattr(local, name)
+            edited.append(name)
+    # Members are a set: each person is in or out; the two sides cannot disagree about one change.
+    was = set(base.member_ids) if base else set()
+    mine_ids, theirs_ids = set(local.member_ids), set(pco.member_ids)
+    members: list[str] = []
+    add: list[str] = []
+    remove: list[str] = []
+    for pid in sorted(was | mine_ids | theirs_ids):
+        side, _ = decide(f"member:{pid}", pid in was, pid in mine_ids, pid in theirs_ids, conflicts)
+        present = (pid in mine_ids) if side == "local" else (pid in theirs_ids)
+        if present:
+            members.append(pid)
+        if side == "local" and (pid in mine_ids) != (pid in theirs_ids):
+            (add if pid in mine_ids else remove).append(pid)
+    if values["primary_member_id"] not in members:
+        values["primary_member_id"] = members[0] if members else None
+    fields = FamilyFields(member_ids=tuple(members), **values)
+    return FamilyPlan(fields, send, add, remove, conflicts, tuple(edited))
+
+
+def _plain(value: Any) -> Any:
+    return value.unlinked() if isinstance(value, Address) else value
+
+
 def merge_family(
     existing: Family | None,
     fields: FamilyFields,
@@ -80,24 +149,64 @@ def merge_family(
     pco_updated_at: datetime | None,
     run_id: str,
     now: datetime,
-) -> tuple[Family | None, Outcome]:
-    """The family to write (None when nothing changed) and how it counts."""
-    digest = fields.content_hash()
-    if existing is not None and existing.pco_id == pco_id and existing.sync.pco_hash == digest:
-        return None, unchanged_outcome(existing.sync, run_id)
-    outcome: Outcome = "created" if existing is None else "updated"
-    sync = SyncMeta(pco_updated_at=pco_updated_at, pco_hash=digest, last_run_id=run_id, last_outcome=outcome)
-    values = {
-        "pco_id": pco_id,
+    policy: ConflictPolicy = "review",
+) -> Merged[Family]:
+    """PCO's household (`fields`) merged into the local family three ways; the new base is PCO's."""
+    if existing is None:
+        sync = FamilySync(
+            pco_updated_at=pco_updated_at,
+            pco_hash=fields.content_hash(),
+            base=fields,
+            last_run_id=run_id,
+            last_outcome="created",
+        )
+        values = _family_values(fields)
+        created = Family.model_validate(
+            {
+                "id": record_id_for("family", pco_id),
+                "pco_id": pco_id,
+                **values,
+                "updated_at": now,
+                "sync": sync,
+            }
+        )
+        return Merged(created, "created")
+    plan = plan_family(existing, fields, policy=policy, source=run_id, now=now)
+    changed = (
+        existing.pco_id != pco_id
+        or plan.fields.content_hash() != local_family_fields(existing).content_hash()
+    )
+    return merged_record(
+        existing,
+        pco_id=pco_id,
+        values=_family_values(plan.fields),
+        base=fields,
+        pco_updated_at=pco_updated_at,
+        conflicts=plan.conflicts,
+        edited=plan.edited,
+        changed=changed,
+        run_id=run_id,
+        now=now,
+    )
+
+
+def _family_values(fields: FamilyFields) -> dict[str, Any]:
+    return {
         "name": fields.name,
         "member_ids": list(fields.member_ids),
         "primary_member_id": fields.primary_member_id,
         "address": fields.address,
-        "updated_at": now,
     }
-    if existing is None:
-        return Family.model_validate({"id": record_id_for("family", pco_id), **values, "sync": sync}), outcome
-    return existing.model_copy(update={**values, "sync": sync}), outcome
+
+
+def agreed_family(family: Family, after: FamilyFields, plan: FamilyPlan) -> Family:
+    """`family` holding what PCO holds after a push, but for the fields an open conflict holds back."""
+    held = {c.field for c in plan.conflicts.open_conflicts()}
+    values = _family_values(after)
+    for name in ("name", "primary_member_id", "address"):
+        if name in held:
+            values[name] = getattr(plan.fields, name)
+    return family.model_copy(update=values)
 
 
 def unlinked_family(family: Family, now: datetime) -> Family:
@@ -108,7 +217,9 @@ def unlinked_family(family: Family, now: datetime) -> Family:
             "member_ids": [],
             "primary_member_id": None,
             "updated_at": now,
-            "sync": family.sync.model_copy(update={"pco_hash": None}),
+            "sync": family.sync.model_copy(
+                update={"pco_hash": None, "base": None, "conflicts": (), "edited": ()}
+            ),
         }
     )
 
@@ -137,13 +248,14 @@ def merge_households(
     *,
     run_id: str,
     now: datetime,
+    policy: ConflictPolicy = "review",
     read_at: datetime | None = None,
-) -> dict[str, tuple[Family | None, Outcome]]:
-    """Merge PCO households into families and keep members' `family_id` in step, in a few store calls.
+) -> dict[str, Merged[Family]]:
+    """Merge PCO households into families three ways and keep members' `family_id` in step, in a few
+    store calls. Answers, per household id, the merge (the family written, how it counts, conflicts).
 
-    Answers, per household id, the family written (None when unchanged) and how it counts. With `read_at`
-    (when a run read the households from PCO) a family or person written since is left as it is: it holds
-    a newer change (such a family answers None, skipped)."""
+    With `read_at` (when a run read the households from PCO) a family or person written since is left as
+    it is: it holds a newer change (such a family answers no record, skipped, and no conflicts)."""
     families = store.families_by_pco_ids([h.id for h in households])
     kept_ids = [
         pid for h in households if not h.person_ids and h.id in families for pid in families[h.id].member_ids
@@ -153,36 +265,32 @@ def merge_households(
     kept_people = store.get_people(kept_ids) if kept_ids else {}
     links = FamilyLinks([*people.values(), *kept_people.values()], now)
 
-    merged: dict[str, tuple[Family | None, Outcome]] = {}
+    merged: dict[str, Merged[Family]] = {}
     changes: list[tuple[Family, Family | None]] = []
     for household in households:
         existing = families.get(household.id)
         kept = [kept_people[pid] for pid in existing.member_ids if pid in kept_people] if existing else []
-        members, primary = household_members(household, people, kept)
-        new, outcome = merge_family(
+        result = merge_family(
             existing,
-            family_fields(household.name, members, primary),
+            household_fields(household, people, kept),
             pco_id=household.id,
             pco_updated_at=household.updated_at,
             run_id=run_id,
             now=now,
+            policy=policy,
         )
-        merged[household.id] = (new, outcome)
-        if new is not None:
-            changes.append((new, existing))
-        family = new or existing
+        merged[household.id] = result
+        if result.record is not None:
+            changes.append((result.record, existing))
+        family = result.record or existing
         if family is not None:
             links.link(family, previous=existing)
 
     newer = store.save_families(changes, read_at=read_at) if changes else set()
-    for household_id, (family, _) in list(merged.items()):
-        if family is not None and family.id in newer:
-            merged[household_id] = (None, "skipped")
-    departed = links.departed_ids()
-    if departed:
-        links.unlink_departed(store.get_people(departed).values())
-    if links.changes():
-        store.save_people(links.changes(), read_at=read_at)
+    for household_id, result in list(merged.items()):
+        if result.record is not None and result.record.id in newer:
+            merged[household_id] = Merged(None, "skipped")
+    links.save(store, read_at=read_at)
     return merged
 
 
@@ -212,6 +320,15 @@ class FamilyLinks:
         for person in people:
             if person.family_id == self._departed.get(person.id):
                 self._set(person, None)
+
+    def save(self, store: HouseholdStore, *, read_at: datetime | None = None) -> None:
+        """Write the `family_id` changes, reading first the departed members not known yet (with
+        `read_at`, a person written since is left as it is)."""
+        departed = self.departed_ids()
+        if departed:
+            self.unlink_departed(store.get_people(departed).values())
+        if self.changes():
+            store.save_people(self.changes(), read_at=read_at)
 
     def changes(self) -> list[tuple[Person, Person | None]]:
         return [(self._current[pid], self._original[pid]) for pid in self._current]

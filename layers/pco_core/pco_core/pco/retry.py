@@ -33,6 +33,8 @@ class PcoApi(Protocol):
 
     def patch(self, path: str, document: Mapping[str, Any]) -> Document: ...
 
+    def delete(self, path: str) -> None: ...
+
     def suggested_wait(self, reserve: int) -> int: ...
 
 
@@ -73,6 +75,9 @@ class RetryingReads:
 
     def patch(self, path: str, document: Mapping[str, Any]) -> Document:
         return self._pco.patch(path, document)
+
+    def delete(self, path: str) -> None:
+        self._pco.delete(path)
 
     def suggested_wait(self, reserve: int) -> int:
         return self._pco.suggested_wait(reserve)

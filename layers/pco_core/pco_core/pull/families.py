@@ -17,6 +17,10 @@ class PullFamilies(PcoListing[PcoHousehold]):
     model = PcoHousehold
 
     def merge(self, ctx: DomainContext, records: list[PcoHousehold], tally: Tally, read_at: datetime) -> None:
-        merged = merge_households(ctx.records, records, run_id=ctx.run_id, now=ctx.clock(), read_at=read_at)
-        for _, outcome in merged.values():
-            tally.add(outcome)
+        merged = merge_households(
+            ctx.records, records, run_id=ctx.run_id, now=ctx.clock(), policy=ctx.policy, read_at=read_at
+        )
+        for result in merged.values():
+            tally.add(result.outcome)
+            tally.add_counts({"conflicts": result.conflict_count})
+        ctx.records.log_conflicts([event for result in merged.values() for event in result.conflicts])

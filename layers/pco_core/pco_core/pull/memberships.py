@@ -4,9 +4,11 @@ request budget is spent; a group is always read to the end, so a member list is 
 When PCO fails a read (after the page's own retries) the groups already read are still merged and
 committed, so the page retried by the state machine starts at the group that failed.
 
-A membership webhook changes one member of a group. When one was applied after the page began reading
-(the save finds the group written since), the group is read again and gets PCO's list as read with every
-member the webhook changed as the webhook left it, so neither PCO's list nor the newer change is lost.
+Each group's list is merged three ways (merge/group.py) against the list as last agreed with PCO. A
+membership webhook changes one member of that agreed list. When one was applied after the page began
+reading (the save finds the group written since), the group is read again and merged anew: PCO's list as
+read, with every member the webhook changed as the webhook left it, so neither PCO's list nor the newer
+change is lost, and a local edit made meanwhile is merged as any local edit is.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from aws_lambda_powertools import Logger
 
 from pco_core.engine.domain import AfterIdPosition, Domain, DomainContext, DomainPage, Tally
 from pco_core.errors import PcoUnavailable
+from pco_core.merge.common import Merged
 from pco_core.merge.group import group_member, merge_members
 from pco_core.pco.models import PcoMembership
 from pco_core.pco.paginate import read_all
 from pco_core.pco.paths import memberships_path
-from pco_core.records import Group, GroupMember
+from pco_core.records import ConflictEvent, Group, GroupMember
 
 logger = Logger(child=True)
 
@@ -83,8 +86,8 @@ class PullMemberships(Domain[AfterIdPosition]):
         )
         now = ctx.clock()
         changes: list[tuple[Group, Group | None]] = []
-        counted: dict[str, dict[str, int]] = {}
-        wanted: dict[str, list[GroupMember]] = {}
+        pco_lists: dict[str, list[GroupMember]] = {}
+        results: dict[str, Merged[Group]] = {}
         for group, memberships in read:
             members: dict[str, GroupMember] = {}
             for membership in memberships:
@@ -94,41 +97,62 @@ class PullMemberships(Domain[AfterIdPosition]):
                     tally.add("skipped")
                     continue
                 members.setdefault(person.id, group_member(person.id, membership.role, membership.joined_at))
-            wanted[group.id] = list(members.values())
-            new, counted[group.id] = merge_members(group, wanted[group.id], run_id=ctx.run_id, now=now)
-            if new is not None:
-                changes.append((new, group))
+            pco_lists[group.id] = list(members.values())
+            results[group.id] = result = merge_members(
+                group, pco_lists[group.id], run_id=ctx.run_id, now=now, policy=ctx.policy
+            )
+            if result.record is not None:
+                changes.append((result.record, group))
         newer = ctx.records.save_groups(changes, read_at=read_at) if changes else set()
-        base = {group.id: group for group, _ in read}
+        as_read = {group.id: group for group, _ in read}
         for _ in range(REBASE_ATTEMPTS):
             if not newer:
                 break
             reread_at = ctx.clock()
-            fresh = ctx.records.groups_by_pco_ids(str(base[gid].pco_id) for gid in newer)
+            fresh = {
+                group.id: group
+                for group in ctx.records.groups_by_pco_ids(str(as_read[gid].pco_id) for gid in newer).values()
+                if group.id in newer
+            }
             again: list[tuple[Group, Group | None]] = []
             for current in fresh.values():
-                if current.id not in newer:
-                    continue
-                rebased = _with_local_changes(wanted[current.id], base[current.id].members, current.members)
-                new, counted[current.id] = merge_members(current, rebased, run_id=ctx.run_id, now=now)
-                if new is not None:
-                    again.append((new, current))
-            newer = ctx.records.save_groups(again, read_at=reread_at) if again else set()
-        for group_id, counts in counted.items():
+                rebased = _with_pco_changes(
+                    pco_lists[current.id], _agreed(as_read[current.id]), _agreed(current)
+                )
+                results[current.id] = result = merge_members(
+                    current, rebased, run_id=ctx.run_id, now=now, policy=ctx.policy
+                )
+                if result.record is not None:
+                    again.append((result.record, current))
+            # A group gone from its PCO link since (a destroyed webhook) is not written again either.
+            gone = newer - fresh.keys()
+            newer = gone | (ctx.records.save_groups(again, read_at=reread_at) if again else set())
+        events: list[ConflictEvent] = []
+        for group_id, result in results.items():
+            counts = result.row_counts or {}
             if group_id in newer:
                 # Still changing under this page: the newer list stays, and the next run reads it again.
                 logger.info(
                     "member list kept changing while merged: left as is", extra={"group_id": group_id}
                 )
-                counts = {"skipped": sum(counts.values())}
-            tally.add_counts(counts)
+                tally.add_counts({"skipped": sum(counts.values())})
+                continue
+            tally.add_counts({**counts, "conflicts": result.conflict_count})
+            events.extend(result.conflicts)
+        ctx.records.log_conflicts(events)
 
 
-def _with_local_changes(
+def _agreed(group: Group) -> list[GroupMember]:
+    """The member list as PCO last held it for us: the base a webhook moves (the members themselves for a
+    group from before bases existed, as the membership applier reads it)."""
+    return list(group.sync.members_base) if group.sync.members_base is not None else list(group.members)
+
+
+def _with_pco_changes(
     pco: list[GroupMember], read: list[GroupMember], current: list[GroupMember]
 ) -> list[GroupMember]:
-    """PCO's member list, with each member whose local state changed since the page read the group (`read`
-    -> `current`: a webhook's change) as it is now."""
+    """PCO's member list as the page read it, with each member PCO's side changed since the page read the
+    group (`read` -> `current` agreed lists: a membership webhook's change) as it is now."""
     before = {m.person_id: m for m in read}
     now = {m.person_id: m for m in current}
     merged = {m.person_id: m for m in pco}

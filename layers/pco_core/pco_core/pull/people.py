@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger
 
 from pco_core.engine.domain import DomainContext, Tally
 from pco_core.errors import PcoLinkTaken
-from pco_core.merge.common import Outcome
+from pco_core.merge.common import Merged
 from pco_core.merge.matching import PersonMatch
 from pco_core.merge.person import merge_person, person_fields
 from pco_core.pco import paths
@@ -29,20 +29,20 @@ class PullPeople(PcoListing[PcoPerson]):
         matches = PersonMatch(ctx.records).match_page(records)
         now = ctx.clock()
         changes: list[tuple[Person, Person | None]] = []
-        outcomes: dict[str, Outcome] = {}
+        merged: dict[str, Merged[Person]] = {}
         for pco in records:
             existing = matches[pco.id]
-            new, outcome = merge_person(
+            merged[pco.id] = result = merge_person(
                 existing,
                 person_fields(pco),
                 pco_id=pco.id,
                 pco_updated_at=pco.updated_at,
                 run_id=ctx.run_id,
                 now=now,
+                policy=ctx.policy,
             )
-            outcomes[pco.id] = outcome
-            if new is not None:
-                changes.append((new, existing))
+            if result.record is not None:
+                changes.append((result.record, existing))
         refused: set[str] = set()
         newer: set[str] = set()
         if changes:
@@ -53,10 +53,18 @@ class PullPeople(PcoListing[PcoPerson]):
                 logger.warning("PCO person not linked", extra={"reason": str(exc)})
                 refused = set(exc.taken.values())
             else:
-                # Changed by a webhook (or an edit) after this page read PCO: that newer change stays.
+                # Changed by a webhook (or an edit) after this page read PCO: that newer change stays, and
+                # the conflicts this merge found are not logged (it wrote nothing; the next run merges again).
                 newer = {new.pco_id for new, _ in changes if new.id in written_since and new.pco_id}
-        for pco_id, outcome in outcomes.items():
+        for pco_id, result in merged.items():
             if pco_id in refused:
                 tally.failed()
-            else:
-                tally.add("skipped" if pco_id in newer else outcome)
+                continue
+            if pco_id in newer:
+                tally.add("skipped")
+                continue
+            tally.add(result.outcome)
+            tally.add_counts({"conflicts": result.conflict_count})
+        ctx.records.log_conflicts(
+            [e for pco_id, r in merged.items() if pco_id not in refused | newer for e in r.conflicts]
+        )

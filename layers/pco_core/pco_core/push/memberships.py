@@ -7,20 +7,22 @@ as "already there". Members PCO has and we do not stay: a push never removes any
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
 
 from pco_core.engine.domain import DomainContext
 from pco_core.engine.ports import Records
 from pco_core.errors import PcoRequestError
+from pco_core.merge.group import group_member, plan_members
 from pco_core.pco.models import PcoMembership
 from pco_core.pco.paginate import read_all
 from pco_core.pco.paths import memberships_path
 from pco_core.push.walk import CountingPco, Lister, PushDomain, is_duplicate
-from pco_core.records import Group, Person, content_hash
+from pco_core.records import Group, GroupMember, Person, has_pending_changes
 
 logger = Logger(child=True)
 
@@ -30,25 +32,15 @@ def push_run_mark(run_id: str) -> str:
     return f"{run_id}#push-memberships"
 
 
-def members_hash(group: Group, people: dict[str, Person]) -> str:
-    return content_hash(
-        sorted(
-            [m.person_id, people[m.person_id].pco_id if m.person_id in people else None, m.role, m.joined_at]
-            for m in group.members
-        )
-    )
-
-
 class PushMemberships(PushDomain[Group, dict[str, Person]]):
     def lister(self, records: Records) -> Lister[Group]:
-        return records.list_groups
+        return records.list_pending_groups
 
     def prepare(self, records: Records, page: Sequence[Group]) -> dict[str, Person]:
         return records.get_people({m.person_id for group in page for m in group.members})
 
     def cost(self, record: Group, prepared: dict[str, Person]) -> int:
-        unchanged = record.pco_id is None or record.sync.pco_members_hash == members_hash(record, prepared)
-        return 0 if unchanged else 1 + len(record.members)
+        return 1 + len(record.members) if has_pending_changes(record) else 0
 
     def push(
         self, ctx: DomainContext, pco: CountingPco, record: Group, prepared: dict[str, Person]
@@ -56,24 +48,30 @@ class PushMemberships(PushDomain[Group, dict[str, Person]]):
         return _push_group(ctx, pco, ctx.records, record, prepared)
 
 
+@dataclass
+class _InPco:
+    """A group's memberships as PCO holds them: in local terms, and PCO's membership id per person."""
+
+    members: list[GroupMember]
+    ids: dict[str, str]  # local person id -> PCO membership id
+
+
 def _push_group(
     ctx: DomainContext, pco: CountingPco, records: Records, group: Group, people: dict[str, Person]
 ) -> dict[str, int]:
-    if group.pco_id is None:
-        # PCO's API cannot create groups: only groups that came from PCO take memberships.
-        return {"skipped": len(group.members)} if group.members else {}
-    digest = members_hash(group, people)
     mark = push_run_mark(ctx.run_id)
-    if group.sync.pco_members_hash == digest:
+    if group.pco_id is None or not has_pending_changes(group):
         if group.sync.last_run_id == mark and group.sync.last_counts is not None:
             return dict(group.sync.last_counts)  # a retried page counts what the first attempt did
         return {"skipped": len(group.members)} if group.members else {}
 
     path = memberships_path(group.pco_id)
-    current, _ = read_all(pco, path, {}, PcoMembership.from_resource)
-    in_pco = {m.person_id: m for m in current if m.person_id}
+    in_pco = _read(pco, records, path, people)
+    plan = plan_members(group, in_pco.members, policy=ctx.policy, source=ctx.run_id, now=ctx.clock())
+    assert plan.conflicts is not None
+    after = {m.person_id: m for m in in_pco.members}
     counts = {"created": 0, "updated": 0, "skipped": 0, "failed": 0}
-    for member in group.members:
+    for member in plan.add:
         person = people.get(member.person_id)
         if person is None or person.pco_id is None:
             logger.info(
@@ -82,39 +80,92 @@ def _push_group(
             )
             counts["skipped"] += 1
             continue
-        existing = in_pco.get(person.pco_id)
-        try:
-            if existing is None:
-                attributes: dict[str, Any] = {"person_id": person.pco_id, "role": member.role}
-                if member.joined_at is not None:
-                    attributes["joined_at"] = _iso(member.joined_at)
-                pco.post(path, {"data": {"type": "Membership", "attributes": attributes}})
-                counts["created"] += 1
-            elif existing.role != member.role:
-                pco.patch(
-                    f"{path}/{existing.id}",
-                    {"data": {"type": "Membership", "id": existing.id, "attributes": {"role": member.role}}},
-                )
-                counts["updated"] += 1
-            else:
-                counts["skipped"] += 1
-        except PcoRequestError as exc:
-            if existing is None and is_duplicate(exc):
-                counts["skipped"] += 1  # PCO already has it: what we wanted
-                continue
-            logger.warning(
-                "membership not pushed",
-                extra={"group_id": group.id, "person_id": member.person_id, "reason": str(exc)},
-            )
-            counts["failed"] += 1
-    # A refused membership is tried again by the next push: the list is not remembered as pushed.
-    pushed = digest if not counts["failed"] else group.sync.pco_members_hash
-    counts = {name: n for name, n in counts.items() if n}
-    sync = group.sync.model_copy(
-        update={"pco_members_hash": pushed, "last_run_id": mark, "last_outcome": None, "last_counts": counts}
+        attributes: dict[str, Any] = {"person_id": person.pco_id, "role": member.role}
+        if member.joined_at is not None:
+            attributes["joined_at"] = _iso(member.joined_at)
+        sent = _sent(
+            counts, group, member.person_id, pco.post, path, _membership(attributes), duplicate_ok=True
+        )
+        if sent:
+            counts["created" if sent == "sent" else "skipped"] += 1
+            after[member.person_id] = member
+    for member in plan.roles:
+        membership_id = in_pco.ids[member.person_id]
+        patch = {"data": {"type": "Membership", "id": membership_id, "attributes": {"role": member.role}}}
+        if _sent(counts, group, member.person_id, pco.patch, f"{path}/{membership_id}", patch):
+            counts["updated"] += 1
+            after[member.person_id] = after[member.person_id].model_copy(update={"role": member.role})
+    for person_id in plan.remove:
+        membership_id = in_pco.ids[person_id]
+        if _sent(counts, group, person_id, pco.delete, f"{path}/{membership_id}"):
+            counts["updated"] += 1
+            after.pop(person_id, None)
+    unchanged = (
+        len(plan.members) - counts["created"] - counts["updated"] - counts["skipped"] - counts["failed"]
     )
-    records.save_groups([(group.model_copy(update={"sync": sync}), group)])
-    return counts
+    counts["skipped"] += max(0, unchanged)
+    counts = {name: n for name, n in counts.items() if n > 0}
+    held = {c.field for c in plan.conflicts.open_conflicts()}
+    agreed = tuple(sorted(after.values(), key=lambda m: m.person_id))
+    members = [m for m in agreed if f"member:{m.person_id}" not in held]
+    members += [m for m in plan.members if f"member:{m.person_id}" in held or f"role:{m.person_id}" in held]
+    members = sorted({m.person_id: m for m in members}.values(), key=lambda m: m.person_id)
+    sync = group.sync.model_copy(
+        update={
+            "members_base": agreed,
+            "conflicts": plan.conflicts.open_conflicts(),
+            "last_run_id": mark,
+            "last_outcome": None,
+            "last_counts": counts,
+        }
+    )
+    records.save_groups([(group.model_copy(update={"members": members, "sync": sync}), group)])
+    records.log_conflicts(plan.conflicts.events)
+    return {**counts, "conflicts": plan.conflicts.detected_count()}
+
+
+def _read(pco: CountingPco, records: Records, path: str, people: dict[str, Person]) -> _InPco:
+    current, _ = read_all(pco, path, {}, PcoMembership.from_resource)
+    by_pco = {p.pco_id: p for p in people.values() if p.pco_id is not None}
+    unknown = [m.person_id for m in current if m.person_id and m.person_id not in by_pco]
+    if unknown:
+        by_pco.update(records.people_by_pco_ids(unknown))
+    members: list[GroupMember] = []
+    ids: dict[str, str] = {}
+    for membership in current:
+        person = by_pco.get(membership.person_id or "")
+        if person is None:
+            continue  # someone we do not hold: PCO's to keep
+        members.append(group_member(person.id, membership.role, membership.joined_at))
+        ids[person.id] = membership.id
+    return _InPco(members, ids)
+
+
+def _membership(attributes: dict[str, Any]) -> dict[str, Any]:
+    return {"data": {"type": "Membership", "attributes": attributes}}
+
+
+def _sent(
+    counts: dict[str, int],
+    group: Group,
+    person_id: str,
+    write: Callable[..., object],
+    *args: Any,
+    duplicate_ok: bool = False,
+) -> Literal["sent", "already", ""]:
+    """Send one membership write: "sent", "already" (PCO's duplicate answer: what we wanted), or ""
+    (refused: counted as failed)."""
+    try:
+        write(*args)
+    except PcoRequestError as exc:
+        if duplicate_ok and is_duplicate(exc):
+            return "already"
+        logger.warning(
+            "membership not pushed", extra={"group_id": group.id, "person_id": person_id, "reason": str(exc)}
+        )
+        counts["failed"] += 1
+        return ""
+    return "sent"
 
 
 def _iso(moment: datetime) -> str:

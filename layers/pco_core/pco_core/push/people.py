@@ -13,7 +13,7 @@ reason, never adopted and never created a second time.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -22,14 +22,20 @@ from pco_core.engine.domain import DomainContext
 from pco_core.engine.ports import Records
 from pco_core.errors import SkippableRecordError, UncertainMatch
 from pco_core.merge.common import Outcome, unchanged_outcome
-from pco_core.merge.contacts import contact_key, relink
-from pco_core.merge.person import PersonFields, local_fields, person_fields
+from pco_core.merge.contacts import contact_key
+from pco_core.merge.person import (
+    PersonPlan,
+    agreed_person,
+    canonical,
+    local_fields,
+    person_fields,
+    plan_person,
+)
 from pco_core.pco import paths
-from pco_core.pco.jsonapi import Document
 from pco_core.pco.models import PcoPerson
-from pco_core.push.contacts import push_contacts
+from pco_core.push.contacts import write_contacts
 from pco_core.push.walk import CountingPco, Lister, PushDomain, resource_of
-from pco_core.records import Person
+from pco_core.records import PERSON_SCALARS, Person, PersonFields, has_pending_changes
 
 logger = Logger(child=True)
 
@@ -41,7 +47,7 @@ CREATE_CLOCK_MARGIN = timedelta(minutes=2)
 
 class PushPeople(PushDomain[Person, None]):
     def lister(self, records: Records) -> Lister[Person]:
-        return records.list_people
+        return records.list_pending_people
 
     def prepare(self, records: Records, page: Sequence[Person]) -> None:
         return None
@@ -50,87 +56,108 @@ class PushPeople(PushDomain[Person, None]):
         return _estimated_requests(record, local_fields(record))
 
     def push(self, ctx: DomainContext, pco: CountingPco, record: Person, prepared: None) -> Mapping[str, int]:
-        return {_push_person(ctx, pco, ctx.records, record, local_fields(record)): 1}
+        return _push_person(ctx, pco, ctx.records, record, local_fields(record))
 
 
 def _estimated_requests(person: Person, fields: PersonFields) -> int:
-    if person.pco_id is not None and person.sync.pco_hash == fields.content_hash():
+    if person.pco_id is not None and not has_pending_changes(person):
         return 0
     return 2 + len(fields.emails) + len(fields.phones) + len(fields.addresses)
 
 
 def _push_person(
     ctx: DomainContext, pco: CountingPco, records: Records, person: Person, fields: PersonFields
-) -> Outcome:
-    digest = fields.content_hash()
-    if person.pco_id is not None and person.sync.pco_hash == digest:
-        return unchanged_outcome(person.sync, ctx.run_id)
+) -> dict[str, int]:
+    if person.pco_id is not None and not has_pending_changes(person):
+        return {unchanged_outcome(person.sync, ctx.run_id): 1}
     if person.pco_id is None and person.status != "active":
-        return "skipped"  # PCO only gets the church's active people; an inactive one is never created
-
+        return {"skipped": 1}  # PCO only gets the church's active people; an inactive one is never created
     if person.pco_id is None:
-        # A create sent before whose answer we never saved (a crash in between) is found, not repeated.
-        sent_at = person.sync.pco_create_sent_at
-        found = _created_before(pco, records, person, fields, sent_at) if sent_at is not None else None
-        if found is None:
-            sending = person.model_copy(
-                update={"sync": person.sync.model_copy(update={"pco_create_sent_at": ctx.clock()})}
-            )
-            records.save_people([(sending, person)])
-            document = pco.post(paths.PEOPLE, _person_document(_attributes(fields)))
-            person, current = sending, PcoPerson.from_resource(resource_of(document, "person"), document)
-        else:
-            current = found
-        linked = person.model_copy(
-            update={
-                "pco_id": current.id,
-                "sync": person.sync.model_copy(
-                    update={
-                        "pco_hash": None,
-                        "pco_create_sent_at": None,
-                        "last_run_id": ctx.run_id,
-                        "last_outcome": "created",
-                    }
-                ),
-            }
-        )
-        # At once: a crash from here on is retried as a patch of this PCO person, never a second create.
-        records.save_people([(linked, person)])
-        person = linked
+        person, current = _create(ctx, pco, records, person, fields)
     else:
         document = pco.get(f"{paths.PEOPLE}/{person.pco_id}", {"include": CONTACTS})
         current = PcoPerson.from_resource(resource_of(document, "person"), document)
-        changed = _changed(_attributes(fields), _attributes(person_fields(current)))
-        if changed:
-            answer = pco.patch(f"{paths.PEOPLE}/{person.pco_id}", _person_document(changed, person.pco_id))
-            current = current.model_copy(update={"updated_at": _updated_at(answer, current.updated_at)})
     assert person.pco_id is not None
 
-    base = f"{paths.PEOPLE}/{person.pco_id}"
-    emails = push_contacts(pco, f"{base}/emails", "Email", fields.emails, current.emails)
-    phones = push_contacts(pco, f"{base}/phone_numbers", "PhoneNumber", fields.phones, current.phone_numbers)
-    addresses = push_contacts(pco, f"{base}/addresses", "Address", fields.addresses, current.addresses)
-
+    plan = plan_person(person, person_fields(current), policy=ctx.policy, source=ctx.run_id, now=ctx.clock())
+    after = _write(pco, person.pco_id, plan, person_fields(current))
     first_attempt = person.sync.last_run_id == ctx.run_id and person.sync.last_outcome == "created"
     outcome: Outcome = "created" if first_attempt else "updated"
     sync = person.sync.model_copy(
         update={
             "pco_updated_at": current.updated_at,
-            "pco_hash": digest,
+            "pco_hash": after.content_hash(),
+            "base": after,
+            "conflicts": plan.conflicts.open_conflicts(),
+            "edited": (),  # everything not held back by a conflict is what PCO holds now
             "last_run_id": ctx.run_id,
             "last_outcome": outcome,
         }
     )
-    pushed = person.model_copy(
+    # What PCO holds now is what we hold, but for the fields an open conflict holds back.
+    pushed = agreed_person(person.model_copy(update={"sync": sync}), after, plan)
+    records.save_people([(pushed, person)])
+    records.log_conflicts(plan.conflicts.events)
+    return {outcome: 1, "conflicts": plan.conflicts.detected_count()}
+
+
+def _create(
+    ctx: DomainContext, pco: CountingPco, records: Records, person: Person, fields: PersonFields
+) -> tuple[Person, PcoPerson]:
+    """The PCO person for a local person never pushed: created (its scalar attributes), or found when an
+    earlier create's answer was lost. Its PCO id is saved at once, so a crash from here on is retried as an
+    update of that PCO person, never a second create."""
+    sent_at = person.sync.pco_create_sent_at
+    found = _created_before(pco, records, person, fields, sent_at) if sent_at is not None else None
+    if found is None:
+        sending = person.model_copy(
+            update={"sync": person.sync.model_copy(update={"pco_create_sent_at": ctx.clock()})}
+        )
+        records.save_people([(sending, person)])
+        document = pco.post(paths.PEOPLE, _person_document(_attributes(fields.model_dump())))
+        person, current = sending, PcoPerson.from_resource(resource_of(document, "person"), document)
+    else:
+        current = found
+    # The base is what PCO holds of this person now; its emails, phones and addresses are local-only.
+    base = person_fields(current)
+    linked = person.model_copy(
         update={
-            "emails": relink(person.emails, emails),
-            "phones": relink(person.phones, phones),
-            "addresses": relink(person.addresses, addresses),
-            "sync": sync,
+            "pco_id": current.id,
+            "sync": person.sync.model_copy(
+                update={
+                    "base": base,
+                    "pco_hash": base.content_hash(),
+                    "pco_create_sent_at": None,
+                    "last_run_id": ctx.run_id,
+                    "last_outcome": "created",
+                }
+            ),
         }
     )
-    records.save_people([(pushed, person)])
-    return outcome
+    records.save_people([(linked, person)])
+    return linked, current
+
+
+def _write(pco: CountingPco, pco_id: str, plan: PersonPlan, current: PersonFields) -> PersonFields:
+    """Send the plan's changes; what PCO holds after them, in local terms (the new base)."""
+    scalars = {name: getattr(current, name) for name in PERSON_SCALARS}
+    attributes = _attributes(plan.send)
+    if attributes:
+        answer = pco.patch(f"{paths.PEOPLE}/{pco_id}", _person_document(attributes, pco_id))
+        answered = person_fields(PcoPerson.from_resource(resource_of(answer, "person"), answer))
+        scalars.update({name: getattr(answered, name) for name in PERSON_SCALARS if name in plan.send})
+    path = f"{paths.PEOPLE}/{pco_id}"
+    lists = {
+        name: canonical(
+            name, write_contacts(pco, f"{path}/{sub}", type_, plan.contacts[name], getattr(current, name))
+        )
+        for name, sub, type_ in (
+            ("emails", "emails", "Email"),
+            ("phones", "phone_numbers", "PhoneNumber"),
+            ("addresses", "addresses", "Address"),
+        )
+    }
+    return PersonFields.model_validate({**scalars, **lists})
 
 
 def _created_before(
@@ -187,20 +214,13 @@ def _confirms(ours: PersonFields, theirs: PersonFields) -> bool:
     return bool(shared_email or shared_phone)
 
 
-def _attributes(fields: PersonFields) -> dict[str, Any]:
-    """The writable person attributes we have values for: PCO is never blanked out by a local gap."""
-    values: dict[str, Any] = {
-        "first_name": fields.first_name,
-        "last_name": fields.last_name,
-        "gender": fields.gender,
-        "birthdate": fields.birthdate.isoformat() if fields.birthdate else None,
-        "status": fields.status,
-    }
-    return {name: values[name] for name in PERSON_ATTRIBUTES if values[name] not in (None, "")}
-
-
-def _changed(wanted: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in wanted.items() if current.get(name) != value}
+def _attributes(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The writable person attributes among `values` that have a value: PCO is never blanked out by a
+    local gap (and PCO ignores a PATCH to null anyway)."""
+    out = {name: values[name] for name in PERSON_ATTRIBUTES if values.get(name) not in (None, "")}
+    if isinstance(out.get("birthdate"), date):
+        out["birthdate"] = out["birthdate"].isoformat()
+    return out
 
 
 def _person_document(attributes: dict[str, Any], pco_id: str | None = None) -> dict[str, Any]:
@@ -208,10 +228,3 @@ def _person_document(attributes: dict[str, Any], pco_id: str | None = None) -> d
     if pco_id is not None:
         data["id"] = pco_id
     return {"data": data}
-
-
-def _updated_at(document: Document, fallback: datetime) -> datetime:
-    try:
-        return PcoPerson.from_resource(resource_of(document, "person"), document).updated_at
-    except SkippableRecordError:  # an answer without a readable updated_at keeps the one we had
-        return fallback

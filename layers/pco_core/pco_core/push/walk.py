@@ -50,6 +50,15 @@ class CountingPco:
         self.requests += 1
         return self._client.patch(path, document)
 
+    def delete(self, path: str) -> None:
+        """DELETE; a 404 means it is gone already, which is what we wanted."""
+        self.requests += 1
+        try:
+            self._client.delete(path)
+        except PcoRequestError as exc:
+            if exc.status != 404:
+                raise
+
 
 def resource_of(document: Document, what: str) -> Resource:
     """The one resource a PCO write answered with."""

@@ -56,6 +56,7 @@ def page_deps_from_env(env: SyncPageEnv) -> PageDeps:
         clock=utc_now,
         lease_seconds=env.run_lease_seconds,
         domains=DOMAINS,
+        policy=env.conflict_policy,
     )
 
 

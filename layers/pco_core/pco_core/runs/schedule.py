@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from pco_core.errors import Conflict
+from pco_core.errors import RunActive
 from pco_core.observability import logger
 from pco_core.runs.service import RunService
 from pco_core.settings import ScheduledSyncEnv
@@ -23,14 +23,6 @@ class ScheduledStart(BaseModel):
     active_run_id: str | None = None
 
 
-def _active_run_id(conflict: Conflict) -> str | None:
-    for detail in conflict.details:
-        run_id = detail.get("run_id")
-        if isinstance(run_id, str):
-            return run_id
-    return None
-
-
 @dataclass(frozen=True)
 class ScheduledSync:
     runs: RunService
@@ -42,8 +34,8 @@ class ScheduledSync:
     def start(self) -> ScheduledStart:
         try:
             run = self.runs.start_run(SCHEDULED_RUN_TYPE, started_by=SCHEDULE_STARTER)
-        except Conflict as conflict:
-            active = _active_run_id(conflict)
+        except RunActive as active_run:
+            active = active_run.run_id
             skipped = self.runs.record_skipped_run(SCHEDULED_RUN_TYPE, SCHEDULE_STARTER, active)
             logger.warning("scheduled sync skipped: a run is active", extra={"active_run_id": active})
             return ScheduledStart(outcome="skipped", run_id=skipped.id, active_run_id=active)

@@ -6,7 +6,17 @@ from collections.abc import Callable
 from datetime import datetime
 
 from pco_core.clock import utc_now
-from pco_core.errors import BadRequest, ConfigError, Conflict, NotFound
+from pco_core.errors import (
+    ConfigError,
+    InvalidLimit,
+    InvalidRunType,
+    RunActive,
+    RunAlreadyEnded,
+    RunAlreadyResumed,
+    RunNotFound,
+    RunNotResumable,
+    RunStopping,
+)
 from pco_core.observability import Metric, count_run, logger
 from pco_core.runs.ids import new_run_id
 from pco_core.runstate import RUN_DOMAINS, RUN_LABELS, Run, RunProgress
@@ -57,10 +67,7 @@ class RunService:
     def start_run(self, run_type: str, started_by: str) -> Run:
         """Create a RUNNING run, take the lock for it and start its first execution."""
         if run_type not in RUN_LABELS:
-            raise BadRequest(
-                f"unknown run type '{run_type}'; valid types: {', '.join(RUN_LABELS)}",
-                details=[{"field": "type", "valid": list(RUN_LABELS)}],
-            )
+            raise InvalidRunType(run_type, list(RUN_LABELS))
         now = self.clock()
         domains = list(RUN_DOMAINS[run_type])
         run = Run(
@@ -85,12 +92,9 @@ class RunService:
         """
         failed = self.get_run(run_id)
         if failed.status != "FAILED":
-            raise Conflict(
-                f"run {run_id} is {failed.status}; only a failed run can be resumed",
-                details=[{"run_id": run_id, "status": failed.status}],
-            )
+            raise RunNotResumable(run_id, failed.status)
         if failed.resumed_by is not None:
-            raise self._already_resumed(failed)
+            raise RunAlreadyResumed(run_id, failed.resumed_by)
         now = self.clock()
         run = Run(
             id=new_run_id(now),
@@ -109,8 +113,8 @@ class RunService:
             if not self.runs.claim_resume(failed.id, run.id):
                 latest = self.get_run(failed.id)
                 if latest.resumed_by is not None:
-                    raise self._already_resumed(latest)
-                raise Conflict(f"run {run_id} is {latest.status}; only a failed run can be resumed")
+                    raise RunAlreadyResumed(run_id, latest.resumed_by)
+                raise RunNotResumable(run_id, latest.status)
 
         return self._launch(run, before_start=claim)
 
@@ -119,10 +123,10 @@ class RunService:
         starter = self._starter()
         self._clear_dead_runs(run.started_at)
         if not self.runs.acquire_lock(run.id, run.started_at, self.lease_seconds):
-            raise self._conflict(self.runs.lock_holder(run.started_at))
+            raise RunActive(self.runs.lock_holder(run.started_at))
         try:
             before_start()
-        except Conflict:
+        except (RunNotResumable, RunAlreadyResumed):
             self.runs.release_lock(run.id)
             raise
         try:
@@ -155,25 +159,25 @@ class RunService:
     def get_run(self, run_id: str) -> Run:
         run = self.runs.get_run(run_id)
         if run is None:
-            raise NotFound(f"no run with id '{run_id}'")
+            raise RunNotFound(run_id)
         return run
 
     def list_runs(self, limit: int) -> list[Run]:
         if not 1 <= limit <= MAX_HISTORY:
-            raise BadRequest(f"'limit' must be between 1 and {MAX_HISTORY}")
+            raise InvalidLimit(1, MAX_HISTORY)
         return self.runs.list_runs(limit)
 
     def fail_run(self, run_id: str, error: str) -> None:
         """Mark the run FAILED (if still RUNNING) and release its lock; calling it again changes nothing."""
         failed = self.runs.finish_run(run_id, "FAILED", error=error, finished_at=self.clock())
-        run = self.get_run(run_id)  # NotFound for an unknown run; a finished run stays as it ended
+        run = self.get_run(run_id)  # RunNotFound for an unknown run; a finished run stays as it ended
         self.runs.release_lock(run_id)
         if failed:
             count_run(Metric.RUNS_FAILED, run.type)
         logger.info("run failed", extra={"run_id": run_id, "error": error})
 
     def cancel_run(self, run_id: str) -> Run:
-        """Stop a RUNNING run: CANCELLED with its counters kept; Conflict if it already ended.
+        """Stop a RUNNING run: CANCELLED with its counters kept; RunAlreadyEnded if it ended.
 
         The lock is released at once only when no page of the run is in flight. A page in flight may be
         writing to PCO: it keeps the lock until it has seen the cancel (its commit is refused, then it
@@ -181,11 +185,8 @@ class RunService:
         records while it still writes. The execution's next page finds the run over and ends.
         """
         if not self.runs.finish_run(run_id, "CANCELLED", error=None, finished_at=self.clock()):
-            ended = self.get_run(run_id)  # NotFound for an unknown run
-            raise Conflict(
-                f"run {run_id} already ended ({ended.status}); there is nothing to cancel",
-                details=[{"run_id": run_id, "status": ended.status}],
-            )
+            ended = self.get_run(run_id)  # RunNotFound for an unknown run
+            raise RunAlreadyEnded(run_id, ended.status, "cancel")
         released = self.runs.release_lock_if_idle(run_id, self.clock())
         logger.info("run cancelled", extra={"run_id": run_id, "lock_released": released})
         cancelled = self.get_run(run_id)
@@ -220,7 +221,7 @@ class RunService:
         starter = self._starter()
         run = self.get_run(run_id)
         if run.status != "RUNNING":
-            raise Conflict(f"run {run_id} is {run.status}; there is nothing to continue")
+            raise RunAlreadyEnded(run_id, run.status, "continue")
         self.runs.reset_execution_pages(run_id)
         return starter.start(
             f"{run_id}-{run.page_seq}", {"run_id": run_id, "max_wait_seconds": max_wait_seconds}
@@ -230,16 +231,6 @@ class RunService:
         if self.starter is None:
             raise ConfigError("no state machine is configured to run syncs")
         return self.starter
-
-    def _conflict(self, holder: str | None) -> Conflict:
-        return Conflict("a run is already active", details=[{"run_id": holder}])
-
-    @staticmethod
-    def _already_resumed(run: Run) -> Conflict:
-        return Conflict(
-            f"run {run.id} was already resumed by run {run.resumed_by}",
-            details=[{"run_id": run.id, "resumed_by": run.resumed_by}],
-        )
 
     def _clear_dead_runs(self, now: datetime) -> None:
         """Fail RUNNING runs whose lease has expired and free a lock kept by a run that is over.
@@ -256,22 +247,17 @@ class RunService:
             expired = self.runs.get_run(lock.run_id)
             if expired is not None and expired.status == "RUNNING":
                 self._fail_dead(expired.id, now)
-        # Any other RUNNING run holds no live lease (the live holder raised Conflict above).
+        # Any other RUNNING run holds no live lease (the live holder raised RunActive above).
         for run in latest:
             if run.status == "RUNNING":
                 self._fail_dead(run.id, now)
 
     def _free_or_refuse(self, lock: RunLock, holder: Run | None, now: datetime) -> None:
-        """A live lock: Conflict while its run may still write, else (an orphan) it is released."""
+        """A live lock: refused while its run may still write, else (an orphan) it is released."""
         if lock.page_in_flight_at(now):
             if holder is not None and holder.status != "RUNNING":
-                wait = lock.seconds_until_page_ends(now)
-                raise Conflict(
-                    f"run {lock.run_id} was {holder.status.lower()} and is finishing the page it was on; "
-                    f"start again in a few seconds (at most {wait} s)",
-                    details=[{"run_id": lock.run_id, "status": holder.status, "retry_after_seconds": wait}],
-                )
-            raise self._conflict(lock.run_id)
+                raise RunStopping(lock.run_id, holder.status, lock.seconds_until_page_ends(now))
+            raise RunActive(lock.run_id)
         never_began = (
             lock.beat_at is None
             and lock.taken_at is not None
@@ -279,11 +265,11 @@ class RunService:
         )
         if holder is None:
             if not never_began:
-                raise self._conflict(lock.run_id)  # a start in progress: its run item is being written
+                raise RunActive(lock.run_id)  # a start in progress: its run item is being written
             logger.warning("orphan lock of a start that died released", extra={"run_id": lock.run_id})
         elif holder.status == "RUNNING":
             if not never_began or holder.page_seq > 0:
-                raise self._conflict(lock.run_id)
+                raise RunActive(lock.run_id)
             # Its start died after writing the run and before its execution ran a page.
             if self.runs.finish_run(holder.id, "FAILED", error=NEVER_STARTED, finished_at=now):
                 count_run(Metric.RUNS_FAILED, holder.type)

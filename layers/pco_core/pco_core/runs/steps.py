@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from pco_core import errors
 from pco_core.runs.service import RunService
 from pco_core.settings import RunStepEnv
+from pco_core.store.connection_checks import ConnectionCheck, ConnectionChecks, refused_check
 
 MAX_ERROR_LENGTH = 500
 GAVE_UP = " (still failing after the retries; Resume goes on from the last committed page)"
@@ -57,17 +58,25 @@ class RunStep(RootModel[Annotated[FailStep | ContinueStep, Field(discriminator="
     pass
 
 
+class ConnectionChecksPort(Protocol):
+    def record(self, check: ConnectionCheck) -> None: ...
+
+
 @dataclass(frozen=True)
 class RunSteps:
     runs: RunService
+    checks: ConnectionChecksPort
 
     @classmethod
     def from_env(cls, env: RunStepEnv) -> RunSteps:
-        return cls(RunService.from_env(env))
+        return cls(RunService.from_env(env), ConnectionChecks(env.state_table))
 
     def apply(self, step: FailStep | ContinueStep) -> dict[str, Any]:
         if isinstance(step, FailStep):
             self.runs.fail_run(step.run_id, step.error.describe())
+            if step.error.error == errors.PcoAuthError.__name__:
+                # The connection card says the credentials were refused until a test succeeds.
+                self.checks.record(refused_check(step.run_id, self.runs.clock()))
             return {"run_id": step.run_id, "status": "FAILED"}
         return {
             "run_id": step.run_id,

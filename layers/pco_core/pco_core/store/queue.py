@@ -10,7 +10,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pco_core.errors import Conflict, RetriableError
+from pco_core.errors import ReplayRunning, RetriableError
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -89,18 +89,18 @@ class DeadLetterQueue:
     def replay(self) -> int:
         """Start moving every message back to the queue it came from; how many were waiting.
 
-        Conflict while a replay is still running (SQS runs one move task per queue at a time).
+        ReplayRunning while a replay is still running (SQS runs one move task per queue at a time).
         """
         attributes = self._attributes()
         queue_arn = attributes["QueueArn"]
         if self.running_move(queue_arn) is not None:
-            raise Conflict("a replay of the dead letters is already running")
+            raise ReplayRunning
         try:
             # No DestinationArn: SQS sends each message back to its source queue (the webhook queue).
             self.client.start_message_move_task(SourceArn=queue_arn)
         except (ClientError, BotoCoreError) as exc:
             # Two replays started at once: the loser finds the winner's task running.
             if self.running_move(queue_arn) is not None:
-                raise Conflict("a replay of the dead letters is already running") from exc
+                raise ReplayRunning from exc
             raise RetriableError(f"the dead-letter replay could not be started: {exc}") from exc
         return int(attributes.get("ApproximateNumberOfMessages", "0"))

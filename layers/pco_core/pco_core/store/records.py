@@ -22,6 +22,7 @@ import binascii
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,8 +30,18 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from pco_core.errors import BadRequest, PcoLinkTaken
-from pco_core.records import Family, Group, Person, normalise_email, normalise_name
+from pco_core.errors import InvalidCursor, InvalidLimit, PcoLinkTaken
+from pco_core.records import (
+    ConflictEvent,
+    ConflictStatus,
+    Family,
+    Group,
+    LoggedConflict,
+    Person,
+    has_pending_changes,
+    normalise_email,
+    normalise_name,
+)
 from pco_core.store._dynamo import (
     DynamoTable,
     Item,
@@ -53,12 +64,16 @@ Kind = Literal["person", "family", "group"]
 RECORD_SK = "RECORD"
 LOOKUP_SK = "LOOKUP"
 KIND_INDEX = "kind-index"
+PENDING_INDEX = "pending-index"
+PENDING = "pending"
+CONFLICTS_PK = "CONFLICT#"
 UNLINKED_KIND = "unlinked"
 _RECORD_PREFIX: dict[Kind, str] = {"person": "PERSON#", "family": "FAMILY#", "group": "GROUP#"}
 WRITTEN_AT = "written_at"
-_STORAGE_KEYS = ("pk", "sk", "kind", WRITTEN_AT)
+_STORAGE_KEYS = ("pk", "sk", "kind", PENDING, WRITTEN_AT)
 MAX_LIST_LIMIT = 1000
-TRANSACT_LIMIT = 100  # DynamoDB's most items in one TransactWriteItems
+# Claims of new PCO links sent at once (boto3 clients are thread-safe).
+CLAIM_WORKERS = 10
 _MODELS: dict[Kind, type[Person | Family | Group]] = {"person": Person, "family": Family, "group": Group}
 
 
@@ -108,6 +123,8 @@ def _record_item(kind: Kind, record: Person | Family | Group, written_at: float)
     item: Item = record.model_dump(mode="json")
     item["sync"] = record.sync.model_dump(mode="json")
     pk, sk = record_key(kind, record.id)
+    if has_pending_changes(record):
+        item[PENDING] = kind  # in the sparse pending-index: a push visits it
     return {"pk": pk, "sk": sk, "kind": kind, **item, WRITTEN_AT: _epoch(written_at)}
 
 
@@ -127,23 +144,23 @@ def encode_cursor(last_key: dict[str, str]) -> str:
     return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, kind: Kind) -> dict[str, str]:
-    """An opaque list cursor back to the GSI key it stands for; anything else is a 400."""
+def decode_cursor(cursor: str, kind: Kind, index_key: str = "kind") -> dict[str, str]:
+    """An opaque list cursor back to the GSI key it stands for; anything else is InvalidCursor."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data: Any = json.loads(raw)
     except (binascii.Error, ValueError):
-        raise BadRequest("'cursor' is malformed") from None
-    expected = {"pk", "sk", "kind", "id"}
+        raise InvalidCursor from None
+    expected = {"pk", "sk", index_key, "id"}
     if (
         not isinstance(data, dict)
         or set(data) != expected
         or not all(isinstance(v, str) and v for v in data.values())
-        or data["kind"] != kind
+        or data[index_key] != kind
         or data["pk"] != record_key(kind, data["id"])[0]
         or data["sk"] != RECORD_SK
     ):
-        raise BadRequest("'cursor' is malformed")
+        raise InvalidCursor
     return data
 
 
@@ -205,6 +222,10 @@ class RecordStore(DynamoTable):
     def list_people(self, limit: int, cursor: str | None) -> tuple[list[Person], str | None]:
         return self._list("person", Person, limit, cursor)
 
+    def list_pending_people(self, limit: int, cursor: str | None) -> tuple[list[Person], str | None]:
+        """People with a local change PCO lacks, in id order (the sparse pending-index)."""
+        return self._list("person", Person, limit, cursor, index_key=PENDING)
+
     # families
 
     def get_family(self, family_id: str) -> Family | None:
@@ -225,6 +246,9 @@ class RecordStore(DynamoTable):
     def list_families(self, limit: int, cursor: str | None) -> tuple[list[Family], str | None]:
         return self._list("family", Family, limit, cursor)
 
+    def list_pending_families(self, limit: int, cursor: str | None) -> tuple[list[Family], str | None]:
+        return self._list("family", Family, limit, cursor, index_key=PENDING)
+
     # groups
 
     def get_group(self, group_id: str) -> Group | None:
@@ -244,6 +268,9 @@ class RecordStore(DynamoTable):
 
     def list_groups(self, limit: int, cursor: str | None) -> tuple[list[Group], str | None]:
         return self._list("group", Group, limit, cursor)
+
+    def list_pending_groups(self, limit: int, cursor: str | None) -> tuple[list[Group], str | None]:
+        return self._list("group", Group, limit, cursor, index_key=PENDING)
 
     def iter_groups_with_pco_id(self, after_id: str | None, limit: int) -> list[Group]:
         """Up to `limit` groups that have a PCO id, in id order, starting after `after_id`."""
@@ -389,39 +416,20 @@ class RecordStore(DynamoTable):
     def _claim_pco_links(self, kind: Kind, claims: dict[str, Key], released: dict[Key, str]) -> set[str]:
         """Claim each record's new PCO-id lookup item; the ids of the records refused (held by another).
 
-        One transaction per 100 claims (the common case: nobody else holds them); a cancelled one is
-        settled claim by claim, which also takes over lookups that hold nothing."""
-        refused: set[str] = set()
+        One conditional PutItem per claim, sent a few at a time (a page of 100 new people is a few round
+        trips, not a hundred); a claim settled alone also takes over lookups that hold nothing. (A single
+        transaction would be one call, but costs twice the writes and rolls back as a whole.)"""
+        if not claims:
+            return set()
         pending = list(claims.items())
-        for start in range(0, len(pending), TRANSACT_LIMIT):
-            chunk = pending[start : start + TRANSACT_LIMIT]
-            if len({lookup for _, lookup in chunk}) == len(chunk) and self._claim_all(kind, chunk):
-                continue
-            refused.update(
-                record_id
-                for record_id, lookup in chunk
-                if not self._claim_pco_link(kind, lookup, record_id, released.get(lookup))
+        with ThreadPoolExecutor(max_workers=min(CLAIM_WORKERS, len(pending))) as pool:
+            claimed = list(
+                pool.map(
+                    lambda claim: self._claim_pco_link(kind, claim[1], claim[0], released.get(claim[1])),
+                    pending,
+                )
             )
-        return refused
-
-    def _claim_all(self, kind: Kind, chunk: Sequence[tuple[str, Key]]) -> bool:
-        try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table_name,
-                            "Item": serialise(_lookup_item(kind, lookup, record_id)),
-                            "ConditionExpression": "attribute_not_exists(pk) OR record_id = :me",
-                            "ExpressionAttributeValues": {":me": {"S": record_id}},
-                        }
-                    }
-                    for record_id, lookup in chunk
-                ]
-            )
-        except self.client.exceptions.TransactionCanceledException:
-            return False
-        return True
+        return {record_id for (record_id, _), ok in zip(pending, claimed, strict=True) if not ok}
 
     def _claim_pco_link(self, kind: Kind, lookup: Key, record_id: str, releasing: str | None) -> bool:
         """Claim one PCO-id lookup item for `record_id`; False when another record holds it.
@@ -468,21 +476,22 @@ class RecordStore(DynamoTable):
         return str(deserialise(raw)["record_id"]) if raw else None
 
     def _list[M: BaseModel](
-        self, kind: Kind, model: type[M], limit: int, cursor: str | None
+        self, kind: Kind, model: type[M], limit: int, cursor: str | None, *, index_key: str = "kind"
     ) -> tuple[list[M], str | None]:
         if not 1 <= limit <= MAX_LIST_LIMIT:
-            raise BadRequest(f"'limit' must be between 1 and {MAX_LIST_LIMIT}")
+            raise InvalidLimit(1, MAX_LIST_LIMIT)
         query: QueryInputTypeDef = {
             "TableName": self.table_name,
-            "IndexName": KIND_INDEX,
-            "KeyConditionExpression": "#kind = :kind",
-            "ExpressionAttributeNames": {"#kind": "kind"},
+            "IndexName": KIND_INDEX if index_key == "kind" else PENDING_INDEX,
+            "KeyConditionExpression": "#key = :kind",
+            "ExpressionAttributeNames": {"#key": index_key},
             "ExpressionAttributeValues": {":kind": {"S": kind}},
             # One more than asked, so a next cursor is only handed out when there is a next item.
             "Limit": limit + 1,
         }
         if cursor is not None:
-            query["ExclusiveStartKey"] = {k: {"S": v} for k, v in decode_cursor(cursor, kind).items()}
+            start = decode_cursor(cursor, kind, index_key)
+            query["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
         items: list[Item] = []
         while len(items) <= limit:
             answer = self.client.query(**query)
@@ -495,5 +504,75 @@ class RecordStore(DynamoTable):
         next_cursor = None
         if len(items) > limit:
             tail = page[-1]
-            next_cursor = encode_cursor({k: tail[k] for k in ("pk", "sk", "kind", "id")})
+            next_cursor = encode_cursor({k: tail[k] for k in ("pk", "sk", index_key, "id")})
         return [_from_item(model, item) for item in page], next_cursor
+
+    # the conflict log
+
+    def log_conflicts(self, events: Sequence[ConflictEvent]) -> None:
+        """Record conflicts opened (review) and resolved (by policy, by agreement, by an admin)."""
+        puts: list[Item] = []
+        deletes: list[Key] = []
+        for event in events:
+            item = conflict_item(event)
+            puts.append(item)
+            if event.status == "resolved":
+                deletes.append((f"{CONFLICTS_PK}open", event.conflict.id))
+        batch_write(self.client, self.table_name, puts, deletes, sleep=self._sleep)
+
+    def list_conflicts(
+        self, status: ConflictStatus, limit: int, cursor: str | None
+    ) -> tuple[list[LoggedConflict], str | None]:
+        """Conflicts with `status`, newest first."""
+        if not 1 <= limit <= MAX_LIST_LIMIT:
+            raise InvalidLimit(1, MAX_LIST_LIMIT)
+        query: QueryInputTypeDef = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"{CONFLICTS_PK}{status}"}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor is not None:
+            query["ExclusiveStartKey"] = {
+                "pk": {"S": f"{CONFLICTS_PK}{status}"},
+                "sk": {"S": _decode_conflict_cursor(cursor)},
+            }
+        answer = self.client.query(**query)
+        found = [LoggedConflict.from_item(deserialise(raw)) for raw in answer.get("Items", [])]
+        last = answer.get("LastEvaluatedKey")
+        return found, (encode_cursor({"sk": last["sk"]["S"]}) if last else None)
+
+    def get_conflict(self, conflict_id: str) -> LoggedConflict | None:
+        for status in ("open", "resolved"):
+            answer = self.client.get_item(
+                TableName=self.table_name,
+                Key=key(f"{CONFLICTS_PK}{status}", conflict_id),
+                ConsistentRead=True,
+            )
+            if answer.get("Item"):
+                return LoggedConflict.from_item(deserialise(answer["Item"]))
+        return None
+
+
+def _decode_conflict_cursor(cursor: str) -> str:
+    try:
+        data: Any = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        raise InvalidCursor from None
+    if not isinstance(data, dict) or set(data) != {"sk"} or not isinstance(data["sk"], str):
+        raise InvalidCursor
+    return data["sk"]
+
+
+def conflict_item(event: ConflictEvent) -> Item:
+    conflict = event.conflict.model_dump(mode="json")
+    return {
+        "pk": f"{CONFLICTS_PK}{event.status}",
+        "sk": event.conflict.id,
+        "record_kind": event.kind,
+        "record_id": event.record_id,
+        "status": event.status,
+        "resolution": event.resolution,
+        **conflict,
+    }

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from pco_core.errors import LeaseLost, NotFound
+from pco_core.errors import LeaseLost, RunNotFound
 from pco_core.runstate import Cursor, PageCounts, Run, RunProgress, RunStatus
 from pco_core.store._dynamo import (
     DynamoTable,
@@ -139,6 +139,7 @@ class RunStore(DynamoTable):
             ":updated": {"N": str(counts.updated)},
             ":skipped": {"N": str(counts.skipped)},
             ":failed": {"N": str(counts.failed)},
+            ":conflicts": {"N": str(counts.conflicts)},
             ":cursor": serialise_value(cursor.model_dump(mode="json")),
             ":progress": serialise_value(progress.model_dump(mode="json")),
             ":seen": {"N": str(seen_seq)},
@@ -161,7 +162,8 @@ class RunStore(DynamoTable):
                 Key=key(RUN_PK, run_id),
                 UpdateExpression=(
                     f"SET {', '.join(sets)} "
-                    "ADD created :created, updated :updated, skipped :skipped, failed :failed"
+                    "ADD created :created, updated :updated, skipped :skipped, failed :failed, "
+                    "conflicts :conflicts"
                 ),
                 ConditionExpression="page_seq = :seen AND #status = :running",
                 ExpressionAttributeNames={"#cursor": "cursor", "#status": "status"},
@@ -238,7 +240,7 @@ class RunStore(DynamoTable):
             )
         except ClientError as exc:
             if condition_failed(exc):
-                raise NotFound(f"no run with id '{run_id}'") from None
+                raise RunNotFound(run_id) from None
             raise
 
     # lock

@@ -20,6 +20,7 @@ from pco_core.engine.ports import Records
 from pco_core.errors import SkippableRecordError
 from pco_core.observability import Metric, count
 from pco_core.pco.jsonapi import Document
+from pco_core.records import ConflictPolicy
 from pco_core.settings import WebhookWorkerEnv
 from pco_core.webhooks.appliers.contacts import ADDRESS, EMAIL, PHONE_NUMBER, ContactApplier
 from pco_core.webhooks.appliers.group import GroupApplier, MembershipApplier
@@ -124,11 +125,12 @@ class WebhookApplier:
     records: Records
     trail: WebhookTrailPort
     clock: Clock
+    policy: ConflictPolicy = "review"
     pco: Callable[[], PcoReader] | None = None
     appliers: dict[str, Applier] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.appliers = appliers_for(ApplierPorts(self.records, self.trail, self.pco))
+        self.appliers = appliers_for(ApplierPorts(self.records, self.trail, self.policy, self.pco))
 
     @classmethod
     def from_env(cls, env: WebhookWorkerEnv) -> WebhookApplier:
@@ -146,7 +148,13 @@ class WebhookApplier:
             credentials = load_pco_credentials(env.pco_secret_arn)
             return PcoClient(env.pco_base_url, credentials.app_id, credentials.secret.get_secret_value())
 
-        return cls(RecordStore(env.records_table), WebhookTrail(env.state_table), utc_now, pco=pco)
+        return cls(
+            RecordStore(env.records_table),
+            WebhookTrail(env.state_table),
+            utc_now,
+            policy=env.conflict_policy,
+            pco=pco,
+        )
 
     def apply(self, name: str, payload: str, delivery_id: str) -> Applied:
         try:

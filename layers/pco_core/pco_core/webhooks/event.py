@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from pco_core.engine.ports import Records
+from pco_core.merge.common import Merged
 from pco_core.pco.jsonapi import Document, Resource
-from pco_core.records import Family, Group, Person
+from pco_core.records import ConflictPolicy, Family, Group, Person
 from pco_core.store.deliveries import SubRecordTrace, Tombstone
 
 ApplyOutcome = Literal["applied", "skipped", "stale", "unknown"]
@@ -68,6 +69,7 @@ class ApplierPorts:
 
     records: Records
     trail: WebhookTrailPort
+    policy: ConflictPolicy = "review"
     pco: Callable[[], PcoReader] | None = None
 
     def stale_if_destroyed(self, kind: str, pco_id: str) -> Applied | None:
@@ -84,6 +86,16 @@ class ApplierPorts:
         if existing is None:
             return Applied("unknown", f"PCO {kind} {event.resource.id} is not linked to a local record")
         return unlink(existing)
+
+
+def merge_outcome(merged: Merged[Person], what: str) -> Applied:
+    """How a person merge reads in the delivery log."""
+    if merged.record is None:
+        return Applied("skipped", f"{what} already has PCO's values")
+    if merged.outcome == "skipped":
+        return Applied("skipped", f"{what} already has PCO's values (now linked)")
+    conflicts = f", {merged.conflict_count} conflict(s)" if merged.conflict_count else ""
+    return Applied("applied", f"{what} {merged.outcome}{conflicts}")
 
 
 def not_newer(incoming: datetime | None, held: datetime | None) -> bool:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pco_core.merge.contacts import Contact, PcoContact, contact_key, local_contact
-from pco_core.merge.person import local_fields
+from pco_core.merge.person import local_fields, merge_person
 from pco_core.pco.models import PcoAddress, PcoEmail, PcoPhone
 from pco_core.records import Person
 from pco_core.store.deliveries import SubRecordTrace
-from pco_core.webhooks.event import Applied, ApplierPorts, Event, not_newer
+from pco_core.webhooks.event import Applied, ApplierPorts, Event, merge_outcome, not_newer
 
 ContactList = Literal["emails", "phones", "addresses"]
 
@@ -73,13 +73,13 @@ class ContactApplier:
         done = SubRecordTrace(person_pco_id, old_key or (), None, destroyed_at=event.happened_at)
         result = Applied("unknown", f"PCO person {person_pco_id} is not linked locally")
         if person is not None:
-            current: list[Contact] = list(getattr(person, kind.attribute))
-            position = _position(current, pco_id, old_key)
+            items = self._known_items(person)
+            position = _position(items, pco_id, old_key)
             if position is None:
                 result = Applied("unknown", f"PCO {kind.pco_type} {pco_id} is not linked locally")
             else:
-                del current[position]
-                result = self._save(person, current, event)
+                del items[position]
+                result = self._merge(person, items, event)
         # Traced only once the person is saved: a retry after a failed save must not find it done.
         self.ports.trail.trace_sub_record(kind.pco_type, pco_id, done)
         return result
@@ -101,55 +101,48 @@ class ContactApplier:
         if person is None:
             self.ports.trail.trace_sub_record(kind.pco_type, pco_id, done)
             return Applied("unknown", f"PCO person {person_pco_id} is not linked locally")
-        current = list(getattr(person, kind.attribute))
+        items = self._known_items(person)
         if local.primary:
             # PCO keeps one primary per kind: the one just marked wins.
-            current = [c.model_copy(update={"primary": False}) for c in current]
-        position = _position(current, pco_id, old_key)
+            items = [c.model_copy(update={"primary": False}) for c in items]
+        position = _position(items, pco_id, old_key)
         if position is None:
-            position = next((n for n, c in enumerate(current) if contact_key(c) == new_key), None)
-        if position is None:
-            current.append(local)
+            items.append(local)
         else:
-            current[position] = local
-            # An item that now holds the same value is the same one (the pull keeps one per value too).
-            current = [c for n, c in enumerate(current) if n == position or contact_key(c) != new_key]
-        result = self._save(person, current, event)
+            items[position] = local
+        result = self._merge(person, items, event)
         self.ports.trail.trace_sub_record(kind.pco_type, pco_id, done)
         return result
 
-    def _save(self, person: Person, items: Sequence[Contact], event: Event) -> Applied:
-        attribute = self.kind.attribute
-        before = local_fields(person)
-        candidate = person.model_copy(update={attribute: list(items)})
-        fields = local_fields(candidate)
-        held, wanted = getattr(before, attribute), getattr(fields, attribute)
-        if wanted == held:
-            return Applied("skipped", f"person {person.id} already has PCO's {attribute}")
-        records = self.ports.records
-        if [item.unlinked() for item in wanted] == [item.unlinked() for item in held]:
-            # The same values, only PCO's ids are new to us (e.g. the echo of an item we pushed): linked
-            # without counting as a change.
-            records.save_people([(person.model_copy(update={attribute: list(wanted)}), person)])
-            return Applied("skipped", f"person {person.id} already has PCO's {attribute} (now linked)")
-        new = candidate.model_copy(update={attribute: list(wanted), "updated_at": event.now})
-        if person.sync.pco_hash == before.content_hash():
-            # No local edit was waiting to be pushed: the record still matches PCO after this change.
-            sync = person.sync.model_copy(
-                update={
-                    "pco_hash": fields.content_hash(),
-                    "last_run_id": event.run_id,
-                    "last_outcome": "updated",
-                }
-            )
-            new = new.model_copy(update={"sync": sync})
-        records.save_people([(new, person)])
-        return Applied("applied", f"person {person.id} {attribute} updated")
+    def _known_items(self, person: Person) -> list[Contact]:
+        """This kind's items as PCO held them to our knowledge: the base (or, for a record without one,
+        its own items)."""
+        known = person.sync.base or local_fields(person)
+        return list(getattr(known, self.kind.attribute))
+
+    def _merge(self, person: Person, items: Sequence[Contact], event: Event) -> Applied:
+        """PCO's view after this event (what we knew, with the one item changed) merged three ways."""
+        assert person.pco_id is not None
+        known = person.sync.base or local_fields(person)
+        view = known.model_copy(update={self.kind.attribute: tuple(items)})
+        merged = merge_person(
+            person,
+            view,
+            pco_id=person.pco_id,
+            pco_updated_at=person.sync.pco_updated_at,
+            run_id=event.run_id,
+            now=event.now,
+            policy=self.ports.policy,
+        )
+        if merged.record is not None:
+            self.ports.records.save_people([(merged.record, person)])
+        self.ports.records.log_conflicts(merged.conflicts)
+        return merge_outcome(merged, f"person {person.id} {self.kind.attribute}")
 
 
 def _position(items: Sequence[Contact], pco_id: str, old_key: tuple[str, ...] | None) -> int | None:
-    """Where PCO's item is in a local list: the item linked to its id, else an unlinked item with the value
-    it last had."""
+    """Where PCO's item is in a list: the item linked to its id, else an unlinked item with the value it
+    last had."""
     linked = next((n for n, item in enumerate(items) if item.pco_id == pco_id), None)
     if linked is not None or old_key is None:
         return linked

@@ -68,11 +68,15 @@ class MembershipApplier:
         person = records.people_by_pco_ids([membership.person_id]).get(membership.person_id)
         if group is None or person is None:
             return Applied("unknown", f"PCO membership {pco_id}: group or person not linked locally")
-        members: list[GroupMember] = [m for m in group.members if m.person_id != person.id]
+        # PCO's list after this event: the list as last agreed, with this one membership changed.
+        known = group.sync.members_base if group.sync.members_base is not None else group.members
+        view: list[GroupMember] = [m for m in known if m.person_id != person.id]
         if event.action != "destroyed":
-            members.append(group_member(person.id, membership.role, membership.joined_at))
-        new, _ = merge_members(group, members, run_id=event.run_id, now=event.now)
-        if new is None:
+            view.append(group_member(person.id, membership.role, membership.joined_at))
+        merged = merge_members(group, view, run_id=event.run_id, now=event.now, policy=self.ports.policy)
+        if merged.record is not None:
+            records.save_groups([(merged.record, group)])
+        records.log_conflicts(merged.conflicts)
+        if merged.outcome == "skipped":
             return Applied("skipped", f"group {group.id} members unchanged")
-        records.save_groups([(new, group)])
         return Applied("applied", f"group {group.id} membership of person {person.id} {event.action}")

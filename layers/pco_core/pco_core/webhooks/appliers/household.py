@@ -6,11 +6,12 @@ A destroyed household unlinks its family (name and address kept, members cleared
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from pco_core.merge.family import merge_households, unlinked_family
 from pco_core.pco.models import PcoHousehold
 from pco_core.records import Family
-from pco_core.webhooks.event import Applied, ApplierPorts, Event, not_newer
+from pco_core.webhooks.event import Applied, ApplierPorts, Event
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,21 @@ class HouseholdApplier:
         if stale is not None:
             return stale
         household = PcoHousehold.from_resource(event.resource, event.document)
-        if existing is not None and not_newer(household.updated_at, existing.sync.pco_updated_at):
+        # PCO fires household.updated when members change without moving the household's updated_at
+        # (developers#708, #1253): household events are ordered by when they happened, never by it.
+        if existing is not None and _older(event.time, existing.sync.pco_updated_at):
             return Applied("stale", f"family {existing.id} holds a newer PCO version")
-        new, _ = merge_households(records, [household], run_id=event.run_id, now=event.now)[household.id]
-        if new is None:
+        # The family remembers the latest event applied, so an older one arriving late changes nothing.
+        seen = max((t for t in (household.updated_at, event.time) if t is not None), default=None)
+        household = household.model_copy(update={"updated_at": seen})
+        merged = merge_households(
+            records, [household], run_id=event.run_id, now=event.now, policy=self.ports.policy
+        )[household.id]
+        records.log_conflicts(merged.conflicts)
+        new = merged.record
+        if new is None or merged.outcome == "skipped":
             return Applied("skipped", "family unchanged")
-        return Applied("applied", f"family {new.id} {'created' if existing is None else 'updated'}")
+        return Applied("applied", f"family {new.id} {merged.outcome}")
 
     def _unlinked(self, family: Family, event: Event) -> Applied:
         records = self.ports.records
@@ -48,3 +58,7 @@ class HouseholdApplier:
         if cleared:
             records.save_people(cleared)
         return Applied("applied", f"family {family.id} unlinked, {len(cleared)} members cleared")
+
+
+def _older(event_time: datetime | None, held: datetime | None) -> bool:
+    return event_time is not None and held is not None and event_time < held

@@ -7,15 +7,16 @@ confirmed PCO has that person: a merger naming a person PCO does not hold links 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pco_core.errors import ConfigError, PcoRequestError
 from pco_core.merge.contacts import union
-from pco_core.merge.group import group_member, merge_members
+from pco_core.merge.group import group_member
 from pco_core.merge.person import unlinked_person
 from pco_core.pco import paths
 from pco_core.pco.models import PcoPersonMerger
-from pco_core.records import Group, Person
+from pco_core.records import Group, GroupMember, Person
 from pco_core.webhooks.event import Applied, ApplierPorts, Event
 
 
@@ -116,27 +117,43 @@ class PersonMergerApplier:
 
     def _move_memberships(self, from_id: str, to_id: str, event: Event) -> int:
         """Every group the removed person was in lists the kept one instead (the stronger role, the earlier
-        join); the next memberships pull confirms it against PCO."""
+        join), in the list as agreed with PCO too (PCO merged them itself); the next pull confirms it."""
         records = self.ports.records
         changes: list[tuple[Group, Group | None]] = []
         cursor: str | None = None
         while True:
             groups, cursor = records.list_groups(100, cursor)
             for group in groups:
-                both = [m for m in group.members if m.person_id in (from_id, to_id)]
-                if from_id not in {m.person_id for m in both}:
+                if from_id not in {m.person_id for m in group.members}:
                     continue
-                merged = group_member(
-                    to_id,
-                    "leader" if any(m.role == "leader" for m in both) else "member",
-                    min((m.joined_at for m in both if m.joined_at is not None), default=None),
+                base = group.sync.members_base
+                moved = group.model_copy(
+                    update={
+                        "members": _moved(group.members, from_id, to_id),
+                        "updated_at": event.now,
+                        "sync": group.sync.model_copy(
+                            update={
+                                "members_base": None if base is None else tuple(_moved(base, from_id, to_id))
+                            }
+                        ),
+                    }
                 )
-                members = [m for m in group.members if m.person_id not in (from_id, to_id)] + [merged]
-                new, _ = merge_members(group, members, run_id=event.run_id, now=event.now)
-                if new is not None:
-                    changes.append((new, group))
+                changes.append((moved, group))
             if cursor is None:
                 break
         if changes:
             records.save_groups(changes)
         return len(changes)
+
+
+def _moved(members: Sequence[GroupMember], from_id: str, to_id: str) -> list[GroupMember]:
+    both = [m for m in members if m.person_id in (from_id, to_id)]
+    if from_id not in {m.person_id for m in both}:
+        return list(members)
+    merged = group_member(
+        to_id,
+        "leader" if any(m.role == "leader" for m in both) else "member",
+        min((m.joined_at for m in both if m.joined_at is not None), default=None),
+    )
+    kept = [m for m in members if m.person_id not in (from_id, to_id)]
+    return sorted([*kept, merged], key=lambda m: m.person_id)

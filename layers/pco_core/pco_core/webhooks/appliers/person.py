@@ -15,7 +15,7 @@ from pco_core.merge.person import local_fields, merge_person, person_fields, unl
 from pco_core.pco.models import PcoPerson
 from pco_core.records import Person
 from pco_core.store.deliveries import SubRecordTrace
-from pco_core.webhooks.event import Applied, ApplierPorts, Event, not_newer
+from pco_core.webhooks.event import Applied, ApplierPorts, Event, merge_outcome, not_newer
 
 # A payload that leaves out a kind of sub-record says nothing about it: those the person keeps.
 _CONTACT_RELATIONS = (("emails", "emails"), ("phones", "phone_numbers"), ("addresses", "addresses"))
@@ -37,9 +37,9 @@ class PersonApplier:
         existing = PersonMatch(records).match_page([pco])[pco.id]
         fields = person_fields(pco)
         if existing is not None:
-            kept = local_fields(existing)
+            known = existing.sync.base or local_fields(existing)
             keep = {
-                attribute: getattr(kept, attribute)
+                attribute: getattr(known, attribute)
                 for attribute, relation in _CONTACT_RELATIONS
                 if not event.document.related(event.resource, relation)
             }
@@ -48,11 +48,18 @@ class PersonApplier:
                 return Applied("skipped", f"person {existing.id} already has PCO's values")
             if existing.pco_id == pco.id and not_newer(pco.updated_at, existing.sync.pco_updated_at):
                 return Applied("stale", f"person {existing.id} holds a newer PCO version")
-        new, _ = merge_person(
-            existing, fields, pco_id=pco.id, pco_updated_at=pco.updated_at, run_id=event.run_id, now=event.now
+        merged = merge_person(
+            existing,
+            fields,
+            pco_id=pco.id,
+            pco_updated_at=pco.updated_at,
+            run_id=event.run_id,
+            now=event.now,
+            policy=self.ports.policy,
         )
-        if new is not None:
-            records.save_people([(new, existing)])
+        if merged.record is not None:
+            records.save_people([(merged.record, existing)])
+        records.log_conflicts(merged.conflicts)
         # After the save, so a retry of a failed save is not taken for an already applied event.
         for kind, items in (
             ("Email", pco.emails),
@@ -63,9 +70,8 @@ class PersonApplier:
                 trail.trace_sub_record(
                     kind, item.id, SubRecordTrace(pco.id, contact_key(item), item.updated_at)
                 )
-        if new is None:
-            return Applied("skipped", "person unchanged")
-        return Applied("applied", f"person {new.id} {'created' if existing is None else 'updated'}")
+        person = merged.record or existing
+        return merge_outcome(merged, f"person {person.id if person else pco.id}")
 
     def _destroyed(self, event: Event) -> Applied:
         pco_id = event.resource.id
