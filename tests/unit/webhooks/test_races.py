@@ -7,6 +7,7 @@ the worker and the store, moved on between the steps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ import pytest
 from pco_core.engine.domain import DomainContext
 from pco_core.pull.memberships import PullMemberships
 from pco_core.pull.people import PullPeople
-from pco_core.records import Email, Group, GroupMember, GroupSync, Person
+from pco_core.records import Email, Group, GroupMember, GroupSync, Person, has_pending_changes
 from pco_core.store.deliveries import WebhookTrail
 from pco_core.store.records import RecordStore
 from pco_core.webhooks.apply import WebhookApplier
@@ -43,6 +44,23 @@ def worker(store: RecordStore, trail: WebhookTrail, clock: FakeClock) -> Webhook
 
 def context(pco: FakePco, store: RecordStore, clock: FakeClock, run_id: str) -> DomainContext:
     return DomainContext(pco=pco.client(), records=store, run_id=run_id, clock=clock)
+
+
+def webhook_meanwhile(
+    worker: WebhookApplier, clock: FakeClock, name: str, resource: dict[str, Any], delivery_id: str
+) -> Callable[[httpx.Request], None]:
+    """What PCO's fake does while its answer is on its way: one webhook applied, a second later, and the
+    clock moved on past it."""
+
+    def apply(request: httpx.Request) -> None:
+        clock.advance(1)
+        assert worker.apply(name, ev.payload(resource), delivery_id).outcome == "applied"
+        clock.advance(1)
+
+    return apply
+
+
+ADA_NEW_EMAIL = ev.email("1-e0", "1", "ada@new.example", primary=True, updated_at="2026-03-01T10:00:00Z")
 
 
 def people(store: RecordStore) -> dict[str, Person]:
@@ -87,14 +105,10 @@ def test_a_membership_added_by_webhook_while_the_run_reads_the_group_is_kept(
     imported(pco, store, clock)
     pco.memberships["G1"].append({"id": "m3", "person": "3"})
 
-    def webhook_meanwhile(request: httpx.Request) -> None:
-        # While PCO's answer is on its way, Bob joins G1 in PCO and the webhook is applied
-        clock.advance(1)
-        result = worker.apply(G + "membership.created", ev.payload(ev.membership("m2", "G1", "2")), "d-1")
-        assert result.outcome == "applied"
-        clock.advance(1)
-
-    pco.while_answering = webhook_meanwhile
+    # While PCO's answer is on its way, Bob joins G1 in PCO and the webhook is applied
+    pco.while_answering = webhook_meanwhile(
+        worker, clock, G + "membership.created", ev.membership("m2", "G1", "2"), "d-1"
+    )
     # When the page merges what it read (Ada and Cy) into G1
     page = PullMemberships().run(context(pco, store, clock, "R1"), {})
     # Then G1 holds PCO's list as read and Bob, whom the webhook added meanwhile: nothing is lost
@@ -112,17 +126,38 @@ def test_a_membership_removed_by_webhook_while_the_run_reads_the_group_stays_rem
     imported(pco, store, clock)
     pco.memberships["G1"].append({"id": "m3", "person": "3"})
 
-    def webhook_meanwhile(request: httpx.Request) -> None:
-        clock.advance(1)
-        destroyed = ev.destroyed(ev.membership("m1", "G1", "1"))
-        assert worker.apply(G + "membership.destroyed", ev.payload(destroyed), "d-9").outcome == "applied"
-        clock.advance(1)
-
-    pco.while_answering = webhook_meanwhile
+    pco.while_answering = webhook_meanwhile(
+        worker, clock, G + "membership.destroyed", ev.destroyed(ev.membership("m1", "G1", "1")), "d-9"
+    )
     PullMemberships().run(context(pco, store, clock, "R1"), {})
     # Then Cy (from the read) is in, and Ada (removed after the read) stays out
     members = {m.person_id for m in store.groups_by_pco_ids(["G1"])["G1"].members}
     assert members == {people(store)["3"].id}
+
+
+def test_a_membership_added_by_webhook_meanwhile_is_merged_three_ways_with_a_removal_made_here(
+    store: RecordStore, worker: WebhookApplier, clock: FakeClock
+) -> None:
+    # Given Ada removed from G1 here (not pushed yet), PCO's list as the page reads it: Ada and Cy; and
+    # meanwhile Bob joins G1 in PCO (webhook)
+    pco = FakePco()
+    imported(pco, store, clock)
+    g1 = store.groups_by_pco_ids(["G1"])["G1"]
+    store.save_groups([(g1.model_copy(update={"members": []}), g1)])
+    clock.advance(1)
+    pco.memberships["G1"].append({"id": "m3", "person": "3"})
+
+    pco.while_answering = webhook_meanwhile(
+        worker, clock, G + "membership.created", ev.membership("m2", "G1", "2"), "d-5"
+    )
+    # When the page merges what it read
+    PullMemberships().run(context(pco, store, clock, "R1"), {})
+    # Then Bob (the webhook's) and Cy (PCO's, as read) are in, and Ada's removal here is still to push
+    group = store.groups_by_pco_ids(["G1"])["G1"]
+    ids = people(store)
+    assert {m.person_id for m in group.members} == {ids["2"].id, ids["3"].id}
+    assert {m.person_id for m in group.sync.members_base or ()} == {ids[p].id for p in ("1", "2", "3")}
+    assert has_pending_changes(group)
 
 
 def test_a_membership_applied_before_the_run_read_pco_is_not_held_back(
@@ -150,13 +185,7 @@ def test_an_email_changed_by_webhook_while_the_run_reads_people_is_kept(
     imported(pco, store, clock)
     pco.people[0]["first_name"] = "Augusta"  # a change the read does carry
 
-    def webhook_meanwhile(request: httpx.Request) -> None:
-        clock.advance(1)
-        email = ev.email("1-e0", "1", "ada@new.example", primary=True, updated_at="2026-03-01T10:00:00Z")
-        assert worker.apply(P + "email.updated", ev.payload(email), "d-2").outcome == "applied"
-        clock.advance(1)
-
-    pco.while_answering = webhook_meanwhile
+    pco.while_answering = webhook_meanwhile(worker, clock, P + "email.updated", ADA_NEW_EMAIL, "d-2")
     # When the People page merges its read
     page = PullPeople().run(context(pco, store, clock, "R1"), {})
     # Then Ada keeps the webhook's newer email; the run does not put the old one back
@@ -183,8 +212,7 @@ def test_a_change_saved_between_the_runs_local_read_and_its_write_is_not_overwri
 
     def webhook_just_before_the_write(records: Any, read_at: Any) -> set[str]:
         clock.advance(1)
-        email = ev.email("1-e0", "1", "ada@new.example", primary=True, updated_at="2026-03-01T10:00:00Z")
-        assert worker.apply(P + "email.updated", ev.payload(email), "d-3").outcome == "applied"
+        assert worker.apply(P + "email.updated", ev.payload(ADA_NEW_EMAIL), "d-3").outcome == "applied"
         return real(records, read_at)
 
     monkeypatch.setattr(store, "_write_unless_newer", webhook_just_before_the_write)
@@ -203,3 +231,32 @@ def test_without_a_webhook_the_run_writes_what_it_read(store: RecordStore, clock
     assert people(store)["1"].first_name == "Augusta"
     assert (page.counts.updated, page.counts.skipped) == (1, 2)
     assert isinstance(people(store)["1"].emails[0], Email)
+
+
+def test_a_conflict_the_runs_refused_write_found_is_not_logged_until_a_run_merges_again(
+    store: RecordStore, worker: WebhookApplier, clock: FakeClock
+) -> None:
+    # Given Ada's last name edited here (Byron) and in PCO (King) since they last agreed (Lovelace): a
+    # conflict under the review policy; and Ada's email changed by a webhook while a run reads PCO
+    pco = FakePco()
+    imported(pco, store, clock)
+    ada = people(store)["1"]
+    store.save_people([(ada.model_copy(update={"last_name": "Byron"}), ada)])
+    clock.advance(1)
+    pco.people[0]["last_name"] = "King"
+
+    pco.while_answering = webhook_meanwhile(worker, clock, P + "email.updated", ADA_NEW_EMAIL, "d-4")
+    # When the run's People page merges its read of Ada (written since by the webhook)
+    page = PullPeople().run(context(pco, store, clock, "R1"), {})
+    # Then Ada is left as the webhook wrote her, and the conflict the refused write found is not logged
+    assert (people(store)["1"].last_name, page.counts.conflicts) == ("Byron", 0)
+    assert store.list_conflicts("open", 10, None)[0] == []
+    # When the next run reads PCO after that change
+    pco.people[0]["emails"] = [("ada@new.example", True)]
+    pco.while_answering = lambda request: None
+    clock.advance(60)
+    page = PullPeople().run(context(pco, store, clock, "R2"), {})
+    # Then the conflict is found, logged once and held open: ours kept until an admin decides
+    (logged,) = store.list_conflicts("open", 10, None)[0]
+    assert (logged.field, logged.local, logged.pco, logged.base) == ("last_name", "Byron", "King", "Lovelace")
+    assert (people(store)["1"].last_name, page.counts.conflicts) == ("Byron", 1)
