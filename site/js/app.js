@@ -57,7 +57,10 @@ function createDashboard(config) {
   const connection = new ConnectionCard(deps);
   const webhooks = new WebhooksCard(deps);
   const conflicts = new ConflictsCard(deps);
-  const history = new HistoryCard(deps, () => refreshLists());
+  const history = new HistoryCard(deps, {
+    onRefresh: () => refreshLists(),
+    onResume: (run) => runs.resume(run),
+  });
   runs = new RunsCard(deps, {
     refreshAfterRun: () => refreshLists(),
     findRun: (id) => history.run(id),

@@ -1,5 +1,6 @@
 // The "Sync History" card: the last runs, most recent first; a failed (or skipped) run's row opens to say
-// why; a warning above it when the latest completed Full Sync left PCO and the local records apart.
+// why, and a failed run's offers Resume (a new run that goes on from where the failed one stopped); a
+// warning above it when the latest completed Full Sync left PCO and the local records apart.
 
 import { explainError } from "./errors.js";
 import { driftWarning, formatCount, formatDuration, formatLocalTime, startedByText, totalsText } from "./format.js";
@@ -19,7 +20,31 @@ function byCell(text) {
   return td;
 }
 
-function reasonRow(run, detailId, what) {
+/** Resume for a failed run not resumed yet; once resumed, a note saying so. */
+function resumeControl(run, onResume) {
+  if (run.resumed_by) {
+    const note = document.createElement("span");
+    note.className = "history__resumed";
+    note.textContent = "Resumed by a later run.";
+    return note;
+  }
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "btn btn--ghost btn--small history__resume";
+  button.textContent = "Resume";
+  button.setAttribute("aria-label", `Resume ${run.label || run.type} from where it stopped`);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await onResume(run);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return button;
+}
+
+function reasonRow(run, detailId, what, onResume) {
   const detail = document.createElement("tr");
   detail.id = detailId;
   detail.className = "history__detail";
@@ -33,6 +58,7 @@ function reasonRow(run, detailId, what) {
   text.textContent = sentence;
   td.append(heading, text);
   if (details) td.append(detailsDisclosure(details));
+  if (run.status === "FAILED" && onResume) td.append(resumeControl(run, onResume));
   detail.appendChild(td);
   return detail;
 }
@@ -40,11 +66,13 @@ function reasonRow(run, detailId, what) {
 export class HistoryCard {
   /**
    * @param {{api: import("./api.js").ApiClient}} deps
-   * @param {() => void} onRefresh what the Refresh button does (the app refreshes every list together).
+   * @param {{onRefresh: () => void, onResume: (run: object) => Promise<void>}} hooks onRefresh is what the
+   *   Refresh button does (the app refreshes every list together); onResume resumes a failed run.
    */
-  constructor({ api }, onRefresh, doc = document) {
+  constructor({ api }, { onRefresh, onResume }, doc = document) {
     this.api = api;
     this.doc = doc;
+    this.onResume = onResume;
     this.expanded = new Set(); // ids of the runs whose reason row is open, kept across refreshes
     this.runsById = new Map();
     this.el = {
@@ -87,7 +115,8 @@ export class HistoryCard {
   rows(run, index) {
     const tr = document.createElement("tr");
     tr.dataset.runId = run.id;
-    const type = cell(run.label || run.type, "Type", "history__type");
+    const label = run.label || run.type;
+    const type = cell(run.resumed_from ? `${label} (resumed)` : label, "Type", "history__type");
     // PCO's totals beside the local linked counts, where the run counted them.
     const totals = totalsText(run);
     if (totals) type.title = totals;
@@ -127,7 +156,7 @@ export class HistoryCard {
     hint.textContent = `View ${what}`;
     statusWrap.appendChild(hint);
 
-    const detail = reasonRow(run, detailId, what);
+    const detail = reasonRow(run, detailId, what, this.onResume);
     const open = this.expanded.has(run.id);
     tr.setAttribute("aria-expanded", String(open));
     detail.hidden = !open;

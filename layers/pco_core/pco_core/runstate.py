@@ -135,6 +135,9 @@ class Run(BaseModel):
     conflicts: int = 0
     started_by: str
     error: str | None = None
+    # A FAILED run can be resumed once: a new run of the same type that starts at its committed cursor.
+    resumed_from: str | None = None
+    resumed_by: str | None = None
     progress: RunProgress = Field(default_factory=RunProgress)
     # PCO's totals beside the local linked counts, per kind the run counted (Full Sync counts all three).
     totals: dict[TotalsKind, RecordTotals] = Field(default_factory=dict)

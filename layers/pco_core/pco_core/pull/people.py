@@ -6,6 +6,7 @@ shift anyone past the cursor); "Sync People" walks only those whose `updated_at`
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from aws_lambda_powertools import Logger
@@ -39,7 +40,7 @@ class PullPeople(PcoKeysetListing[PcoPerson]):
     requests_per_page = 3
     model = PcoPerson
 
-    def merge(self, ctx: DomainContext, records: list[PcoPerson], tally: Tally) -> None:
+    def merge(self, ctx: DomainContext, records: list[PcoPerson], tally: Tally, read_at: datetime) -> None:
         matches = PersonMatch(ctx.records).match_page(records)
         now = ctx.clock()
         changes: list[tuple[Person, Person | None]] = []
@@ -58,21 +59,29 @@ class PullPeople(PcoKeysetListing[PcoPerson]):
             if result.record is not None:
                 changes.append((result.record, existing))
         refused: set[str] = set()
+        newer: set[str] = set()
         if changes:
             try:
-                ctx.records.save_people(changes)
+                written_since = ctx.records.save_people(changes, read_at=read_at)
             except PcoLinkTaken as exc:
                 # Another local person holds that PCO id (a race with a webhook or a push): not linked twice.
                 logger.warning("PCO person not linked", extra={"reason": str(exc)})
                 refused = set(exc.taken.values())
+            else:
+                # Changed by a webhook (or an edit) after this page read PCO: that newer change stays, and
+                # the conflicts this merge found are not logged (it wrote nothing; the next run merges again).
+                newer = {new.pco_id for new, _ in changes if new.id in written_since and new.pco_id}
         for pco_id, result in merged.items():
             if pco_id in refused:
                 tally.failed()
                 continue
+            if pco_id in newer:
+                tally.add("skipped")
+                continue
             tally.add(result.outcome)
             tally.add_counts({"conflicts": result.conflict_count})
         ctx.records.log_conflicts(
-            [e for pco_id, r in merged.items() if pco_id not in refused for e in r.conflicts]
+            [e for pco_id, r in merged.items() if pco_id not in refused | newer for e in r.conflicts]
         )
 
 
