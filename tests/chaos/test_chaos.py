@@ -285,9 +285,9 @@ SCENARIOS = [
         300,
         deletions_and_merges_mid_run,
         known_gap=(
-            "issue 15's 'nothing skipped within a run' (keyset walk of people, the incremental-sync work): "
-            "offset paging skips people when PCO deletes or merges during the run, and a merger delivered "
-            "before the run imported its people leaves the kept one's moved contacts to the next run"
+            "nobody is lost or doubled any more (people and households are walked by keyset on created_at); "
+            "what remains: a merger PCO makes while the run reads the kept person, delivered before the run "
+            "imported either person, leaves the kept one's moved contacts and household to the next run"
         ),
     ),
     Scenario("Full Sync, webhooks during the run", 200, webhooks_during_a_run),
