@@ -720,3 +720,49 @@ def test_a_merger_of_two_known_people_asks_pco_nothing(records: RecordStore, tra
     _people(applier, "811", "812")
     assert send(applier, P + "person_merger.created", ev.merger("m11", "811", "812")).outcome == "applied"
     assert pco.requests == []
+
+
+def test_a_merger_whose_removed_person_we_never_imported_refreshes_the_kept_one_from_pco(
+    records: RecordStore, trail: WebhookTrail
+) -> None:
+    # Given the kept person 701 known here with one email, and 702 (merged into it) never imported
+    _people(WebhookApplier(records, trail, lambda: NOW), "701")
+    kept_id = by_pco(records, "701").id
+    moved = ev.email("e9", "701", "moved@example.org", updated_at="2026-03-02T10:00:00Z")
+    person, included = ev.person(
+        "701", "P0", "Babbage", "2026-03-02T10:00:00Z", birthdate="2000-01-01", emails=[moved]
+    )
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(f"{request.method} {request.url.path}")
+        return httpx.Response(200, json={"data": person, "included": included})
+
+    def pco() -> PcoClient:
+        return PcoClient("https://pco.test", "app", "secret", transport=httpx.MockTransport(answer))
+
+    applier = WebhookApplier(records, trail, lambda: NOW, pco=pco)
+    # When the merger arrives
+    result = send(applier, P + "person_merger.created", ev.merger("m7", "701", "702"))
+    # Then the kept person was read once and now holds the email PCO moved to it; 702 is buried
+    assert result.outcome == "applied"
+    assert asked == ["GET /people/v2/people/701"]
+    kept = by_pco(records, "701")
+    assert kept.id == kept_id
+    assert [e.address for e in kept.emails] == ["moved@example.org"]
+    assert trail.tombstone("person", "702") is not None
+
+
+def test_a_household_whose_last_member_left_has_no_members_here(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    # Given a family of one, linked to PCO household 601
+    _people(applier, "611")
+    send(
+        applier, P + "household.created", ev.household("601", "Lone", ["611"], "611", "2026-03-01T10:00:00Z")
+    )
+    assert records.families_by_pco_ids(["601"])["601"].member_ids == [by_pco(records, "611").id]
+    # When PCO says the household lists nobody now (relationships.people is an empty list)
+    send(applier, P + "household.updated", ev.household("601", "Lone", [], None, "2026-03-01T11:00:00Z"))
+    # Then the family has no members: an empty list is PCO's answer, not a missing one
+    assert records.families_by_pco_ids(["601"])["601"].member_ids == []

@@ -55,8 +55,8 @@ def household_members(
 ) -> tuple[list[Person], Person | None]:
     """The local members of a household (`people` by PCO id) and its primary among them.
 
-    A household that names no people says nothing about its members: the family keeps `kept`."""
-    if household.person_ids:
+    A household that does not list its people says nothing about its members: the family keeps `kept`."""
+    if household.people_listed:
         members = [people[pid] for pid in dict.fromkeys(household.person_ids) if pid in people]
     else:
         members = list(kept)
@@ -279,7 +279,10 @@ def merge_households(
     it is: it holds a newer change (such a family answers no record, skipped, and no conflicts)."""
     families = store.families_by_pco_ids([h.id for h in households])
     kept_ids = [
-        pid for h in households if not h.person_ids and h.id in families for pid in families[h.id].member_ids
+        pid
+        for h in households
+        if not h.people_listed and h.id in families
+        for pid in families[h.id].member_ids
     ]
     member_pco_ids = [pid for h in households for pid in (*h.person_ids, h.primary_contact_id) if pid]
     people = store.people_by_pco_ids(member_pco_ids)

@@ -257,9 +257,13 @@ class PcoHousehold(_PcoRecord):
     updated_at: Timestamp = None
     created_at: Timestamp = None
     person_ids: list[str] = Field(default_factory=list)
+    # PCO listed the members (relationships.people, even empty: a household whose last member left); when
+    # False the document says nothing about them.
+    people_listed: bool = False
 
     @classmethod
     def _relations(cls, resource: Resource, document: Document) -> dict[str, Any]:
+        listed = resource.relationships.get("people")
         person_ids = resource.related_ids("people") or [
             # Without relationships.people, an included person names its households itself.
             person.id
@@ -268,6 +272,7 @@ class PcoHousehold(_PcoRecord):
         ]
         return {
             "person_ids": person_ids,
+            "people_listed": bool(person_ids) or (listed is not None and listed.data is not None),
             "primary_contact_id": _related_id(resource, "primary_contact", "primary_contact_id"),
         }
 

@@ -2,13 +2,16 @@
 place and group memberships, and the removed record is made inactive and unlinked (never deleted).
 
 When we do not know the kept PCO person, the removed one's record becomes it, but only once one GET has
-confirmed PCO has that person: a merger naming a person PCO does not hold links nothing.
+confirmed PCO has that person: a merger naming a person PCO does not hold links nothing. When we do not know
+the removed one (a run had not imported it yet), the kept person is read from PCO once and merged as a
+person.updated would be: PCO moved the removed one's contacts to it, and a run that read it before the
+merger cannot overwrite that newer read (store/records.py's read_at guard).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pco_core.errors import ConfigError, PcoRequestError
 from pco_core.merge.contacts import union
@@ -16,7 +19,9 @@ from pco_core.merge.group import group_member
 from pco_core.merge.person import unlinked_person
 from pco_core.pco import paths
 from pco_core.pco.models import PcoPersonMerger
+from pco_core.pull.people import PERSON_INCLUDES
 from pco_core.records import Group, GroupMember, Person
+from pco_core.webhooks.appliers.person import PersonApplier
 from pco_core.webhooks.event import Applied, ApplierPorts, Event
 
 
@@ -38,7 +43,10 @@ class PersonMergerApplier:
             if tomb is not None and tomb.record_id is not None:
                 remove = records.get_people([tomb.record_id]).get(tomb.record_id)
         if remove is None:
-            return Applied("unknown", f"removed PCO person {remove_id} is not known locally")
+            trail.bury("person", remove_id, event.happened_at, None)
+            return self._refresh_kept(keep_id, event) or Applied(
+                "unknown", f"removed PCO person {remove_id} is not known locally"
+            )
         if keep is not None and keep.id == remove.id:
             return Applied("skipped", "both PCO people are one local person")
         if keep is None and not self._pco_has_person(keep_id):
@@ -60,6 +68,23 @@ class PersonMergerApplier:
             records.save_people([(relinked, remove)])
             return Applied("applied", f"person {remove.id} relinked to kept PCO person {keep_id}")
         return self._merge(keep, remove, event)
+
+    def _refresh_kept(self, keep_id: str, event: Event) -> Applied | None:
+        """The kept person as PCO holds it after the merger, merged here; None when PCO has no such person."""
+        if self.ports.pco is None:
+            raise ConfigError("the webhook worker has no PCO client to read a merger's kept person")
+        try:
+            document = self.ports.pco().get(f"{paths.PEOPLE}/{keep_id}", PERSON_INCLUDES)
+        except PcoRequestError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        found = document.resources()
+        if len(found) != 1:
+            return None
+        return PersonApplier(self.ports).apply(
+            replace(event, document=document, resource=found[0], action="updated")
+        )
 
     def _pco_has_person(self, pco_id: str) -> bool:
         """One GET of the person: False when PCO answers 404; PCO being unavailable raises (the delivery is
