@@ -23,7 +23,15 @@ from pco_core.records import (
     normalise_email,
     normalise_name,
 )
-from pco_core.runstate import Cursor, Domain, PageCounts, Run, RunProgress
+from pco_core.runstate import (
+    MAX_KEPT_FAILURES,
+    Cursor,
+    Domain,
+    PageCounts,
+    RecordFailure,
+    Run,
+    RunProgress,
+)
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -240,6 +248,7 @@ class FakeRuns:
         self.lock: str | None = run.id
         self.page_in_flight = False
         self.commits = 0
+        self.failures: dict[str, dict[int, RecordFailure]] = {}
 
     def get_run(self, run_id: str) -> Run | None:
         run = self.runs.get(run_id)
@@ -264,11 +273,16 @@ class FakeRuns:
         progress: RunProgress,
         pages_in_execution: int,
         complete_at: datetime | None = None,
+        failures: Sequence[RecordFailure] = (),
+        failures_before: int = 0,
     ) -> bool:
         run = self.runs[run_id]
         if run.page_seq != seen_seq or run.status != "RUNNING":
             return False
         self.commits += 1
+        for n, failure in enumerate(failures, start=failures_before):
+            if n < MAX_KEPT_FAILURES:
+                self.failures.setdefault(run_id, {})[n] = failure
         update: dict[str, Any] = {
             "created": run.created + counts.created,
             "updated": run.updated + counts.updated,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 RunType = Literal[
     "people",
@@ -18,6 +18,15 @@ RunType = Literal[
     "full_push",
 ]
 RunStatus = Literal["RUNNING", "COMPLETED", "FAILED", "CANCELLED"]
+# How a run ended as an admin reads it: the stored status, told apart where the status alone misleads
+# (a completed run whose records partly failed; a scheduled start skipped because a run was active).
+RunOutcome = Literal["RUNNING", "COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED", "SKIPPED"]
+SKIPPED_ACTIVE = "another run was active"
+# What record_skipped_run wrote before `skip_reason` existed; such runs still read as skipped.
+_LEGACY_SKIP_PREFIX = "skipped: run "
+# The failed records a run keeps (the first ones); its `failed` counter still counts every one.
+MAX_KEPT_FAILURES = 200
+RecordKind = Literal["person", "family", "group", "membership"]
 Domain = Literal[
     "people", "families", "groups", "memberships", "push_people", "push_families", "push_memberships"
 ]
@@ -84,11 +93,45 @@ class Run(BaseModel):
     started_by: str
     error: str | None = None
     progress: RunProgress = Field(default_factory=RunProgress)
+    # Set when the run never started because another one held the lock (a skipped scheduled start).
+    skip_reason: str | None = None
     # Internal state, not part of the API answer.
     domains: list[Domain] = Field(default_factory=list, exclude=True)
     cursor: Cursor = Field(default_factory=Cursor, exclude=True)
     page_seq: int = Field(default=0, exclude=True)
     pages_in_execution: int = Field(default=0, exclude=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def outcome(self) -> RunOutcome:
+        if self.status == "COMPLETED" and self.failed > 0:
+            return "COMPLETED_WITH_FAILURES"
+        legacy_skip = self.error is not None and self.error.startswith(_LEGACY_SKIP_PREFIX)
+        if self.status == "CANCELLED" and (self.skip_reason is not None or legacy_skip):
+            return "SKIPPED"
+        return self.status
+
+
+class RecordFailure(BaseModel):
+    """One record a run could not sync, kept with the run so an admin can see which and why."""
+
+    kind: RecordKind
+    record_id: str | None = None  # the local id (None: a PCO record never stored here)
+    pco_id: str | None = None
+    name: str | None = None  # the person's, family's or group's name, as an admin knows it
+    operation: str  # what was tried, in words: "create in PCO", "pull from PCO", ...
+    status: int | None = None  # PCO's HTTP status, when PCO refused
+    message: str  # why, in plain words
+    at: datetime
+
+
+class RunFailures(BaseModel):
+    """What `GET /api/runs/{id}/failures` answers: the first `kept` failures and how many there were."""
+
+    run_id: str
+    total: int
+    kept: int
+    failures: list[RecordFailure]
 
 
 class PageCounts(BaseModel):

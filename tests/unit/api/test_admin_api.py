@@ -13,7 +13,7 @@ from pco_core.api.services import AdminServices
 from pco_core.connection import ConnectionStatus, ConnectionTest
 from pco_core.errors import ConfigError, InvalidRunType, RunActive, RunAlreadyEnded, RunNotFound
 from pco_core.records import Person
-from pco_core.runstate import RUN_LABELS, Run
+from pco_core.runstate import RUN_LABELS, RecordFailure, Run, RunFailures
 from tests.unit.api.events import ADMIN, VOLUNTEER, http_event
 
 NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
@@ -55,6 +55,19 @@ class FakeRuns:
             if run.id == run_id:
                 return run
         raise RunNotFound(run_id)
+
+    def list_failures(self, run_id: str) -> RunFailures:
+        run = self.get_run(run_id)
+        refused = RecordFailure(
+            kind="person",
+            record_id="p-1",
+            name="Zoë Smith-Jones",
+            operation="create in PCO",
+            status=422,
+            message="PCO refused the email address (422): Address is invalid.",
+            at=NOW,
+        )
+        return RunFailures(run_id=run.id, total=run.failed, kept=1, failures=[refused])
 
     def cancel_run(self, run_id: str) -> Run:
         if self.active is not None and self.active.id == run_id:
@@ -342,3 +355,25 @@ def test_two_resolvers_in_one_process_each_answer_with_their_own_services():
         answer = app.resolve(http_event("GET", "/api/connection", claims=ADMIN), None)
         # Then each answers from its own services
         assert json.loads(answer["body"])["webhook_url"] == f"https://{expected}.example/webhooks/pco"
+
+
+def test_given_a_run_with_failures_when_asking_for_them_then_200_with_each_and_404_for_an_unknown_run(
+    call, fakes
+):
+    run = make_run(status="COMPLETED", failed=1)
+    fakes[0].history = [run]
+
+    status, body = call("GET", f"/api/runs/{run.id}/failures")
+
+    assert status == 200
+    assert (body["run_id"], body["total"], body["kept"]) == (run.id, 1, 1)
+    assert body["failures"][0]["message"] == "PCO refused the email address (422): Address is invalid."
+    assert call("GET", "/api/runs/nope/failures")[0] == 404
+    assert call("GET", f"/api/runs/{run.id}/failures", claims=VOLUNTEER)[0] == 403
+
+
+def test_a_completed_run_with_failed_records_is_served_with_its_own_outcome(call, fakes):
+    fakes[0].history = [make_run(status="COMPLETED", failed=2)]
+    status, body = call("GET", "/api/runs")
+    assert status == 200
+    assert [(r["status"], r["outcome"]) for r in body["runs"]] == [("COMPLETED", "COMPLETED_WITH_FAILURES")]

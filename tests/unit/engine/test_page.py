@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from pco_core.engine.domain import Domain, DomainContext, DomainPage, Position
 from pco_core.engine.page import PAGES_BEFORE_CONTINUE_AS_NEW, PageDeps, run_page
 from pco_core.errors import LeaseLost
 from pco_core.runs.page import DOMAINS, PageRequest, run_sync_page
-from pco_core.runstate import Cursor
+from pco_core.runstate import Cursor, PageCounts, RecordFailure
 from tests.unit.fakes import FakeClock, FakePco, FakeRecords, FakeRuns, make_run, pco_person
 
 
@@ -127,3 +128,38 @@ def test_given_the_cursor_past_the_last_domain_then_the_run_completes_without_pc
     runs = FakeRuns(make_run(["people"], cursor=Cursor(domain_index=1)))
     assert run_page("R1", 0, deps_for(pco, records, runs)).done
     assert (runs.run().status, pco.requests) == ("COMPLETED", [])
+
+
+class _RefusingDomain(Domain[Position]):
+    """Each page fails one record and reports it; two pages."""
+
+    position_type = Position
+
+    def page(self, ctx: DomainContext, position: Position) -> DomainPage:
+        n = position.processed
+        ctx.report(
+            RecordFailure(
+                kind="person", record_id=f"p{n}", operation="create in PCO", message="no", at=ctx.clock()
+            )
+        )
+        following = Position(processed=n + 1) if n == 0 else None
+        return DomainPage(counts=PageCounts(failed=1), next_position=following, processed=n + 1)
+
+
+def test_given_pages_that_fail_records_then_each_failure_is_committed_after_the_ones_before() -> None:
+    runs = FakeRuns(make_run(["people"]))
+    deps = PageDeps(
+        pco=FakePco().client(),
+        records=FakeRecords(),
+        runs=runs,
+        clock=FakeClock(),
+        lease_seconds=900,
+        domains={"people": _RefusingDomain()},
+    )
+
+    assert not run_page("R1", 60, deps).done
+    assert run_page("R1", 60, deps).done
+
+    run = runs.run()
+    assert (run.status, run.failed, run.outcome) == ("COMPLETED", 2, "COMPLETED_WITH_FAILURES")
+    assert {n: f.record_id for n, f in runs.failures["R1"].items()} == {0: "p0", 1: "p1"}

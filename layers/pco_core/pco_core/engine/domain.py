@@ -15,7 +15,7 @@ from pco_core.engine.ports import Pco, Records
 from pco_core.errors import InvalidPosition
 from pco_core.merge.common import Outcome
 from pco_core.records import ConflictPolicy
-from pco_core.runstate import PageCounts
+from pco_core.runstate import PageCounts, RecordFailure
 
 PER_PAGE = 100
 
@@ -34,6 +34,11 @@ class DomainContext:
     still_running: Callable[[], bool] = _always_running
     # What a field both sides changed differently keeps (the ConflictPolicy deployment parameter).
     policy: ConflictPolicy = "review"
+    # The records this page could not sync, with why: committed with the page's counts.
+    failures: list[RecordFailure] = field(default_factory=list)
+
+    def report(self, failure: RecordFailure) -> None:
+        self.failures.append(failure)
 
 
 class Position(BaseModel):

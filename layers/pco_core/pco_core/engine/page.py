@@ -17,7 +17,7 @@ from pco_core.engine.domain import Domain, DomainContext, DomainPage
 from pco_core.engine.ports import Pco, Records, RunLedger
 from pco_core.errors import LeaseLost, RateLimited
 from pco_core.records import ConflictPolicy
-from pco_core.runstate import Cursor, PageCounts, PageResult, Run, RunProgress
+from pco_core.runstate import Cursor, PageCounts, PageResult, RecordFailure, Run, RunProgress
 from pco_core.runstate import Domain as DomainName
 
 logger = Logger(child=True)
@@ -77,6 +77,7 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
     run_id = run.id
     index = run.cursor.domain_index
     counts = PageCounts()
+    failures: list[RecordFailure] = []
     if index >= len(run.domains):
         # Every domain is done but the completing commit never landed (or the run has no domains).
         cursor, progress, done = run.cursor, run.progress, True
@@ -96,7 +97,7 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
             wait = min(exc.retry_after, max_wait_seconds)
             logger.info("rate limited: nothing committed", extra={"domain": domain, "wait_seconds": wait})
             return PageResult(run_id=run_id, cursor=run.cursor.model_dump(mode="json"), wait_seconds=wait)
-        counts = page.counts
+        counts, failures = page.counts, context.failures
         cursor, progress, done = _advance(run, index, page)
 
     pages = run.pages_in_execution + 1
@@ -108,6 +109,8 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
         progress=progress,
         pages_in_execution=pages,
         complete_at=deps.clock() if done else None,
+        failures=failures,
+        failures_before=run.failed,
     )
     if not committed:
         return _after_lost_commit(run_id, deps)

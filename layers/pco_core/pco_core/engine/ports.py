@@ -14,7 +14,7 @@ from pco_core.merge.family import HouseholdStore
 from pco_core.merge.matching import PersonLookup
 from pco_core.pco.jsonapi import Document
 from pco_core.records import ConflictEvent, Family, Group, Person
-from pco_core.runstate import Cursor, PageCounts, Run, RunProgress
+from pco_core.runstate import Cursor, PageCounts, RecordFailure, Run, RunProgress
 
 QueryParams = Mapping[str, str | int]
 
@@ -88,6 +88,8 @@ class RunLedger(Protocol):
         progress: RunProgress,
         pages_in_execution: int,
         complete_at: datetime | None = None,
+        failures: Sequence[RecordFailure] = (),
+        failures_before: int = 0,
     ) -> bool: ...
 
     def release_lock(self, run_id: str) -> bool: ...

@@ -13,6 +13,7 @@ class PullFamilies(PcoListing[PcoHousehold]):
     path = paths.HOUSEHOLDS
     query = {"include": "people"}
     model = PcoHousehold
+    kind = "family"
 
     def merge(self, ctx: DomainContext, records: list[PcoHousehold], tally: Tally) -> None:
         merged = merge_households(ctx.records, records, run_id=ctx.run_id, now=ctx.clock(), policy=ctx.policy)

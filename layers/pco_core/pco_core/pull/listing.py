@@ -17,6 +17,7 @@ from pco_core.engine.domain import PER_PAGE, Domain, DomainContext, DomainPage, 
 from pco_core.errors import SkippableRecordError
 from pco_core.pco.jsonapi import Document, Resource
 from pco_core.pco.paginate import OffsetPaginator
+from pco_core.runstate import RecordFailure, RecordKind
 
 logger = Logger(child=True)
 
@@ -31,6 +32,7 @@ class PcoListing[R: PcoRecordModel](Domain[OffsetPosition]):
     path: ClassVar[str]
     query: ClassVar[Mapping[str, str | int]]
     model: type[R]
+    kind: ClassVar[RecordKind]
 
     def page(self, ctx: DomainContext, position: OffsetPosition) -> DomainPage:
         paginator = OffsetPaginator(position.offset, PER_PAGE)
@@ -43,6 +45,15 @@ class PcoListing[R: PcoRecordModel](Domain[OffsetPosition]):
             except SkippableRecordError as exc:
                 logger.warning("PCO record skipped", extra={"pco_id": resource.id, "reason": str(exc)})
                 tally.failed()
+                ctx.report(
+                    RecordFailure(
+                        kind=self.kind,
+                        pco_id=resource.id,
+                        operation="pull from PCO",
+                        message=f"PCO's record could not be read: {exc}",
+                        at=ctx.clock(),
+                    )
+                )
         if records:
             self.merge(ctx, records, tally)
         processed = position.processed + len(document.resources())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aws_lambda_powertools import Logger
 
 from pco_core.engine.domain import DomainContext, Tally
@@ -13,6 +15,7 @@ from pco_core.pco import paths
 from pco_core.pco.models import PcoPerson
 from pco_core.pull.listing import PcoListing
 from pco_core.records import Person
+from pco_core.runstate import RecordFailure
 
 logger = Logger(child=True)
 
@@ -22,6 +25,7 @@ class PullPeople(PcoListing[PcoPerson]):
     # created_at order keeps offsets stable while people are added during the run.
     query = {"include": "emails,phone_numbers,addresses,households", "order": "created_at"}
     model = PcoPerson
+    kind = "person"
 
     def merge(self, ctx: DomainContext, records: list[PcoPerson], tally: Tally) -> None:
         matches = PersonMatch(ctx.records).match_page(records)
@@ -52,9 +56,24 @@ class PullPeople(PcoListing[PcoPerson]):
         for pco_id, result in merged.items():
             if pco_id in refused:
                 tally.failed()
+                ctx.report(_not_linked(pco_id, result, records, now))
                 continue
             tally.add(result.outcome)
             tally.add_counts({"conflicts": result.conflict_count})
         ctx.records.log_conflicts(
             [e for pco_id, r in merged.items() if pco_id not in refused for e in r.conflicts]
         )
+
+
+def _not_linked(pco_id: str, result: Merged[Person], records: list[PcoPerson], at: datetime) -> RecordFailure:
+    pco = next((p for p in records if p.id == pco_id), None)
+    name = f"{pco.first_name} {pco.last_name}".strip() if pco is not None else ""
+    return RecordFailure(
+        kind="person",
+        record_id=result.record.id if result.record is not None else None,
+        pco_id=pco_id,
+        name=name or None,
+        operation="link to PCO",
+        message="Another person here is already linked to this PCO person, so this one was not linked.",
+        at=at,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -10,7 +11,15 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from pco_core.errors import LeaseLost, RunNotFound
-from pco_core.runstate import Cursor, PageCounts, Run, RunProgress, RunStatus
+from pco_core.runstate import (
+    MAX_KEPT_FAILURES,
+    Cursor,
+    PageCounts,
+    RecordFailure,
+    Run,
+    RunProgress,
+    RunStatus,
+)
 from pco_core.store._dynamo import (
     DynamoTable,
     Item,
@@ -22,9 +31,17 @@ from pco_core.store._dynamo import (
 )
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        TransactWriteItemTypeDef,
+        UpdateTypeDef,
+    )
 
 RUN_PK = "RUN"
+# A run's failed records: pk RUN#<run id>, sk FAILURE#<n> (beside the runs, never in their listing).
+FAILURE_SK = "FAILURE#"
+# DynamoDB's limit on the actions of one transaction (the run update is one).
+MAX_TRANSACTION_ITEMS = 100
 LOCK_KEY = ("LOCK", "RUN")
 # Kept on the run item so a conditional update can compute the duration without reading the run first.
 _STARTED_EPOCH = "started_epoch"
@@ -50,7 +67,7 @@ def _optional_int(value: Any) -> int | None:
 
 
 def _run_item(run: Run) -> Item:
-    item: Item = run.model_dump(mode="json")
+    item: Item = run.model_dump(mode="json", exclude={"outcome"})
     # The internal fields are excluded from API dumps but are the run's state.
     item.update(
         domains=list(run.domains),
@@ -59,6 +76,23 @@ def _run_item(run: Run) -> Item:
         pages_in_execution=run.pages_in_execution,
     )
     return {"pk": RUN_PK, "sk": run.id, _STARTED_EPOCH: _epoch(run.started_at), **item}
+
+
+def _failures_pk(run_id: str) -> str:
+    return f"{RUN_PK}#{run_id}"
+
+
+def _failure_item(run_id: str, n: int, failure: RecordFailure) -> Item:
+    # Zero-padded so the sort key orders failures as they happened.
+    return {"pk": _failures_pk(run_id), "sk": f"{FAILURE_SK}{n:05d}", **failure.model_dump(mode="json")}
+
+
+def _transaction_condition_failed(exc: ClientError) -> bool:
+    """A transaction cancelled because a condition (the run update's) was false."""
+    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return False
+    reasons = exc.response.get("CancellationReasons") or []
+    return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
 
 
 def _run_from_item(item: Item) -> Run:
@@ -123,10 +157,14 @@ class RunStore(DynamoTable):
         progress: RunProgress,
         pages_in_execution: int,
         complete_at: datetime | None = None,
+        failures: Sequence[RecordFailure] = (),
+        failures_before: int = 0,
     ) -> bool:
         """Count one page and move the run's cursor, exactly once: False if this page was already
         committed (page_seq moved on) or the run is no longer RUNNING. With `complete_at` the same
         update marks the run COMPLETED; the lock is then released (a separate, conditional delete).
+        The page's `failures` are kept with the run in the same transaction, numbered on from
+        `failures_before` (the run's failed count before this page) while fewer than MAX_KEPT_FAILURES.
         """
         sets = [
             "#cursor = :cursor",
@@ -156,26 +194,51 @@ class RunStore(DynamoTable):
             values[":completed"] = {"S": "COMPLETED"}
             values[":finished_at"] = {"S": _iso(complete_at)}
             values[":end"] = {"N": str(_epoch(complete_at))}
+        update: UpdateTypeDef = {
+            "TableName": self.table_name,
+            "Key": key(RUN_PK, run_id),
+            "UpdateExpression": (
+                f"SET {', '.join(sets)} "
+                "ADD created :created, updated :updated, skipped :skipped, failed :failed, "
+                "conflicts :conflicts"
+            ),
+            "ConditionExpression": "page_seq = :seen AND #status = :running",
+            "ExpressionAttributeNames": {"#cursor": "cursor", "#status": "status"},
+            "ExpressionAttributeValues": values,
+        }
+        kept = [
+            (n, failure) for n, failure in enumerate(failures, start=failures_before) if n < MAX_KEPT_FAILURES
+        ][: MAX_TRANSACTION_ITEMS - 1]
         try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key=key(RUN_PK, run_id),
-                UpdateExpression=(
-                    f"SET {', '.join(sets)} "
-                    "ADD created :created, updated :updated, skipped :skipped, failed :failed, "
-                    "conflicts :conflicts"
-                ),
-                ConditionExpression="page_seq = :seen AND #status = :running",
-                ExpressionAttributeNames={"#cursor": "cursor", "#status": "status"},
-                ExpressionAttributeValues=values,
-            )
+            if kept:
+                # One transaction: the failures are kept exactly when the page's counts are.
+                puts: list[TransactWriteItemTypeDef] = [
+                    {"Put": {"TableName": self.table_name, "Item": serialise(_failure_item(run_id, n, f))}}
+                    for n, f in kept
+                ]
+                self.client.transact_write_items(TransactItems=[{"Update": update}, *puts])
+            else:
+                self.client.update_item(**update)
         except ClientError as exc:
-            if condition_failed(exc):
+            if condition_failed(exc) or _transaction_condition_failed(exc):
                 return False
             raise
         if complete_at is not None:
             self.release_lock(run_id)
         return True
+
+    def list_failures(self, run_id: str) -> list[RecordFailure]:
+        """The failures kept with the run, in the order they happened (at most MAX_KEPT_FAILURES)."""
+        answer = self.client.query(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :failure)",
+            ExpressionAttributeValues={":pk": {"S": _failures_pk(run_id)}, ":failure": {"S": FAILURE_SK}},
+            Limit=MAX_KEPT_FAILURES,
+        )
+        return [
+            RecordFailure.model_validate({k: v for k, v in deserialise(raw).items() if k not in ("pk", "sk")})
+            for raw in answer.get("Items", [])
+        ]
 
     def finish_run(self, run_id: str, status: RunStatus, *, error: str | None, finished_at: datetime) -> bool:
         """End a RUNNING run with `status`; False if the run is missing or already over."""
