@@ -7,6 +7,7 @@ import { Auth, loadConfig } from "./auth.js";
 import { ConflictsCard } from "./conflicts.js";
 import { ConnectionCard } from "./connection.js";
 import { explainCaught } from "./errors.js";
+import { FailuresDialog } from "./failures.js";
 import { HistoryCard } from "./history.js";
 import { Poller } from "./poller.js";
 import { RunsCard } from "./runs.js";
@@ -32,6 +33,7 @@ function createDashboard(config) {
     onEnded: () => {
       idle.stop();
       runs.stop();
+      failures.close();
     },
   });
   const deps = {
@@ -57,11 +59,14 @@ function createDashboard(config) {
   const connection = new ConnectionCard(deps);
   const webhooks = new WebhooksCard(deps);
   const conflicts = new ConflictsCard(deps);
-  const history = new HistoryCard(deps, () => refreshLists());
+  const failures = new FailuresDialog(deps);
+  const openFailures = (run, opener) => failures.open(run, opener);
+  const history = new HistoryCard(deps, () => refreshLists(), openFailures);
   runs = new RunsCard(deps, {
     refreshAfterRun: () => refreshLists(),
     findRun: (id) => history.run(id),
     onWatching: (watching) => (watching ? idle.stop() : idle.start()),
+    openFailures,
   });
 
   async function refreshLists() {

@@ -1,7 +1,10 @@
 // Pure formatting and estimation for the admin page: no DOM, no fetch, so it can be tested on its own.
 
+// Keyed by a run's status or, better, its outcome (the API's derived reading of how it ended).
 export const STATUS_CLASSES = Object.freeze({
   COMPLETED: "badge--completed",
+  COMPLETED_WITH_FAILURES: "badge--warning",
+  SKIPPED: "badge--cancelled",
   FAILED: "badge--failed",
   RUNNING: "badge--running",
   CANCELLED: "badge--cancelled",
@@ -9,6 +12,8 @@ export const STATUS_CLASSES = Object.freeze({
 
 const STATUS_TEXT = Object.freeze({
   COMPLETED: "Completed",
+  COMPLETED_WITH_FAILURES: "Completed with failures",
+  SKIPPED: "Skipped",
   FAILED: "Failed",
   RUNNING: "Running",
   CANCELLED: "Cancelled",
@@ -23,6 +28,32 @@ const DOMAIN_LABELS = Object.freeze({
   push_families: "Families",
   push_memberships: "Group memberships",
 });
+
+/** How a run ended, as the page shows it: its outcome when the API gave one, else its status. */
+export function runOutcome(run) {
+  return run?.outcome || run?.status;
+}
+
+const KIND_TEXT = Object.freeze({ person: "Person", family: "Family", group: "Group", membership: "Membership" });
+
+/** One failed record's heading: "Ada Lovelace (person)", or its ids when it has no name. */
+export function failureTitle(failure) {
+  const kind = KIND_TEXT[failure?.kind] ?? "Record";
+  const name = String(failure?.name ?? "").trim();
+  if (name) return `${name} (${kind.toLowerCase()})`;
+  if (failure?.pco_id) return `${kind} with PCO id ${failure.pco_id}`;
+  return failure?.record_id ? `${kind} ${failure.record_id}` : kind;
+}
+
+/** "Showing the first 200 of 312 failed records." / "2 records failed." */
+export function failuresSummary(total, kept) {
+  const all = Number(total ?? 0);
+  const shown = Number(kept ?? 0);
+  if (all === 0) return "No record failed.";
+  const noun = all === 1 ? "record" : "records";
+  if (shown < all) return `Showing the first ${formatCount(shown)} of ${formatCount(all)} failed ${noun}.`;
+  return `${formatCount(all)} ${noun} failed.`;
+}
 
 /** The badge modifier class for a run status ("" for an unknown one). */
 export function statusClass(status) {

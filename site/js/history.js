@@ -1,12 +1,13 @@
-// The "Sync History" card: the last runs, most recent first; a failed (or skipped) run's row opens to say
-// why.
+// The "Sync History" card: the last runs, most recent first; a failed (or cancelled) run's row opens to say
+// why, a skipped one says so in grey, and a run's failed records open in the failures dialog.
 
 import { explainError } from "./errors.js";
-import { formatCount, formatDuration, formatLocalTime, startedByText } from "./format.js";
+import { formatCount, formatDuration, formatLocalTime, runOutcome, startedByText } from "./format.js";
 import { cell, detailsDisclosure, renderStatusBadge } from "./ui.js";
 
 const HISTORY_LIMIT = 20;
-const COLUMNS = 9;
+const COLUMNS = 10;
+const SKIPPED_TEXT = "another run was active";
 
 /** The "By" cell: an address stays on one line (cut with an ellipsis when too long, whole in the title). */
 function byCell(text) {
@@ -19,7 +20,22 @@ function byCell(text) {
   return td;
 }
 
-function reasonRow(run, detailId, what) {
+/** The failed records of `run` open in the failures dialog from this button. */
+function failuresButton(run, openFailures, text) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "link-button";
+  button.textContent = text;
+  const when = formatLocalTime(run.started_at);
+  button.setAttribute("aria-label", `View the ${formatCount(run.failed)} failed records of ${run.label || run.type}, ${when}`);
+  button.addEventListener("click", (event) => {
+    event.stopPropagation(); // inside an expandable row: open the dialog, leave the row as it is
+    openFailures(run, button);
+  });
+  return button;
+}
+
+function reasonRow(run, detailId, what, openFailures) {
   const detail = document.createElement("tr");
   detail.id = detailId;
   detail.className = "history__detail";
@@ -33,6 +49,11 @@ function reasonRow(run, detailId, what) {
   text.textContent = sentence;
   td.append(heading, text);
   if (details) td.append(detailsDisclosure(details));
+  if (Number(run.failed) > 0) {
+    const more = document.createElement("p");
+    more.append(failuresButton(run, openFailures, "View failed records"));
+    td.append(more);
+  }
   detail.appendChild(td);
   return detail;
 }
@@ -41,9 +62,11 @@ export class HistoryCard {
   /**
    * @param {{api: import("./api.js").ApiClient}} deps
    * @param {() => void} onRefresh what the Refresh button does (the app refreshes every list together).
+   * @param {(run: object, opener: HTMLElement) => void} openFailures shows a run's failed records.
    */
-  constructor({ api }, onRefresh, doc = document) {
+  constructor({ api }, onRefresh, openFailures, doc = document) {
     this.api = api;
+    this.openFailures = openFailures;
     this.doc = doc;
     this.expanded = new Set(); // ids of the runs whose reason row is open, kept across refreshes
     this.runsById = new Map();
@@ -89,8 +112,15 @@ export class HistoryCard {
     const statusTd = cell("", "Status");
     const statusWrap = document.createElement("span");
     const badge = document.createElement("span");
-    renderStatusBadge(badge, run.status);
+    const outcome = runOutcome(run);
+    renderStatusBadge(badge, outcome);
     statusWrap.appendChild(badge);
+    if (outcome === "SKIPPED") {
+      const why = document.createElement("span");
+      why.className = "history__note";
+      why.textContent = run.skip_reason || SKIPPED_TEXT;
+      statusWrap.appendChild(why);
+    }
     statusTd.appendChild(statusWrap);
     tr.appendChild(statusTd);
 
@@ -102,11 +132,19 @@ export class HistoryCard {
     tr.appendChild(cell(formatCount(run.created), "Created", "num"));
     tr.appendChild(cell(formatCount(run.updated), "Updated", "num"));
     tr.appendChild(cell(formatCount(run.skipped), "Skipped", "num"));
+    const failedTd = cell(formatCount(run.failed), "Failed", "num");
+    tr.appendChild(failedTd);
     tr.appendChild(cell(formatCount(run.conflicts ?? 0), "Conflicts", "num"));
     tr.appendChild(byCell(startedByText(run.started_by)));
 
-    // A failed run always has its error; a cancelled one may carry why (e.g. a scheduled run skipped).
-    if (!run.error || (run.status !== "FAILED" && run.status !== "CANCELLED")) return [tr];
+    // A failed run always has its error; a cancelled one may carry why. A skipped one said why above.
+    const expandable = run.error && outcome !== "SKIPPED" && (run.status === "FAILED" || run.status === "CANCELLED");
+    if (!expandable) {
+      if (Number(run.failed) > 0) {
+        failedTd.replaceChildren(failuresButton(run, this.openFailures, formatCount(run.failed)));
+      }
+      return [tr];
+    }
     const detailId = `run-error-${index}`;
     const what = run.status === "FAILED" ? "error" : "reason";
     tr.classList.add("history__row--expandable");
@@ -120,7 +158,7 @@ export class HistoryCard {
     hint.textContent = `View ${what}`;
     statusWrap.appendChild(hint);
 
-    const detail = reasonRow(run, detailId, what);
+    const detail = reasonRow(run, detailId, what, this.openFailures);
     const open = this.expanded.has(run.id);
     tr.setAttribute("aria-expanded", String(open));
     detail.hidden = !open;

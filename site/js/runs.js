@@ -13,6 +13,7 @@ import {
   nextBaseline,
   percentDone,
   progressText,
+  runOutcome,
   runSecondsLeft,
   runSummary,
   startedByText,
@@ -30,7 +31,8 @@ export class RunsCard {
    *          showPageError: (message: object, prefix: string, source: string) => void,
    *          clearPageError: (source: string) => void}} deps
    * @param {{refreshAfterRun: () => Promise<void>, findRun: (id: string) => object | undefined,
-   *          onWatching: (watching: boolean) => void}} hooks
+   *          onWatching: (watching: boolean) => void,
+   *          openFailures: (run: object, opener: HTMLElement) => void}} hooks
    *   refreshAfterRun reloads the lists once a run ended; findRun then reads the ended run from them;
    *   onWatching says when watching a run starts and stops (the app pauses its idle refresh meanwhile).
    */
@@ -65,6 +67,8 @@ export class RunsCard {
       fill: doc.getElementById("progress-fill"),
       eta: doc.getElementById("progress-eta"),
       progressError: doc.getElementById("progress-error"),
+      failuresNote: doc.getElementById("progress-failures-note"),
+      failures: doc.getElementById("progress-failures"),
       dialog: doc.getElementById("cancel-dialog"),
       dialogRun: doc.getElementById("cancel-dialog-run"),
       counts: {
@@ -78,6 +82,10 @@ export class RunsCard {
     for (const button of this.el.buttons) button.addEventListener("click", (event) => this.start(event));
     this.el.cancel.addEventListener("click", () => this.askToCancel());
     this.el.dialog.addEventListener("close", () => this.onDialogClosed());
+    this.el.failures.addEventListener("click", () => {
+      if (this.shownRun) this.hooks.openFailures(this.shownRun, this.el.failures);
+    });
+    this.shownRun = null; // the run the card shows, for its "View failed records" button
   }
 
   get watching() {
@@ -205,7 +213,10 @@ export class RunsCard {
     const running = run.status === "RUNNING";
     card.hidden = false;
     card.classList.toggle("card--progress-done", !running);
-    card.classList.toggle("card--progress-completed", run.status === "COMPLETED");
+    const outcome = runOutcome(run);
+    this.shownRun = run;
+    card.classList.toggle("card--progress-completed", outcome === "COMPLETED");
+    card.classList.toggle("card--progress-warning", outcome === "COMPLETED_WITH_FAILURES");
     card.classList.toggle("card--progress-failed", run.status === "FAILED");
     card.setAttribute("aria-busy", running ? "true" : "false");
     this.el.spinner.hidden = !running;
@@ -213,7 +224,7 @@ export class RunsCard {
     cancel.disabled = false;
     cancel.textContent = "Cancel run";
     this.el.label.textContent = run.label || run.type;
-    renderStatusBadge(this.el.status, run.status);
+    renderStatusBadge(this.el.status, outcome);
     const by = run.started_by ? ` by ${startedByText(run.started_by)}` : "";
     this.el.started.textContent = `Started ${formatLocalTime(run.started_at)}${by}`;
     this.renderCounters(run);
@@ -237,6 +248,7 @@ export class RunsCard {
     }
     const failed = run.status === "FAILED" && run.error;
     showMessage(this.el.progressError, failed ? explainError(run.error) : null, "Error");
+    this.el.failuresNote.hidden = running || !(Number(run.failed) > 0);
   }
 
   announceMilestone(run, pct) {

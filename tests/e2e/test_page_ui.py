@@ -1318,6 +1318,7 @@ def test_on_a_desktop_the_by_column_keeps_each_address_on_one_line(make_harness:
             "COMPLETED",
             T0 - timedelta(minutes=20),
             30,
+            failed=2,  # "Completed with failures", the widest status
             started_by=long_address,
         ),
     ]
