@@ -140,13 +140,27 @@ export function elapsedSeconds(startedIso, nowMs) {
   return Math.max(0, (nowMs - start) / 1000);
 }
 
-/** "People: 120 of 500", "People: 120 processed" when the total is unknown; "" with no domain. */
+/**
+ * "People: 120 of 500", "People: 120 processed" when the total is unknown, "Step 2 of 3: Families: 12 of
+ * 80" in a run of several steps; "" with no domain.
+ */
 export function progressText(progress, locale) {
   if (!progress || !progress.domain) return "";
   const label = domainLabel(progress.domain);
+  const steps = Number(progress.steps);
+  const step = steps > 1 && progress.step ? `Step ${progress.step} of ${steps}: ` : "";
   const done = formatCount(progress.processed, locale);
-  if (progress.total === null || progress.total === undefined) return `${label}: ${done} processed`;
-  return `${label}: ${done} of ${formatCount(progress.total, locale)}`;
+  if (progress.total === null || progress.total === undefined) return `${step}${label}: ${done} processed`;
+  return `${step}${label}: ${done} of ${formatCount(progress.total, locale)}`;
+}
+
+/** The whole run's percentage: the API's (weighted over every step, never backwards), else the step's. */
+export function overallPercent(progress) {
+  const given = progress?.percent;
+  if (given !== null && given !== undefined && Number.isFinite(Number(given))) {
+    return Math.min(100, Math.max(0, Math.floor(Number(given))));
+  }
+  return percentDone(progress?.processed, progress?.total);
 }
 
 /** Who started a run, for the history's "By" column ("schedule" reads as "Schedule"). */
@@ -182,6 +196,7 @@ const FIRST_DOMAIN = Object.freeze({
  * a run still in its first domain the run's own start is the baseline; otherwise it is "now".
  */
 export function nextBaseline(previous, run, nowMs) {
+  if (hasOverall(run)) return overallBaseline(previous, run, nowMs);
   const domain = run?.progress?.domain ?? null;
   if (previous && previous.runId === run.id && previous.domain === domain) return previous;
   const firstLook = !previous || previous.runId !== run.id;
@@ -192,10 +207,32 @@ export function nextBaseline(previous, run, nowMs) {
   return { runId: run.id, domain, startMs: nowMs, startProcessed: Number(run?.progress?.processed ?? 0) };
 }
 
+function hasOverall(run) {
+  const given = run?.progress?.percent;
+  return given !== null && given !== undefined;
+}
+
+/**
+ * With the whole run's percentage the rate is measured over the run, not per step: from the run's start
+ * on the first look, else from the first look at it.
+ */
+function overallBaseline(previous, run, nowMs) {
+  if (previous && previous.runId === run.id && previous.overall) return previous;
+  const started = Date.parse(run.started_at);
+  if (!previous || previous.runId !== run.id) {
+    if (!Number.isNaN(started)) return { runId: run.id, overall: true, startMs: started, startProcessed: 0 };
+  }
+  return { runId: run.id, overall: true, startMs: nowMs, startProcessed: overallPercent(run.progress) ?? 0 };
+}
+
 /** Seconds left for `run` measured from `baseline` (see nextBaseline); null when unknown. */
 export function runSecondsLeft(run, baseline, nowMs) {
   const progress = run?.progress;
   if (!progress || !baseline) return null;
+  if (baseline.overall) {
+    const done = overallPercent(progress) - baseline.startProcessed;
+    return estimateSecondsLeft(done, 100 - baseline.startProcessed, (nowMs - baseline.startMs) / 1000);
+  }
   const total = progress.total;
   if (total === null || total === undefined) return null;
   const doneSince = Number(progress.processed ?? 0) - baseline.startProcessed;

@@ -11,7 +11,7 @@ import {
   formatLocalTime,
   formatTimeLeft,
   nextBaseline,
-  percentDone,
+  overallPercent,
   progressText,
   runOutcome,
   runSecondsLeft,
@@ -231,7 +231,7 @@ export class RunsCard {
 
     const progress = run.progress || {};
     if (running) {
-      const pct = percentDone(progress.processed, progress.total);
+      const pct = overallPercent(progress);
       this.el.domain.textContent = progressText(progress) || "Starting…";
       this.setBar(progress.domain ? pct : null);
       const now = Date.now();
@@ -240,7 +240,7 @@ export class RunsCard {
       this.el.eta.textContent = `${formatTimeLeft(left)} · running for ${elapsed}`;
       this.announceMilestone(run, pct);
     } else {
-      const pct = run.status === "COMPLETED" ? 100 : percentDone(progress.processed, progress.total);
+      const pct = run.status === "COMPLETED" ? 100 : overallPercent(progress);
       this.el.domain.textContent =
         run.status === "COMPLETED" ? "All done" : progressText(progress) || domainLabel(progress.domain);
       this.setBar(pct ?? 0);

@@ -717,6 +717,32 @@ def test_full_sync_progress_runs_to_completed_with_buttons_locked_meanwhile(make
     h.shot("desktop-completed")
 
 
+def test_a_full_sync_shows_its_step_and_one_percentage_for_the_whole_run(make_harness: Any) -> None:
+    h = make_harness()
+    start_full_sync(h)
+    page = h.page
+    # Given the run is on its second step, 40% through the whole run by the API's weighting
+    progress = h.api.active["progress"]  # type: ignore[index]
+    progress.update(domain="families", processed=0, total=4000, step=2, steps=4, percent=40)
+
+    h.advance(POLL_MS)
+
+    # Then the step is named and the bar shows the whole run, not the step's 2%
+    expect(page.locator("#progress-domain")).to_have_text("Step 2 of 4: Families: 100 of 4,000")
+    expect(page.locator("#progress-percent")).to_have_text("40%")
+    expect(page.locator("#progress-bar")).to_have_attribute("aria-valuenow", "40")
+    # And the time left follows the whole run's rate (10% in 3 s: the other 50% in about 15 s)
+    progress["percent"] = 50
+    h.advance(POLL_MS)
+    expect(page.locator("#progress-percent")).to_have_text("50%")
+    expect(page.locator("#progress-eta")).to_contain_text("Less than a minute left")
+    # And the step's own numbers move on without the percentage going back
+    progress.update(domain="groups", processed=0, total=10, step=3)
+    h.advance(POLL_MS)
+    expect(page.locator("#progress-domain")).to_have_text("Step 3 of 4: Groups: 10 of 10")
+    expect(page.locator("#progress-percent")).to_have_text("50%")
+
+
 def test_cancel_stops_the_run_and_shows_a_grey_cancelled_badge(make_harness: Any) -> None:
     h = make_harness()
     start_full_sync(h)

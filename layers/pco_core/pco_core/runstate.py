@@ -63,9 +63,17 @@ RUN_DOMAINS: dict[str, list[Domain]] = PULL_DOMAINS | PUSH_DOMAINS
 
 
 class RunProgress(BaseModel):
+    """Where a run is: its current step's records (`processed` of `total`), which step of how many, and
+    the whole run's percentage (never lower than at the page before)."""
+
     domain: Domain | None = None
     processed: int = 0
     total: int | None = None
+    step: int | None = None
+    steps: int | None = None
+    percent: int | None = Field(default=None, ge=0, le=100)
+    # Each step's record total as far as known (what the percentage is weighted by).
+    totals: dict[str, int] = Field(default_factory=dict)
 
 
 class Cursor(BaseModel):

@@ -109,3 +109,7 @@ class Domain[P: Position](ABC):
 
     @abstractmethod
     def page(self, ctx: DomainContext, position: P) -> DomainPage: ...
+
+    def count(self, ctx: DomainContext) -> int | None:
+        """How many records this domain will walk, if that can be told cheaply before it starts."""
+        return None

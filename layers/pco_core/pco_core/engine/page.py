@@ -14,6 +14,7 @@ from aws_lambda_powertools import Logger
 
 from pco_core.clock import Clock
 from pco_core.engine.domain import Domain, DomainContext, DomainPage
+from pco_core.engine.overall import needs_totals, read_totals, whole_run
 from pco_core.engine.ports import Pco, Records, RunLedger
 from pco_core.errors import LeaseLost, RateLimited
 from pco_core.records import ConflictPolicy
@@ -92,6 +93,7 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
             policy=deps.policy,
         )
         try:
+            totals = read_totals(run, deps.domains, context) if needs_totals(run) else {}
             page = deps.domains[domain].run(context, run.cursor.position)
         except RateLimited as exc:
             wait = min(exc.retry_after, max_wait_seconds)
@@ -99,6 +101,7 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
             return PageResult(run_id=run_id, cursor=run.cursor.model_dump(mode="json"), wait_seconds=wait)
         counts, failures = page.counts, context.failures
         cursor, progress, done = _advance(run, index, page)
+        progress = whole_run(run, cursor, progress, done=done, totals=totals)
 
     pages = run.pages_in_execution + 1
     committed = deps.runs.commit_page(

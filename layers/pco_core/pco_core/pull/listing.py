@@ -67,6 +67,10 @@ class PcoListing[R: PcoRecordModel](Domain[OffsetPosition]):
             total=document.total_count,
         )
 
+    def count(self, ctx: DomainContext) -> int | None:
+        """PCO's total for the listing, from a one-record page (one request)."""
+        return ctx.pco.get(self.path, {"per_page": 1}).total_count
+
     @abstractmethod
     def merge(self, ctx: DomainContext, records: list[R], tally: Tally) -> None:
         """Merge one page of PCO records into the local records and count each one."""
