@@ -80,6 +80,11 @@ export class ApiClient {
     return Array.isArray(data?.runs) ? data.runs : [];
   }
 
+  /** {expression, timezone, enabled, next_run_at} of the scheduled Full Sync */
+  schedule() {
+    return this.request("GET", "/api/schedule");
+  }
+
   /** {run_id, total, kept, failures: [{kind, record_id, pco_id, name, operation, status, message, at}]} */
   runFailures(id) {
     return this.request("GET", `/api/runs/${encodeURIComponent(id)}/failures`);

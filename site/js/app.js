@@ -11,6 +11,7 @@ import { FailuresDialog } from "./failures.js";
 import { HistoryCard } from "./history.js";
 import { Poller } from "./poller.js";
 import { RunsCard } from "./runs.js";
+import { ScheduleNote } from "./schedule.js";
 import { Session } from "./session.js";
 import { Shell } from "./shell.js";
 import { WebhooksCard } from "./webhooks.js";
@@ -59,6 +60,7 @@ function createDashboard(config) {
   const connection = new ConnectionCard(deps);
   const webhooks = new WebhooksCard(deps);
   const conflicts = new ConflictsCard(deps);
+  const schedule = new ScheduleNote(deps);
   const failures = new FailuresDialog(deps);
   const openFailures = (run, opener) => failures.open(run, opener);
   const history = new HistoryCard(deps, () => refreshLists(), openFailures);
@@ -74,6 +76,7 @@ function createDashboard(config) {
       load(history, "the sync history"),
       load(webhooks, "the webhook deliveries"),
       load(conflicts, "the conflicts"),
+      load(schedule, "the sync schedule"),
     ]);
   }
 

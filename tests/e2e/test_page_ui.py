@@ -32,6 +32,7 @@ from pco_core.api.services import AdminServices
 from pco_core.connection import ConnectionStatus, ConnectionTest
 from pco_core.errors import ReplayRunning, RunActive, RunAlreadyEnded, RunNotFound
 from pco_core.records import ConflictEvent, Email, FieldConflict, Person
+from pco_core.runs.schedule_info import SyncSchedule
 from pco_core.runstate import RUN_DOMAINS, Run
 from tests.unit.api.events import http_event
 from tests.unit.fakes import FakeRecords
@@ -140,6 +141,7 @@ class FakeAdminApi:
             deliveries=FakeDeliveries(self),  # type: ignore[arg-type]
             dead_letters=FakeDeadLetters(self),  # type: ignore[arg-type]
             clock=lambda: self.now,
+            schedule=SyncSchedule.of("cron(0 2 * * ? *)", "America/Chicago", True),
         )
         self.resolver = create_app(lambda: services)
 
@@ -567,7 +569,7 @@ def test_local_sign_in_shows_connection_indicators_and_history(make_harness: Any
     rows = page.locator("#history-body tr:not(.history__detail)")
     expect(rows).to_have_count(3)
     expect(rows.nth(0).locator(".badge")).to_have_class("badge badge--cancelled")
-    expect(rows.nth(0).locator("td").nth(8)).to_have_text("Schedule")
+    expect(rows.nth(0).locator('td[data-label="By"]')).to_have_text("Schedule")
     expect(rows.nth(1).locator(".badge")).to_have_class("badge badge--failed")
     completed = rows.nth(2)
     expect(completed.locator(".badge")).to_have_class("badge badge--completed")
@@ -580,7 +582,8 @@ def test_local_sign_in_shows_connection_indicators_and_history(make_harness: Any
             "12",
             "1,234",
             "5",
-            "0",
+            "0",  # failed
+            "0",  # conflicts
             "tech_admin@church.local",
         ]
     )
@@ -617,6 +620,15 @@ def test_failed_run_error_opens_on_click_and_enter(make_harness: Any) -> None:
     page.keyboard.press("Enter")
     expect(detail).to_be_visible()
     h.shot("history-failed-open")
+
+
+def test_the_run_card_says_when_the_scheduled_full_sync_starts_next(make_harness: Any) -> None:
+    h = make_harness()
+    h.sign_in()
+    # 02:00 in Chicago on 25 Nov is 08:00 UTC: 3:00 AM for this admin in New York
+    expect(h.page.locator("#schedule-note")).to_have_text(
+        "Next scheduled Full Sync: Nov 25, 2026, 3:00 AM (cron(0 2 * * ? *), America/Chicago)."
+    )
 
 
 def test_test_connection_shows_organisation_or_what_to_do_with_the_reason_behind_details(

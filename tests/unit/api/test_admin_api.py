@@ -13,6 +13,7 @@ from pco_core.api.services import AdminServices
 from pco_core.connection import ConnectionStatus, ConnectionTest
 from pco_core.errors import ConfigError, InvalidRunType, RunActive, RunAlreadyEnded, RunNotFound
 from pco_core.records import Person
+from pco_core.runs.schedule_info import SyncSchedule
 from pco_core.runstate import RUN_LABELS, RecordFailure, Run, RunFailures
 from tests.unit.api.events import ADMIN, VOLUNTEER, http_event
 
@@ -377,3 +378,48 @@ def test_a_completed_run_with_failed_records_is_served_with_its_own_outcome(call
     status, body = call("GET", "/api/runs")
     assert status == 200
     assert [(r["status"], r["outcome"]) for r in body["runs"]] == [("COMPLETED", "COMPLETED_WITH_FAILURES")]
+
+
+def schedule_app(schedule: SyncSchedule | None) -> Any:
+    services = AdminServices(
+        runs=FakeRuns(),  # type: ignore[arg-type]
+        records=None,  # type: ignore[arg-type]
+        role_permissions={"TECH_ADMIN": ["pco.manage"]},
+        connection=FakeConnection(),  # type: ignore[arg-type]
+        deliveries=None,  # type: ignore[arg-type]
+        dead_letters=None,  # type: ignore[arg-type]
+        clock=lambda: NOW,
+        schedule=schedule,
+    )
+    app = create_app(lambda: services)
+
+    def _get(claims: dict[str, Any] = ADMIN) -> tuple[int, Any]:
+        answer = app.resolve(http_event("GET", "/api/schedule", claims=claims), None)  # type: ignore[arg-type]
+        return answer["statusCode"], json.loads(answer["body"])
+
+    return _get
+
+
+def test_given_a_nightly_schedule_then_the_api_answers_its_next_start_in_utc():
+    # 02:00 in Chicago on 25 Nov 2026 (CST, UTC-6) is 08:00 UTC; it is 14:00 UTC on the 24th now.
+    get = schedule_app(SyncSchedule.of("cron(0 2 * * ? *)", "America/Chicago", True))
+
+    assert get() == (
+        200,
+        {
+            "expression": "cron(0 2 * * ? *)",
+            "timezone": "America/Chicago",
+            "enabled": True,
+            "next_run_at": "2026-11-25T08:00:00Z",
+        },
+    )
+    assert get(VOLUNTEER)[0] == 403
+
+
+def test_given_a_disabled_schedule_then_no_next_start_and_without_one_a_500_naming_the_setting():
+    off = schedule_app(SyncSchedule.of("cron(0 2 * * ? *)", "America/Chicago", False))
+    assert off()[1]["next_run_at"] is None
+    assert off()[1]["enabled"] is False
+    status, body = schedule_app(None)()
+    assert status == 500
+    assert "SYNC_SCHEDULE" in body["message"]
