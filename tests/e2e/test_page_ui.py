@@ -866,6 +866,7 @@ def test_webhook_deliveries_list_the_last_50_and_replay_the_dead_letters(make_ha
     # Given 55 deliveries logged and 3 waiting in the dead-letter queue
     h = make_harness()
     h.api.seed_deliveries(55, dead_letters=3)
+    h.api.records.add(Person(id="p-153", pco_id="153", first_name="Ada", last_name="Lovelace", updated_at=T0))
     h.sign_in()
     page = h.page
     card = page.get_by_role("region", name="Webhook deliveries", exact=True)
@@ -876,6 +877,9 @@ def test_webhook_deliveries_list_the_last_50_and_replay_the_dead_letters(make_ha
         ["person.updated", "Person 154", "Nov 24, 2026, 8:59 AM", "Unknown event"]
     )
     expect(rows.nth(0).locator(".badge")).to_have_class("badge badge--cancelled")
+    # A person linked here is shown by name, PCO's type and id kept in the title
+    expect(rows.nth(1).locator('td[data-label="Resource"]')).to_have_text("Ada Lovelace")
+    expect(rows.nth(1).locator('td[data-label="Resource"]')).to_have_attribute("title", "Person 153")
     expect(rows.nth(1).locator(".badge")).to_have_class("badge badge--cancelled")
     expect(rows.nth(3).locator(".badge")).to_have_text("Applied")
     expect(rows.nth(3).locator(".badge")).to_have_class("badge badge--completed")
