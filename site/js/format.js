@@ -163,6 +163,23 @@ export function overallPercent(progress) {
   return percentDone(progress?.processed, progress?.total);
 }
 
+/**
+ * A run's counters per step, when it has several: "Groups: 12 created; Group memberships: 125 created, 3
+ * updated". "" for a run of one step (its counters say it all).
+ */
+export function countsSplitText(byDomain, locale) {
+  const steps = Object.entries(byDomain ?? {});
+  if (steps.length < 2) return "";
+  return steps
+    .map(([domain, counts]) => {
+      const parts = ["created", "updated", "failed"]
+        .filter((name) => Number(counts?.[name]) > 0)
+        .map((name) => `${formatCount(counts[name], locale)} ${name}`);
+      return `${domainLabel(domain)}: ${parts.length ? parts.join(", ") : "no changes"}`;
+    })
+    .join("; ");
+}
+
 /** Who started a run, for the history's "By" column ("schedule" reads as "Schedule"). */
 export function startedByText(startedBy) {
   if (!startedBy) return "—";

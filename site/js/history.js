@@ -2,7 +2,14 @@
 // why, a skipped one says so in grey, and a run's failed records open in the failures dialog.
 
 import { explainError } from "./errors.js";
-import { formatCount, formatDuration, formatLocalTime, runOutcome, startedByText } from "./format.js";
+import {
+  countsSplitText,
+  formatCount,
+  formatDuration,
+  formatLocalTime,
+  runOutcome,
+  startedByText,
+} from "./format.js";
 import { cell, detailsDisclosure, renderStatusBadge } from "./ui.js";
 
 const HISTORY_LIMIT = 20;
@@ -129,7 +136,10 @@ export class HistoryCard {
     tr.appendChild(started);
     const duration = run.status === "RUNNING" ? "Running…" : formatDuration(run.duration_seconds);
     tr.appendChild(cell(duration, "Duration"));
-    tr.appendChild(cell(formatCount(run.created), "Created", "num"));
+    const created = cell(formatCount(run.created), "Created", "num");
+    const split = countsSplitText(run.counts_by_domain);
+    if (split) created.title = split; // e.g. groups and their memberships apart
+    tr.appendChild(created);
     tr.appendChild(cell(formatCount(run.updated), "Updated", "num"));
     tr.appendChild(cell(formatCount(run.skipped), "Skipped", "num"));
     const failedTd = cell(formatCount(run.failed), "Failed", "num");

@@ -4,6 +4,7 @@
 import { ApiError } from "./api.js";
 import { explainCaught, explainError } from "./errors.js";
 import {
+  countsSplitText,
   domainLabel,
   elapsedSeconds,
   formatCount,
@@ -71,6 +72,7 @@ export class RunsCard {
       failures: doc.getElementById("progress-failures"),
       dialog: doc.getElementById("cancel-dialog"),
       dialogRun: doc.getElementById("cancel-dialog-run"),
+      split: doc.getElementById("count-split"),
       counts: {
         created: doc.getElementById("count-created"),
         updated: doc.getElementById("count-updated"),
@@ -189,6 +191,8 @@ export class RunsCard {
     for (const [name, el] of Object.entries(this.el.counts)) el.textContent = formatCount(run[name]);
     this.el.counts.failed.closest(".counter").classList.toggle("counter--alert", Number(run.failed) > 0);
     this.el.counts.conflicts.closest(".counter").classList.toggle("counter--alert", Number(run.conflicts) > 0);
+    this.el.split.textContent = countsSplitText(run.counts_by_domain);
+    this.el.split.hidden = !this.el.split.textContent;
   }
 
   setBar(pct) {

@@ -753,6 +753,15 @@ def test_a_full_sync_shows_its_step_and_one_percentage_for_the_whole_run(make_ha
     h.advance(POLL_MS)
     expect(page.locator("#progress-domain")).to_have_text("Step 3 of 4: Groups: 10 of 10")
     expect(page.locator("#progress-percent")).to_have_text("50%")
+    # And "Created" is told apart per step: groups and their memberships are not lumped together
+    h.api.active["counts_by_domain"] = {  # type: ignore[index]
+        "groups": {"created": 12},
+        "memberships": {"created": 125, "updated": 3},
+    }
+    h.advance(POLL_MS)
+    expect(page.locator("#count-split")).to_have_text(
+        "Groups: 12 created; Group memberships: 125 created, 3 updated"
+    )
 
 
 def test_cancel_stops_the_run_and_shows_a_grey_cancelled_badge(make_harness: Any) -> None:

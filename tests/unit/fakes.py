@@ -275,6 +275,7 @@ class FakeRuns:
         complete_at: datetime | None = None,
         failures: Sequence[RecordFailure] = (),
         failures_before: int = 0,
+        domain: str | None = None,
     ) -> bool:
         run = self.runs[run_id]
         if run.page_seq != seen_seq or run.status != "RUNNING":
@@ -293,6 +294,10 @@ class FakeRuns:
             "page_seq": seen_seq + 1,
             "pages_in_execution": pages_in_execution,
         }
+        if domain is not None:
+            step = run.counts_by_domain.get(domain, PageCounts())
+            added = {k: getattr(step, k) + getattr(counts, k) for k in PageCounts.model_fields}
+            update["counts_by_domain"] = {**run.counts_by_domain, domain: PageCounts(**added)}
         if complete_at is not None:
             update.update(status="COMPLETED", finished_at=complete_at)
             self.lock = None

@@ -85,6 +85,14 @@ class Cursor(BaseModel):
     position: dict[str, Any] = Field(default_factory=dict)
 
 
+class PageCounts(BaseModel):
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    failed: int = 0
+    conflicts: int = 0
+
+
 class Run(BaseModel):
     id: str
     type: RunType
@@ -101,6 +109,8 @@ class Run(BaseModel):
     started_by: str
     error: str | None = None
     progress: RunProgress = Field(default_factory=RunProgress)
+    # The counters split by step ("groups" and "memberships" apart), for the steps that counted anything.
+    counts_by_domain: dict[str, PageCounts] = Field(default_factory=dict)
     # Set when the run never started because another one held the lock (a skipped scheduled start).
     skip_reason: str | None = None
     # Internal state, not part of the API answer.
@@ -140,14 +150,6 @@ class RunFailures(BaseModel):
     total: int
     kept: int
     failures: list[RecordFailure]
-
-
-class PageCounts(BaseModel):
-    created: int = 0
-    updated: int = 0
-    skipped: int = 0
-    failed: int = 0
-    conflicts: int = 0
 
 
 class PageResult(BaseModel):

@@ -36,6 +36,13 @@ def test_given_a_full_sync_then_pages_walk_every_domain_and_complete_the_run() -
     assert results[-1].done
     assert len(results) == 5  # people x2, families, groups, memberships
     assert (run.status, run.created, run.updated, run.skipped) == ("COMPLETED", 5, 0, 0)
+    # Groups and their memberships are counted apart as well as together
+    assert {d: c.created for d, c in run.counts_by_domain.items()} == {
+        "people": 2,
+        "families": 1,
+        "groups": 1,
+        "memberships": 1,
+    }
     assert run.finished_at is not None
     assert runs.lock is None
     assert [r.cursor["domain_index"] for r in results] == [0, 1, 2, 3, 4]

@@ -243,3 +243,20 @@ def test_given_no_failures_when_listing_then_none(store):
     store.put_run(run)
     assert commit(store, run.id, 0)
     assert store.list_failures(run.id) == []
+
+
+def test_given_pages_of_two_steps_then_their_counts_are_also_kept_per_step(store):
+    run = make_run()
+    store.put_run(run)
+
+    assert commit(store, run.id, 0, created=2, domain="groups")
+    assert commit(store, run.id, 1, created=5, domain="memberships")
+    assert commit(store, run.id, 2, created=1, domain="memberships")
+
+    stored = store.get_run(run.id)
+    assert stored.created == 8
+    assert stored.counts_by_domain == {
+        "groups": PageCounts(created=2, updated=2, skipped=3),
+        "memberships": PageCounts(created=6, updated=4, skipped=6),
+    }
+    assert store.list_runs(1)[0].counts_by_domain == stored.counts_by_domain

@@ -114,6 +114,7 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
         complete_at=deps.clock() if done else None,
         failures=failures,
         failures_before=run.failed,
+        domain=run.domains[index] if index < len(run.domains) else None,
     )
     if not committed:
         return _after_lost_commit(run_id, deps)

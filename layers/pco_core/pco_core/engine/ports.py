@@ -90,6 +90,7 @@ class RunLedger(Protocol):
         complete_at: datetime | None = None,
         failures: Sequence[RecordFailure] = (),
         failures_before: int = 0,
+        domain: str | None = None,
     ) -> bool: ...
 
     def release_lock(self, run_id: str) -> bool: ...

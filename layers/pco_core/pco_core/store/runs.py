@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 RUN_PK = "RUN"
 # A run's failed records: pk RUN#<run id>, sk FAILURE#<n> (beside the runs, never in their listing).
 FAILURE_SK = "FAILURE#"
+# Each step's counters are flat attributes, `counts.<domain>.<outcome>`, so ADD creates them as it counts.
+DOMAIN_COUNT_PREFIX = "counts."
+DOMAIN_COUNT_SEPARATOR = "."
 # DynamoDB's limit on the actions of one transaction (the run update is one).
 MAX_TRANSACTION_ITEMS = 100
 LOCK_KEY = ("LOCK", "RUN")
@@ -67,7 +70,7 @@ def _optional_int(value: Any) -> int | None:
 
 
 def _run_item(run: Run) -> Item:
-    item: Item = run.model_dump(mode="json", exclude={"outcome"})
+    item: Item = run.model_dump(mode="json", exclude={"outcome", "counts_by_domain"})
     # The internal fields are excluded from API dumps but are the run's state.
     item.update(
         domains=list(run.domains),
@@ -95,8 +98,22 @@ def _transaction_condition_failed(exc: ClientError) -> bool:
     return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
 
 
+def _domain_count_name(domain: str, outcome: str) -> str:
+    return f"{DOMAIN_COUNT_PREFIX}{domain}{DOMAIN_COUNT_SEPARATOR}{outcome}"
+
+
 def _run_from_item(item: Item) -> Run:
-    return Run.model_validate({k: v for k, v in item.items() if k not in _STORAGE_KEYS})
+    values: dict[str, Any] = {}
+    by_domain: dict[str, dict[str, int]] = {}
+    for name, value in item.items():
+        if name in _STORAGE_KEYS:
+            continue
+        if name.startswith(DOMAIN_COUNT_PREFIX):
+            domain, _, outcome = name.removeprefix(DOMAIN_COUNT_PREFIX).rpartition(DOMAIN_COUNT_SEPARATOR)
+            by_domain.setdefault(domain, {})[outcome] = int(value)
+        else:
+            values[name] = value
+    return Run.model_validate({**values, "counts_by_domain": by_domain})
 
 
 @dataclass(frozen=True)
@@ -159,10 +176,12 @@ class RunStore(DynamoTable):
         complete_at: datetime | None = None,
         failures: Sequence[RecordFailure] = (),
         failures_before: int = 0,
+        domain: str | None = None,
     ) -> bool:
         """Count one page and move the run's cursor, exactly once: False if this page was already
         committed (page_seq moved on) or the run is no longer RUNNING. With `complete_at` the same
         update marks the run COMPLETED; the lock is then released (a separate, conditional delete).
+        With `domain` (the step the page worked on) its counts are also added to that step's counters.
         The page's `failures` are kept with the run in the same transaction, numbered on from
         `failures_before` (the run's failed count before this page) while fewer than MAX_KEPT_FAILURES.
         """
@@ -194,16 +213,20 @@ class RunStore(DynamoTable):
             values[":completed"] = {"S": "COMPLETED"}
             values[":finished_at"] = {"S": _iso(complete_at)}
             values[":end"] = {"N": str(_epoch(complete_at))}
+        adds = ["created :created", "updated :updated", "skipped :skipped", "failed :failed"]
+        adds.append("conflicts :conflicts")
+        names = {"#cursor": "cursor", "#status": "status"}
+        if domain is not None:
+            for n, outcome in enumerate(("created", "updated", "skipped", "failed", "conflicts")):
+                if getattr(counts, outcome):
+                    names[f"#d{n}"] = _domain_count_name(domain, outcome)
+                    adds.append(f"#d{n} :{outcome}")
         update: UpdateTypeDef = {
             "TableName": self.table_name,
             "Key": key(RUN_PK, run_id),
-            "UpdateExpression": (
-                f"SET {', '.join(sets)} "
-                "ADD created :created, updated :updated, skipped :skipped, failed :failed, "
-                "conflicts :conflicts"
-            ),
+            "UpdateExpression": f"SET {', '.join(sets)} ADD {', '.join(adds)}",
             "ConditionExpression": "page_seq = :seen AND #status = :running",
-            "ExpressionAttributeNames": {"#cursor": "cursor", "#status": "status"},
+            "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
         kept = [
