@@ -180,6 +180,19 @@ export function countsSplitText(byDomain, locale) {
     .join("; ");
 }
 
+/** Whole seconds until a running run's wait ends ({reason, until} from the API), or null when it is not waiting. */
+export function waitSecondsLeft(run, nowMs) {
+  const until = Date.parse(run?.waiting?.until ?? "");
+  if (run?.status !== "RUNNING" || Number.isNaN(until)) return null;
+  const left = Math.ceil((until - nowMs) / 1000);
+  return left > 0 ? left : null;
+}
+
+/** "Waiting for Planning Center's rate limit: continuing in 14 s". */
+export function waitText(seconds) {
+  return `Waiting for Planning Center's rate limit (it allows 100 requests per 20 s): continuing in ${formatDuration(seconds)}`;
+}
+
 /** Who started a run, for the history's "By" column ("schedule" reads as "Schedule"). */
 export function startedByText(startedBy) {
   if (!startedBy) return "—";

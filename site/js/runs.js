@@ -18,11 +18,14 @@ import {
   runSecondsLeft,
   runSummary,
   startedByText,
+  waitSecondsLeft,
+  waitText,
 } from "./format.js";
 import { Poller } from "./poller.js";
 import { renderStatusBadge, showMessage } from "./ui.js";
 
 const RUN_POLL_MS = 3000;
+const WAIT_TICK_MS = 1000; // the wait's countdown moves every second between polls
 const CURRENT_RUN = "the current run"; // names this section's page error, so a later success clears it
 
 export class RunsCard {
@@ -88,6 +91,37 @@ export class RunsCard {
       if (this.shownRun) this.hooks.openFailures(this.shownRun, this.el.failures);
     });
     this.shownRun = null; // the run the card shows, for its "View failed records" button
+    this.waits = new Map(); // until (ISO) -> when this page first saw that wait (ms): the ETA leaves them out
+    this.waitTicker = null;
+  }
+
+  /** Milliseconds the watched run has spent waiting (as far as this page saw), up to `nowMs`. */
+  waitedMs(nowMs) {
+    let total = 0;
+    for (const [until, seenMs] of this.waits) total += Math.max(0, Math.min(nowMs, Date.parse(until)) - seenMs);
+    return total;
+  }
+
+  renderWait(run, now) {
+    const left = waitSecondsLeft(run, now);
+    if (left === null) {
+      this.stopWaitTicker();
+      return false;
+    }
+    if (!this.waits.has(run.waiting.until)) this.waits.set(run.waiting.until, now);
+    const elapsed = formatDuration(elapsedSeconds(run.started_at, now));
+    this.el.eta.textContent = `${waitText(left)} · running for ${elapsed}`;
+    if (!this.waitTicker) {
+      this.waitTicker = setInterval(() => {
+        if (!this.activeRun || this.renderWait(this.activeRun, Date.now()) === false) this.stopWaitTicker();
+      }, WAIT_TICK_MS);
+    }
+    return true;
+  }
+
+  stopWaitTicker() {
+    if (this.waitTicker) clearInterval(this.waitTicker);
+    this.waitTicker = null;
   }
 
   get watching() {
@@ -143,6 +177,7 @@ export class RunsCard {
 
   watch(run) {
     this.activeRun = run;
+    this.waits = new Map();
     this.baseline = nextBaseline(null, run, Date.now());
     this.lastMilestone = -1;
     this.renderProgress(run);
@@ -154,6 +189,7 @@ export class RunsCard {
   /** Stop watching without a word (signed out, session ended). */
   stop() {
     this.poller.stop();
+    this.stopWaitTicker();
     this.activeRun = null;
     this.baseline = null;
     if (this.el.dialog.open) this.el.dialog.close();
@@ -239,11 +275,15 @@ export class RunsCard {
       this.el.domain.textContent = progressText(progress) || "Starting…";
       this.setBar(progress.domain ? pct : null);
       const now = Date.now();
-      const left = runSecondsLeft(run, this.baseline, now);
-      const elapsed = formatDuration(elapsedSeconds(run.started_at, now));
-      this.el.eta.textContent = `${formatTimeLeft(left)} · running for ${elapsed}`;
+      if (!this.renderWait(run, now)) {
+        // Time spent waiting for PCO is not time the run was slow: the rate leaves it out.
+        const left = runSecondsLeft(run, this.baseline, now - this.waitedMs(now));
+        const elapsed = formatDuration(elapsedSeconds(run.started_at, now));
+        this.el.eta.textContent = `${formatTimeLeft(left)} · running for ${elapsed}`;
+      }
       this.announceMilestone(run, pct);
     } else {
+      this.stopWaitTicker();
       const pct = run.status === "COMPLETED" ? 100 : overallPercent(progress);
       this.el.domain.textContent =
         run.status === "COMPLETED" ? "All done" : progressText(progress) || domainLabel(progress.domain);

@@ -764,6 +764,31 @@ def test_a_full_sync_shows_its_step_and_one_percentage_for_the_whole_run(make_ha
     )
 
 
+def test_a_rate_limit_wait_is_said_in_words_with_a_countdown_and_left_out_of_the_time_left(
+    make_harness: Any,
+) -> None:
+    h = make_harness()
+    start_full_sync(h)
+    page = h.page
+    # Given PCO's rate limit holds the run until 23 s after it started
+    h.api.active["waiting"] = {"reason": "rate_limit", "until": iso(T0 + timedelta(seconds=23))}  # type: ignore[index]
+
+    h.advance(POLL_MS)
+
+    eta = page.locator("#progress-eta")
+    expect(eta).to_contain_text("Waiting for Planning Center's rate limit")
+    expect(eta).to_contain_text("continuing in 20 s")
+    # Then the countdown moves every second between polls
+    h.advance(1000)
+    expect(eta).to_contain_text("continuing in 19 s")
+    h.shot("desktop-rate-limit-wait")
+    # And once the wait is over the time left comes back
+    h.api.active["waiting"] = None  # type: ignore[index]
+    h.advance(POLL_MS * 2)
+    expect(eta).not_to_contain_text("Waiting")
+    expect(eta).to_contain_text("left")
+
+
 def test_cancel_stops_the_run_and_shows_a_grey_cancelled_badge(make_harness: Any) -> None:
     h = make_harness()
     start_full_sync(h)

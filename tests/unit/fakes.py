@@ -31,6 +31,7 @@ from pco_core.runstate import (
     RecordFailure,
     Run,
     RunProgress,
+    RunWait,
 )
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -276,6 +277,7 @@ class FakeRuns:
         failures: Sequence[RecordFailure] = (),
         failures_before: int = 0,
         domain: str | None = None,
+        waiting: RunWait | None = None,
     ) -> bool:
         run = self.runs[run_id]
         if run.page_seq != seen_seq or run.status != "RUNNING":
@@ -294,6 +296,7 @@ class FakeRuns:
             "page_seq": seen_seq + 1,
             "pages_in_execution": pages_in_execution,
         }
+        update["waiting"] = waiting
         if domain is not None:
             step = run.counts_by_domain.get(domain, PageCounts())
             added = {k: getattr(step, k) + getattr(counts, k) for k in PageCounts.model_fields}
@@ -303,6 +306,11 @@ class FakeRuns:
             self.lock = None
         self.runs[run_id] = run.model_copy(update=update)
         return True
+
+    def note_wait(self, run_id: str, waiting: RunWait | None) -> None:
+        run = self.runs[run_id]
+        if run.status == "RUNNING":
+            self.runs[run_id] = run.model_copy(update={"waiting": waiting})
 
     def release_lock(self, run_id: str) -> bool:
         if self.lock == run_id:

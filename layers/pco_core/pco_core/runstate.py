@@ -111,6 +111,8 @@ class Run(BaseModel):
     progress: RunProgress = Field(default_factory=RunProgress)
     # The counters split by step ("groups" and "memberships" apart), for the steps that counted anything.
     counts_by_domain: dict[str, PageCounts] = Field(default_factory=dict)
+    # Set while the run waits before its next page (PCO's rate limit); cleared by the next page's commit.
+    waiting: RunWait | None = None
     # Set when the run never started because another one held the lock (a skipped scheduled start).
     skip_reason: str | None = None
     # Internal state, not part of the API answer.
@@ -128,6 +130,13 @@ class Run(BaseModel):
         if self.status == "CANCELLED" and (self.skip_reason is not None or legacy_skip):
             return "SKIPPED"
         return self.status
+
+
+class RunWait(BaseModel):
+    """What a running run is waiting for, and until when (the page shows it with a countdown)."""
+
+    reason: Literal["rate_limit"]
+    until: datetime
 
 
 class RecordFailure(BaseModel):

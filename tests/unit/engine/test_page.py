@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from pco_core.engine.domain import Domain, DomainContext, DomainPage, Position
@@ -170,3 +172,35 @@ def test_given_pages_that_fail_records_then_each_failure_is_committed_after_the_
     run = runs.run()
     assert (run.status, run.failed, run.outcome) == ("COMPLETED", 2, "COMPLETED_WITH_FAILURES")
     assert {n: f.record_id for n, f in runs.failures["R1"].items()} == {0: "p0", 1: "p1"}
+
+
+def test_given_a_429_then_the_run_says_it_waits_for_pcos_rate_limit_until_when_and_the_next_page_clears_it():
+    pco, records = FakePco(), FakeRecords()
+    pco.people = [pco_person("1", "Ada", "L")]
+    pco.rate_limited = True
+    runs = FakeRuns(make_run(["people"]))
+    deps = deps_for(pco, records, runs)
+
+    run_page("R1", 5, deps)
+
+    waiting = runs.run().waiting
+    assert waiting is not None
+    assert (waiting.reason, waiting.until) == ("rate_limit", deps.clock() + timedelta(seconds=5))
+    pco.rate_limited = False
+    run_page("R1", 5, deps)
+    assert (runs.run().status, runs.run().waiting) == ("COMPLETED", None)
+
+
+def test_given_the_rate_budget_is_nearly_spent_then_the_committed_page_says_the_run_waits():
+    pco, records = FakePco(), FakeRecords()
+    pco.per_page_cap = 1
+    pco.people = [pco_person("1", "Ada", "L"), pco_person("2", "Bob", "K")]
+    pco.rate_count = 95
+    runs = FakeRuns(make_run(["people"]))
+    deps = deps_for(pco, records, runs)
+
+    result = run_page("R1", 60, deps)
+
+    waiting = runs.run().waiting
+    assert waiting is not None
+    assert waiting.until == deps.clock() + timedelta(seconds=result.wait_seconds)

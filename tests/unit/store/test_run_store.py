@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pco_core.errors import LeaseLost, RunNotFound
-from pco_core.runstate import MAX_KEPT_FAILURES, Cursor, PageCounts, RecordFailure, Run, RunProgress
+from pco_core.runstate import MAX_KEPT_FAILURES, Cursor, PageCounts, RecordFailure, Run, RunProgress, RunWait
 from pco_core.store.runs import RunStore
 from tests.unit.store.clients import AtomicRequestsClient
 
@@ -260,3 +260,22 @@ def test_given_pages_of_two_steps_then_their_counts_are_also_kept_per_step(store
         "memberships": PageCounts(created=6, updated=4, skipped=6),
     }
     assert store.list_runs(1)[0].counts_by_domain == stored.counts_by_domain
+
+
+def test_a_wait_is_kept_with_the_run_until_the_next_page_commits_and_never_on_a_run_that_is_over(store):
+    run = make_run()
+    store.put_run(run)
+    wait = RunWait(reason="rate_limit", until=T0 + timedelta(seconds=20))
+
+    assert commit(store, run.id, 0, waiting=wait)
+    assert store.get_run(run.id).waiting == wait
+    assert commit(store, run.id, 1)
+    assert store.get_run(run.id).waiting is None
+
+    store.note_wait(run.id, wait)
+    assert store.get_run(run.id).waiting == wait
+    store.note_wait(run.id, None)
+    assert store.get_run(run.id).waiting is None
+    assert store.finish_run(run.id, "CANCELLED", error=None, finished_at=T0)
+    store.note_wait(run.id, wait)  # the run is over: nothing to wait for
+    assert store.get_run(run.id).waiting is None

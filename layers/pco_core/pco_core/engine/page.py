@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aws_lambda_powertools import Logger
 
@@ -18,7 +19,7 @@ from pco_core.engine.overall import needs_totals, read_totals, whole_run
 from pco_core.engine.ports import Pco, Records, RunLedger
 from pco_core.errors import LeaseLost, RateLimited
 from pco_core.records import ConflictPolicy
-from pco_core.runstate import Cursor, PageCounts, PageResult, RecordFailure, Run, RunProgress
+from pco_core.runstate import Cursor, PageCounts, PageResult, RecordFailure, Run, RunProgress, RunWait
 from pco_core.runstate import Domain as DomainName
 
 logger = Logger(child=True)
@@ -98,12 +99,14 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
         except RateLimited as exc:
             wait = min(exc.retry_after, max_wait_seconds)
             logger.info("rate limited: nothing committed", extra={"domain": domain, "wait_seconds": wait})
+            deps.runs.note_wait(run_id, _rate_wait(deps, wait))
             return PageResult(run_id=run_id, cursor=run.cursor.model_dump(mode="json"), wait_seconds=wait)
         counts, failures = page.counts, context.failures
         cursor, progress, done = _advance(run, index, page)
         progress = whole_run(run, cursor, progress, done=done, totals=totals)
 
     pages = run.pages_in_execution + 1
+    wait = 0 if done else min(deps.pco.suggested_wait(RATE_RESERVE), max_wait_seconds)
     committed = deps.runs.commit_page(
         run_id,
         seen_seq=run.page_seq,
@@ -115,6 +118,7 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
         failures=failures,
         failures_before=run.failed,
         domain=run.domains[index] if index < len(run.domains) else None,
+        waiting=_rate_wait(deps, wait),
     )
     if not committed:
         return _after_lost_commit(run_id, deps)
@@ -132,9 +136,16 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
     return PageResult(
         run_id=run_id,
         cursor=cursor.model_dump(mode="json"),
-        wait_seconds=min(deps.pco.suggested_wait(RATE_RESERVE), max_wait_seconds),
+        wait_seconds=wait,
         continue_as_new=pages >= PAGES_BEFORE_CONTINUE_AS_NEW,
     )
+
+
+def _rate_wait(deps: PageDeps, seconds: int) -> RunWait | None:
+    """What the run shows while the state machine waits `seconds` for PCO's rate limit."""
+    if seconds <= 0:
+        return None
+    return RunWait(reason="rate_limit", until=deps.clock() + timedelta(seconds=seconds))
 
 
 def _still_running(run_id: str, deps: PageDeps) -> bool:

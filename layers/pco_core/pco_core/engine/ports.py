@@ -14,7 +14,7 @@ from pco_core.merge.family import HouseholdStore
 from pco_core.merge.matching import PersonLookup
 from pco_core.pco.jsonapi import Document
 from pco_core.records import ConflictEvent, Family, Group, Person
-from pco_core.runstate import Cursor, PageCounts, RecordFailure, Run, RunProgress
+from pco_core.runstate import Cursor, PageCounts, RecordFailure, Run, RunProgress, RunWait
 
 QueryParams = Mapping[str, str | int]
 
@@ -91,6 +91,9 @@ class RunLedger(Protocol):
         failures: Sequence[RecordFailure] = (),
         failures_before: int = 0,
         domain: str | None = None,
+        waiting: RunWait | None = None,
     ) -> bool: ...
 
     def release_lock(self, run_id: str) -> bool: ...
+
+    def note_wait(self, run_id: str, waiting: RunWait | None) -> None: ...

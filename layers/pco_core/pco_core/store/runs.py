@@ -19,6 +19,7 @@ from pco_core.runstate import (
     Run,
     RunProgress,
     RunStatus,
+    RunWait,
 )
 from pco_core.store._dynamo import (
     DynamoTable,
@@ -177,6 +178,7 @@ class RunStore(DynamoTable):
         failures: Sequence[RecordFailure] = (),
         failures_before: int = 0,
         domain: str | None = None,
+        waiting: RunWait | None = None,
     ) -> bool:
         """Count one page and move the run's cursor, exactly once: False if this page was already
         committed (page_seq moved on) or the run is no longer RUNNING. With `complete_at` the same
@@ -221,10 +223,14 @@ class RunStore(DynamoTable):
                 if getattr(counts, outcome):
                     names[f"#d{n}"] = _domain_count_name(domain, outcome)
                     adds.append(f"#d{n} :{outcome}")
+        if waiting is not None:
+            sets.append("waiting = :waiting")
+            values[":waiting"] = serialise_value(waiting.model_dump(mode="json"))
+        clear = "" if waiting is not None else " REMOVE waiting"
         update: UpdateTypeDef = {
             "TableName": self.table_name,
             "Key": key(RUN_PK, run_id),
-            "UpdateExpression": f"SET {', '.join(sets)} ADD {', '.join(adds)}",
+            "UpdateExpression": f"SET {', '.join(sets)} ADD {', '.join(adds)}{clear}",
             "ConditionExpression": "page_seq = :seen AND #status = :running",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
@@ -262,6 +268,34 @@ class RunStore(DynamoTable):
             RecordFailure.model_validate({k: v for k, v in deserialise(raw).items() if k not in ("pk", "sk")})
             for raw in answer.get("Items", [])
         ]
+
+    def note_wait(self, run_id: str, waiting: RunWait | None) -> None:
+        """Say what the RUNNING run waits for (None: nothing); a run that is over is left alone."""
+        try:
+            if waiting is None:
+                self.client.update_item(
+                    TableName=self.table_name,
+                    Key=key(RUN_PK, run_id),
+                    UpdateExpression="REMOVE waiting",
+                    ConditionExpression="#status = :running",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={":running": {"S": "RUNNING"}},
+                )
+                return
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=key(RUN_PK, run_id),
+                UpdateExpression="SET waiting = :waiting",
+                ConditionExpression="#status = :running",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":waiting": serialise_value(waiting.model_dump(mode="json")),
+                    ":running": {"S": "RUNNING"},
+                },
+            )
+        except ClientError as exc:
+            if not condition_failed(exc):
+                raise
 
     def finish_run(self, run_id: str, status: RunStatus, *, error: str | None, finished_at: datetime) -> bool:
         """End a RUNNING run with `status`; False if the run is missing or already over."""
