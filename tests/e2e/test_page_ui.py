@@ -33,7 +33,7 @@ from pco_core.connection import ConnectionStatus, ConnectionTest
 from pco_core.errors import ReplayRunning, RunActive, RunAlreadyEnded, RunNotFound
 from pco_core.records import ConflictEvent, Email, FieldConflict, Person
 from pco_core.runs.schedule_info import SyncSchedule
-from pco_core.runstate import RUN_DOMAINS, Run
+from pco_core.runstate import RUN_DOMAINS, RecordFailure, Run, RunFailures
 from tests.unit.api.events import http_event
 from tests.unit.fakes import FakeRecords
 
@@ -129,6 +129,7 @@ class FakeAdminApi:
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: int = 0
     replay_running: bool = False
+    failures: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     records: FakeRecords = field(default_factory=FakeRecords)
 
@@ -319,6 +320,11 @@ class FakeRuns:
 
     def list_runs(self, limit: int) -> list[Run]:
         return [Run.model_validate(run) for run in self.api.runs[:limit]]
+
+    def list_failures(self, run_id: str) -> RunFailures:
+        run = self.get_run(run_id)
+        kept = [RecordFailure.model_validate(f) for f in self.api.failures.get(run_id, [])]
+        return RunFailures(run_id=run_id, total=run.failed, kept=len(kept), failures=kept)
 
     def get_run(self, run_id: str) -> Run:
         found = next((run for run in self.api.runs if run["id"] == run_id), None)
@@ -1478,6 +1484,38 @@ def axe_violations(page: Page) -> AxeResults:
     raise AssertionError("axe did not finish within 1 s of the page's clock")
 
 
+def seed_failures(h: Harness) -> str:
+    """A Full Push that completed with 3 failed records, 2 of them kept; its run id."""
+    run_id = "20261124T135000Z-99999999"
+    h.api.runs.insert(
+        0, history_run(run_id, "full_push", "COMPLETED", T0 - timedelta(minutes=10), 40, created=4, failed=3)
+    )
+    h.api.failures[run_id] = [
+        {
+            "kind": "person",
+            "record_id": "p-ada",
+            "pco_id": "10000301",
+            "name": "Ada Lovelace",
+            "operation": "create in PCO",
+            "status": 422,
+            "message": "Created in PCO (id 10000301), but not completely: PCO refused the email address "
+            "(422): Address is invalid.",
+            "at": iso(T0 - timedelta(minutes=9)),
+        },
+        {
+            "kind": "membership",
+            "record_id": "g-choir",
+            "pco_id": "77",
+            "name": "Byron King in Choir",
+            "operation": "add to the group in PCO",
+            "status": 422,
+            "message": "PCO refused the request (422): Person must be active.",
+            "at": iso(T0 - timedelta(minutes=8)),
+        },
+    ]
+    return run_id
+
+
 def reach_signed_out(h: Harness) -> None:
     h.page.goto(h.base + "/")
     expect(h.page.locator("#signin-view")).to_be_visible()
@@ -1523,6 +1561,13 @@ def reach_forbidden(h: Harness) -> None:
     expect(h.page.locator("#forbidden-view")).to_be_visible()
 
 
+def reach_failures_dialog(h: Harness) -> None:
+    seed_failures(h)
+    signed_in(h)
+    h.page.locator('#history-body td[data-label="Failed"] button').click()
+    expect(h.page.locator("#failures-dialog .failure")).to_have_count(2)
+
+
 PHONE = {"width": 390, "height": 844}
 
 
@@ -1536,9 +1581,11 @@ PHONE = {"width": 390, "height": 844}
         (reach_failed, None),
         (reach_forbidden, None),
         (reach_conflicts, None),
+        (reach_failures_dialog, None),
         (reach_idle, PHONE),
         (reach_running, PHONE),
         (reach_conflicts, PHONE),
+        (reach_failures_dialog, PHONE),
     ],
     ids=[
         "signed-out",
@@ -1548,9 +1595,11 @@ PHONE = {"width": 390, "height": 844}
         "failed",
         "forbidden",
         "conflicts",
+        "failures-dialog",
         "phone-idle",
         "phone-running",
         "phone-conflicts",
+        "phone-failures-dialog",
     ],
 )
 def test_axe_finds_no_serious_or_critical_violation(
@@ -1561,6 +1610,50 @@ def test_axe_finds_no_serious_or_critical_violation(
     results = axe_violations(h.page)
     blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING_IMPACTS]
     assert not blocking, AxeResults({"violations": blocking}).generate_report()
+
+
+def test_a_runs_failed_records_open_by_keyboard_from_history_and_say_which_and_why(make_harness: Any) -> None:
+    h = make_harness()
+    run_id = seed_failures(h)
+    signed_in(h)
+    row = h.page.locator(f'#history-body tr[data-run-id="{run_id}"]')
+    expect(row.locator(".badge")).to_have_text("Completed with failures")
+    expect(row.locator(".badge")).to_have_class("badge badge--warning")
+    count = row.locator('td[data-label="Failed"]').get_by_role("button")
+    expect(count).to_have_text("3")
+
+    count.focus()
+    h.page.keyboard.press("Enter")
+
+    dialog = h.page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#failures-dialog-summary")).to_have_text(
+        "Showing the first 2 of 3 failed records."
+    )
+    items = dialog.locator(".failure")
+    expect(items.nth(0).locator(".failure__title")).to_have_text("Ada Lovelace (person)")
+    expect(items.nth(1).locator(".failure__title")).to_have_text("Byron King in Choir (membership)")
+    expect(items.nth(1).locator(".failure__why")).to_have_text(
+        "PCO refused the request (422): Person must be active."
+    )
+    h.shot("desktop-failures-dialog", full_page=False)
+    h.page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(count).to_be_focused()
+
+
+def test_on_a_phone_the_failed_records_fit_the_screen(make_harness: Any) -> None:
+    h = make_harness(viewport=PHONE)
+    seed_failures(h)
+    signed_in(h)
+    h.page.locator('#history-body td[data-label="Failed"] button').click()
+    dialog = h.page.locator("#failures-dialog")
+    expect(dialog.locator(".failure")).to_have_count(2)
+    box = dialog.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= PHONE["width"]
+    h.shot("phone-failures-dialog", full_page=False)
 
 
 # --- conflicts: side by side, resolved with one click ---------------------------------------------------
