@@ -205,7 +205,7 @@ export function runSummary(run, locale) {
   const counts =
     `${formatCount(run.created, locale)} created, ${formatCount(run.updated, locale)} updated, ` +
     `${formatCount(run.skipped, locale)} skipped, ${formatCount(run.failed, locale)} failed`;
-  return `${run.label || run.type} ${statusText(run.status).toLowerCase()}: ${counts}.`;
+  return `${run.label || run.type} ${statusText(runOutcome(run)).toLowerCase()}: ${counts}.`;
 }
 
 // The first domain each run type walks (mirrors pco_core.runs.models.RUN_DOMAINS).

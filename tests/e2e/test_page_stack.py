@@ -304,6 +304,7 @@ def test_given_pco_refuses_a_persons_email_when_pushing_then_after_a_reload_the_
     expect(status_badge).to_have_text("Completed with failures", timeout=RUN_TIMEOUT_MS)
     expect(status_badge).to_have_class("badge badge--warning")
     expect(page.locator("#count-failed")).to_have_text("1")
+    expect(page.locator("#announcer")).to_contain_text("Push People completed with failures:")
     expect(page.get_by_role("button", name="View failed records")).to_be_visible()
     [run] = served.api("GET", "/api/runs")["runs"]
     pco_id = store.get_people([created["id"]])[created["id"]].pco_id
