@@ -205,9 +205,6 @@ def run_stack(settings: RunSettings, claims: dict[str, socket.socket]) -> int:
             api_endpoint=api_url,
         )
         stops.append(assembled.uninstall_dispatcher)
-        scheduler = LocalScheduler(assembled.schedules)
-        # The admin page's "next scheduled Full Sync" of a rate() counts from when this scheduler began.
-        os.environ["SYNC_SCHEDULE_STARTED_AT"] = scheduler.began.isoformat()
         api = serve(assembled.api_app, claims.pop("API_PORT"), "api-standin")
         stops.append(api.stop)
         # Lambda's SQS event sources: the webhook worker consumes its queue within a second.
@@ -230,6 +227,7 @@ def run_stack(settings: RunSettings, claims: dict[str, socket.socket]) -> int:
             webhooks_line += "  (PCO_BASE_URL is not the sandbox: subscribe in PCO yourself)"
             pco_line = f"  PCO          {pco_base_url}  (PCO_BASE_URL; app id {settings.app_id})"
 
+        scheduler = LocalScheduler(assembled.schedules)
         token = assembled.issuer.issue_token("TECH_ADMIN")
         print(
             "\nPCO Sync is running locally\n"

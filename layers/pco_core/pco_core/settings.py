@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -59,9 +58,6 @@ class ScheduleEnv(_Env):
     sync_schedule: str = Field(min_length=1)
     sync_schedule_timezone: str = Field(min_length=1)
     sync_schedule_enabled: bool
-    # When a rate() schedule began counting, if known (the local stack's scheduler sets it; EventBridge
-    # Scheduler does not say): without it a rate()'s next start is unknown.
-    sync_schedule_started_at: datetime | None = None
 
 
 class AdminApiEnv(StoreEnv, PcoEnv, RunEnv, ScheduleEnv, ConflictEnv):

@@ -191,18 +191,3 @@ def test_given_the_admin_environment_without_the_schedule_then_it_fails_naming_t
                 "SYNC_SCHEDULE_ENABLED": "true",
             }
         )
-
-
-def test_given_the_moment_a_rate_schedule_began_from_the_environment_then_its_next_start_is_known():
-    env = ScheduleEnv.from_env(
-        {
-            "SYNC_SCHEDULE": "rate(5 minutes)",
-            "SYNC_SCHEDULE_TIMEZONE": "UTC",
-            "SYNC_SCHEDULE_ENABLED": "true",
-            "SYNC_SCHEDULE_STARTED_AT": "2026-11-29T21:00:00+00:00",
-        }
-    )
-
-    status = SyncSchedule.from_env(env).status(datetime(2026, 11, 29, 21, 7, tzinfo=UTC))
-
-    assert status.next_run_at == datetime(2026, 11, 29, 21, 10, tzinfo=UTC)

@@ -318,21 +318,14 @@ class SyncSchedule:
     expression: ScheduleExpression
     zone: ZoneInfo
     enabled: bool
-    # When a rate() began counting, if known (see ScheduleEnv.sync_schedule_started_at).
-    began: datetime | None = None
 
     @classmethod
-    def of(cls, expression: str, timezone: str, enabled: bool, began: datetime | None = None) -> SyncSchedule:
-        return cls(parse_schedule_expression(expression), load_zone(timezone), enabled, began)
+    def of(cls, expression: str, timezone: str, enabled: bool) -> SyncSchedule:
+        return cls(parse_schedule_expression(expression), load_zone(timezone), enabled)
 
     @classmethod
     def from_env(cls, env: ScheduleEnv) -> SyncSchedule:
-        return cls.of(
-            env.sync_schedule,
-            env.sync_schedule_timezone,
-            env.sync_schedule_enabled,
-            env.sync_schedule_started_at,
-        )
+        return cls.of(env.sync_schedule, env.sync_schedule_timezone, env.sync_schedule_enabled)
 
     @property
     def kind(self) -> Literal["cron", "rate"]:
@@ -345,10 +338,9 @@ class SyncSchedule:
         """
         if isinstance(self.expression, CronExpression):
             return self.expression.next_after(moment, self.zone)
-        anchor = rate_anchor or self.began
-        if anchor is None:
+        if rate_anchor is None:
             return None
-        return self.expression.next_after(moment, anchor=anchor)
+        return self.expression.next_after(moment, anchor=rate_anchor)
 
     def status(self, now: datetime, *, rate_anchor: datetime | None = None) -> ScheduleStatus:
         next_run = self.next_run_after(now, rate_anchor=rate_anchor) if self.enabled else None
