@@ -1,4 +1,4 @@
-"""Scheduled sync Lambda: the EventBridge Scheduler target that starts the nightly Full Sync."""
+"""Scheduled sync Lambda: the EventBridge Scheduler target that starts the sync its schedule names."""
 
 from functools import cache
 from typing import Any
@@ -6,7 +6,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pco_core.observability import logger, tracer
-from pco_core.runs.schedule import ScheduledSync
+from pco_core.runs.schedule import ScheduledSync, ScheduleInput
 from pco_core.settings import ScheduledSyncEnv
 
 
@@ -18,4 +18,4 @@ def scheduled_sync() -> ScheduledSync:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return scheduled_sync().start().model_dump(mode="json")
+    return scheduled_sync().start(ScheduleInput.model_validate(event or {})).model_dump(mode="json")

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import flask
+
 from local.sandbox.app import Sandbox, SandboxConfig
 from local.sandbox.server import SandboxServer
 
@@ -51,16 +53,20 @@ def sandbox_credentials(
 
 @dataclass
 class RequestCount:
-    """What reached the sandbox over HTTP: the requests PCO would bill against its rate limit."""
+    """What reached the sandbox over HTTP: the requests PCO would bill against its rate limit, and the
+    deepest offset asked of each path (PCO throttles offsets past 30,000)."""
 
     total: int = 0
     limited: int = 0  # answered 429
+    deepest_offset: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, status: int) -> None:
+    def add(self, status: int, path: str = "", offset: int = 0) -> None:
         with self._lock:
             self.total += 1
             self.limited += status == 429
+            if offset > self.deepest_offset.get(path, -1):
+                self.deepest_offset[path] = offset
 
     def snapshot(self) -> tuple[int, int]:
         with self._lock:
@@ -126,7 +132,11 @@ def start_sandbox(
 
     @server.app.after_request
     def _count(response: Any) -> Any:
-        running.requests.add(response.status_code)
+        request = flask.request
+        if request.path.startswith("/_sandbox"):
+            return response  # what staff do in PCO's own UI: not API requests
+        offset = request.args.get("offset", "0")
+        running.requests.add(response.status_code, request.path, int(offset) if offset.isdigit() else 0)
         return response
 
     if port_claim is not None:

@@ -80,7 +80,7 @@ export class ApiClient {
     return Array.isArray(data?.runs) ? data.runs : [];
   }
 
-  /** {expression, timezone, enabled, next_run_at} of the scheduled Full Sync */
+  /** {schedules: [{expression, timezone, enabled, next_run_at, run_type}]}, most frequent first */
   schedule() {
     return this.request("GET", "/api/schedule");
   }

@@ -21,9 +21,16 @@ const STATUS_TEXT = Object.freeze({
 
 const DOMAIN_LABELS = Object.freeze({
   people: "People",
+  people_changes: "Changed people",
+  email_changes: "Changed emails",
+  phone_changes: "Changed phone numbers",
+  address_changes: "Changed addresses",
   families: "Families",
   groups: "Groups",
   memberships: "Group memberships",
+  membership_changes: "Group memberships (changed groups)",
+  audit_people: "Checking every PCO person is here",
+  audit_households: "Checking every PCO household is here",
   push_people: "People",
   push_families: "Families",
   push_memberships: "Group memberships",
@@ -208,9 +215,10 @@ export function runSummary(run, locale) {
   return `${run.label || run.type} ${statusText(runOutcome(run)).toLowerCase()}: ${counts}.`;
 }
 
-// The first domain each run type walks (mirrors pco_core.runs.models.RUN_DOMAINS).
+// The first domain each run type walks (mirrors pco_core.runstate.RUN_DOMAINS).
 const FIRST_DOMAIN = Object.freeze({
-  people: "people",
+  incremental_sync: "people_changes",
+  people: "people_changes",
   families: "families",
   groups: "groups",
   full_sync: "people",
@@ -301,4 +309,58 @@ export function resourceLabel(resource) {
   if (!match) return text;
   const words = match[1].replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
   return `${words.charAt(0).toUpperCase()}${words.slice(1)} ${match[2]}`;
+}
+
+const TOTALS_KINDS = Object.freeze([
+  ["people", "people"],
+  ["households", "households"],
+  ["groups", "groups"],
+]);
+
+/**
+ * A run's drift check, one entry per kind it counted: {kind, pco, local, drifted}. `local` is null when
+ * the run counted only PCO's side (e.g. an incremental run's household walk).
+ */
+export function totalsRows(run) {
+  const totals = run?.totals || {};
+  return TOTALS_KINDS.filter(([key]) => totals[key] && totals[key].pco !== null && totals[key].pco !== undefined)
+    .map(([key, kind]) => {
+      const { pco, local } = totals[key];
+      const known = local !== null && local !== undefined;
+      return {
+        kind,
+        pco: Number(pco),
+        local: known ? Number(local) : null,
+        drifted: known && Number(local) !== Number(pco),
+      };
+    });
+}
+
+/** "PCO 10,000 people · 10,000 linked here; PCO 3,900 households · 3,899 linked here"; "" when none. */
+export function totalsText(run, locale) {
+  return totalsRows(run)
+    .map(({ kind, pco, local }) => {
+      const there = `PCO ${formatCount(pco, locale)} ${kind}`;
+      return local === null ? there : `${there} · ${formatCount(local, locale)} linked here`;
+    })
+    .join("; ");
+}
+
+/**
+ * The warning a completed Full Sync whose counts disagree deserves ("" when they agree or the run is not
+ * a completed Full Sync): after the walk and the audit, PCO and the local records should hold the same.
+ */
+export function driftWarning(run, locale) {
+  if (!run || run.type !== "full_sync" || run.status !== "COMPLETED") return "";
+  const drifted = totalsRows(run).filter((row) => row.drifted);
+  if (drifted.length === 0) return "";
+  const parts = drifted.map(
+    ({ kind, pco, local }) =>
+      `PCO has ${formatCount(pco, locale)} ${kind}, ${formatCount(local, locale)} are linked here`,
+  );
+  const when = formatLocalTime(run.started_at, locale);
+  return (
+    `The Full Sync of ${when} ended with PCO and these records apart: ${parts.join("; ")}. ` +
+    "Records PCO could not give or that could not be linked are counted as failed; the next Full Sync tries again."
+  );
 }

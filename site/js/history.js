@@ -1,16 +1,19 @@
 // The "Sync History" card: the last runs, most recent first; a failed (or cancelled) run's row opens to say
-// why, a skipped one says so in grey, and a run's failed records open in the failures dialog.
+// why, a skipped one says so in grey, a run's failed records open in the failures dialog; a warning above
+// it when the latest completed Full Sync left PCO and the local records apart.
 
 import { explainError } from "./errors.js";
 import {
   countsSplitText,
+  driftWarning,
   formatCount,
   formatDuration,
   formatLocalTime,
   runOutcome,
   startedByText,
+  totalsText,
 } from "./format.js";
-import { cell, detailsDisclosure, renderStatusBadge } from "./ui.js";
+import { cell, detailsDisclosure, renderStatusBadge, showMessage } from "./ui.js";
 
 const HISTORY_LIMIT = 20;
 const COLUMNS = 10;
@@ -82,6 +85,7 @@ export class HistoryCard {
       table: doc.getElementById("history-table"),
       empty: doc.getElementById("history-empty"),
       refresh: doc.getElementById("refresh-history"),
+      drift: doc.getElementById("drift-warning"),
     };
     this.el.refresh.addEventListener("click", onRefresh);
   }
@@ -108,13 +112,19 @@ export class HistoryCard {
     body.replaceChildren(...runs.flatMap((run, i) => this.rows(run, i)));
     this.el.empty.hidden = runs.length > 0;
     this.el.table.hidden = runs.length === 0;
+    const lastFull = runs.find((run) => run.type === "full_sync" && run.status === "COMPLETED");
+    showMessage(this.el.drift, driftWarning(lastFull) || null);
     if (focusedId) body.querySelector(`tr[data-run-id="${CSS.escape(focusedId)}"]`)?.focus();
   }
 
   rows(run, index) {
     const tr = document.createElement("tr");
     tr.dataset.runId = run.id;
-    tr.appendChild(cell(run.label || run.type, "Type", "history__type"));
+    const type = cell(run.label || run.type, "Type", "history__type");
+    // PCO's totals beside the local linked counts, where the run counted them.
+    const totals = totalsText(run);
+    if (totals) type.title = totals;
+    tr.appendChild(type);
 
     const statusTd = cell("", "Status");
     const statusWrap = document.createElement("span");

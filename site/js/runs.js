@@ -6,6 +6,7 @@ import { explainCaught, explainError } from "./errors.js";
 import {
   countsSplitText,
   domainLabel,
+  driftWarning,
   elapsedSeconds,
   formatCount,
   formatDuration,
@@ -18,6 +19,7 @@ import {
   runSecondsLeft,
   runSummary,
   startedByText,
+  totalsText,
   waitSecondsLeft,
   waitText,
 } from "./format.js";
@@ -70,6 +72,8 @@ export class RunsCard {
       bar: doc.getElementById("progress-bar"),
       fill: doc.getElementById("progress-fill"),
       eta: doc.getElementById("progress-eta"),
+      totals: doc.getElementById("progress-totals"),
+      drift: doc.getElementById("progress-drift"),
       progressError: doc.getElementById("progress-error"),
       failuresNote: doc.getElementById("progress-failures-note"),
       failures: doc.getElementById("progress-failures"),
@@ -290,6 +294,11 @@ export class RunsCard {
       this.setBar(pct ?? 0);
       this.el.eta.textContent = `Finished after ${formatDuration(run.duration_seconds)}`;
     }
+    // PCO's totals beside the local linked counts, as far as the run has counted them (the drift check).
+    const totals = totalsText(run);
+    this.el.totals.textContent = totals;
+    this.el.totals.hidden = !totals;
+    showMessage(this.el.drift, driftWarning(run) || null);
     const failed = run.status === "FAILED" && run.error;
     showMessage(this.el.progressError, failed ? explainError(run.error) : null, "Error");
     this.el.failuresNote.hidden = running || !(Number(run.failed) > 0);

@@ -32,7 +32,7 @@ from pco_core.api.services import AdminServices
 from pco_core.connection import ConnectionStatus, ConnectionTest
 from pco_core.errors import ReplayRunning, RunActive, RunAlreadyEnded, RunNotFound
 from pco_core.records import ConflictEvent, Email, FieldConflict, Person
-from pco_core.runs.schedule_info import SyncSchedule
+from pco_core.runs.schedule_info import ScheduledRun, SyncSchedule
 from pco_core.runstate import RUN_DOMAINS, RecordFailure, Run, RunFailures
 from tests.unit.api.events import http_event
 from tests.unit.fakes import FakeRecords
@@ -46,6 +46,7 @@ T0 = datetime(2026, 11, 24, 14, 0, 0, tzinfo=UTC)
 POLL_MS = 3000
 IDLE_MS = 30_000  # the idle refresh of site/js/app.js
 LABELS = {
+    "incremental_sync": "Incremental Sync",
     "people": "People",
     "families": "Families",
     "groups": "Groups",
@@ -142,7 +143,12 @@ class FakeAdminApi:
             deliveries=FakeDeliveries(self),  # type: ignore[arg-type]
             dead_letters=FakeDeadLetters(self),  # type: ignore[arg-type]
             clock=lambda: self.now,
-            schedule=SyncSchedule.of("cron(0 2 * * ? *)", "America/Chicago", True),
+            schedules=[
+                ScheduledRun(
+                    "incremental_sync", SyncSchedule.of("cron(15 * * * ? *)", "America/Chicago", False)
+                ),
+                ScheduledRun("full_sync", SyncSchedule.of("cron(0 2 * * ? *)", "America/Chicago", True)),
+            ],
         )
         self.resolver = create_app(lambda: services)
 
@@ -599,6 +605,47 @@ def test_local_sign_in_shows_connection_indicators_and_history(make_harness: Any
     h.shot("desktop-signed-in")
 
 
+def test_a_full_sync_whose_totals_disagree_is_a_warning_above_the_history(make_harness: Any) -> None:
+    h = make_harness()
+    # Given the latest completed Full Sync counted 4,000 people in PCO and 3,998 linked here
+    totals = {
+        "people": {"pco": 4000, "local": 3998},
+        "households": {"pco": 1500, "local": 1500},
+        "groups": {"pco": 40, "local": 40},
+    }
+    h.api.runs = [
+        history_run(
+            "20261124T130000Z-eeeeeeee", "incremental_sync", "COMPLETED", T0 - timedelta(hours=1), 20
+        ),
+        history_run(
+            "20261124T070000Z-dddddddd", "full_sync", "COMPLETED", T0 - timedelta(hours=7), 900, totals=totals
+        ),
+    ]
+    # When a tech admin signs in
+    h.sign_in()
+    page = h.page
+    # Then a warning names the kind that is apart and both counts, and not the kinds that agree
+    warning = page.locator("#drift-warning")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("PCO has 4,000 people, 3,998 are linked here")
+    expect(warning).not_to_contain_text("households")
+    # And the Full Sync's row carries its totals; the incremental run reads as its own type
+    rows = page.locator("#history-body tr:not(.history__detail)")
+    expect(rows.nth(0).locator("td").first).to_have_text("Incremental Sync")
+    title = rows.nth(1).locator("td").first.get_attribute("title") or ""
+    assert "PCO 4,000 people · 3,998 linked here" in title
+    assert "PCO 1,500 households · 1,500 linked here" in title
+
+    # When the next Full Sync agrees, the warning goes
+    totals["people"]["local"] = 4000
+    h.api.runs.insert(
+        0,
+        history_run("20261124T140000Z-ffffffff", "full_sync", "COMPLETED", T0, 800, totals=totals),
+    )
+    page.locator("#refresh-history").click()
+    expect(warning).to_be_hidden()
+
+
 def test_failed_run_error_opens_on_click_and_enter(make_harness: Any) -> None:
     h = make_harness()
     h.sign_in()
@@ -632,8 +679,11 @@ def test_the_run_card_says_when_the_scheduled_full_sync_starts_next(make_harness
     h = make_harness()
     h.sign_in()
     # 02:00 in Chicago on 25 Nov is 08:00 UTC: 3:00 AM for this admin in New York
-    expect(h.page.locator("#schedule-note")).to_have_text(
-        "Next scheduled Full Sync: Nov 25, 2026, 3:00 AM (cron(0 2 * * ? *), America/Chicago)."
+    expect(h.page.locator("#schedule-note .schedule-note__line")).to_have_text(
+        [
+            "The scheduled Incremental Sync is off (cron(15 * * * ? *), America/Chicago).",
+            "Next scheduled Full Sync: Nov 25, 2026, 3:00 AM (cron(0 2 * * ? *), America/Chicago).",
+        ]
     )
 
 

@@ -257,6 +257,85 @@ def test_full_push_writes_every_field_a_second_push_sends_nothing_and_a_pull_ski
     assert after_pull.sync == martha_now.sync
 
 
+def _pco_addresses(sandbox: RunningSandbox, pco_id: str) -> list[tuple[str, Any, Any, Any]]:
+    """(id, street lines, country, primary) of a PCO person's addresses as the People API answers them."""
+    doc = pco_get(sandbox, f"/people/v2/people/{pco_id}/addresses")
+    return [
+        (
+            row["id"],
+            (row["attributes"]["street_line_1"], row["attributes"]["street_line_2"]),
+            row["attributes"]["country_code"],
+            row["attributes"]["primary"],
+        )
+        for row in doc["data"]
+    ]
+
+
+def test_a_new_and_an_edited_address_reach_pco_with_street_lines_and_country(
+    stack: LocalStack, sandbox: RunningSandbox
+) -> None:
+    # Given a new local person whose address is outside the US
+    toronto = Address(
+        street="40 Bay Street\nSuite 300",
+        city="Toronto",
+        state="ON",
+        zip="M5J 2X2",
+        country_code="CA",
+        location="Home",
+        primary=True,
+    )
+    ada = new_person("00000000-addr-0000-0000-000000000001", "Ada", "Lines", addresses=[toronto])
+    store = records_of(stack)
+    store.save_people([(ada, None)])
+
+    # When it is pushed, Then PCO holds the street lines and the country, and nothing failed
+    assert run_completed(stack, "full_push")["failed"] == 0
+    pushed = store.get_person(ada.id)
+    assert pushed is not None
+    assert pushed.pco_id
+    [(address_id, lines, country, primary)] = _pco_addresses(sandbox, pushed.pco_id)
+    assert (lines, country, primary) == (("40 Bay Street", "Suite 300"), "CA", True)
+
+    # When the address is edited here (another country, one line) and pushed again
+    london = pushed.addresses[0].model_copy(
+        update={
+            "street": "1 Chapel Row",
+            "city": "London",
+            "state": None,
+            "zip": "EC1A 1BB",
+            "country_code": "GB",
+        }
+    )
+    store.save_people([(pushed.model_copy(update={"addresses": [london]}), pushed)])
+    again = run_completed(stack, "full_push")
+
+    # Then PCO holds the new address with its country and no second line, and nothing failed: PCO ignores
+    # a null for an address field (developers#815), so the emptied line makes it a new address in place
+    assert (again["updated"], again["failed"]) == (1, 0)
+    [(new_id, lines, country, primary)] = _pco_addresses(sandbox, pushed.pco_id)
+    assert (lines, country, primary) == (("1 Chapel Row", None), "GB", True)
+    assert new_id != address_id
+    # ... linked here, so nothing is pending and a pull changes nothing
+    after = store.get_person(ada.id)
+    assert after is not None
+    assert [a.pco_id for a in after.addresses] == [new_id]
+    assert run_completed(stack, "full_push")["updated"] == 0
+
+    # When only the country is edited, Then the same address is patched in place
+    store.save_people(
+        [
+            (
+                after.model_copy(
+                    update={"addresses": [after.addresses[0].model_copy(update={"country_code": "IE"})]}
+                ),
+                after,
+            )
+        ]
+    )
+    assert run_completed(stack, "full_push")["updated"] == 1
+    assert _pco_addresses(sandbox, pushed.pco_id) == [(new_id, ("1 Chapel Row", None), "IE", True)]
+
+
 def test_a_crash_after_the_person_create_is_retried_without_a_duplicate_in_pco(
     stack: LocalStack,
     sandbox: RunningSandbox,

@@ -131,6 +131,28 @@ def test_an_edit_in_pco_reaches_the_local_record(hooked: Hooked) -> None:
     assert hooked.stack.queue_messages("WebhookDeadLetterQueue") == 0
 
 
+def test_a_household_member_removed_in_pco_leaves_the_local_family_by_webhook(hooked: Hooked) -> None:
+    # Given a PCO household of at least two (PCO does not move its updated_at when members change: #1253)
+    doc = hooked.pco_get("/people/v2/households?per_page=100&include=people")
+    household = next(h for h in doc["data"] if len(h["relationships"]["people"]["data"]) >= 2)
+    member_ids = [p["id"] for p in household["relationships"]["people"]["data"]]
+    primary = household["relationships"]["primary_contact"]["data"]["id"]
+    leaving = next(pid for pid in member_ids if pid != primary)
+    family = hooked.records.families_by_pco_ids([household["id"]])[household["id"]]
+    assert hooked.person(leaving).id in family.member_ids
+
+    # When staff remove that member in PCO and the delivery arrives
+    hooked.pco("DELETE", f"/_sandbox/households/{household['id']}/members/{leaving}")
+    attempts = hooked.deliver()
+    assert "people.v2.events.household.updated" in [a.name for a in attempts]
+    assert not any(o.failed for o in hooked.stack.drain_queues(30))
+
+    # Then the local family no longer holds them, and the others stay
+    after = hooked.records.families_by_pco_ids([household["id"]])[household["id"]]
+    assert hooked.person(leaving).id not in after.member_ids
+    assert {hooked.person(pid).id for pid in member_ids if pid != leaving} == set(after.member_ids)
+
+
 def test_an_email_changed_in_pco_replaces_the_old_address(hooked: Hooked) -> None:
     ((pco_id, email),) = _people_with_email(hooked, 1, skip=8)
     hooked.pco("PATCH", f"/_sandbox/emails/{email['id']}", json={"address": "changed@example.org"})

@@ -8,6 +8,8 @@ import httpx
 import pytest
 
 from pco_core.errors import PcoRequestError, PcoUnavailable, RateLimited, SkippableRecordError
+from pco_core.merge.contacts import local_addresses
+from pco_core.merge.person import person_fields
 from pco_core.pco.client import PcoClient
 from pco_core.pco.jsonapi import Document, Resource
 from pco_core.pco.models import PcoAddress, PcoEmail, PcoHousehold, PcoPerson, PcoPhone
@@ -148,6 +150,26 @@ def test_given_a_2026_person_with_contacts_when_read_then_person_and_contacts_pa
         ("100000001", "(555) 841-1105", "+15558411105")
     ]
     assert with_contacts.household_ids == ["10000012"]
+
+
+def test_given_real_people_of_2018_and_2026_when_merged_then_the_local_person_keeps_what_pco_holds():
+    document = fetched("pcomirror_people_single_include_contacts.json")
+    new = person_fields(PcoPerson.from_resource(one(document), document))
+    assert (new.membership, new.child, new.grade, new.anniversary, new.inactivated_at) == (
+        "Full Member",
+        False,
+        None,
+        None,
+        None,
+    )
+    assert (new.given_name, new.middle_name, new.nickname) == (None, None, None)
+    [address] = local_addresses([PcoAddress.from_resource(one(fetched("pcomirror_single_address.json")))])
+    assert (address.street, address.country_code) == ("Greer28 Hollis49 Yolande46", "US")
+    document = fetched("pypco_people_include_addresses.json")
+    old = [person_fields(PcoPerson.from_resource(r, document)) for r in document.resources()]
+    # A 2018 address has no country: none is made up.
+    assert {a.country_code for person in old for a in person.addresses} == {None}
+    assert any(person.addresses for person in old)
 
 
 def test_given_a_sparse_fieldset_page_then_ids_are_listed_but_people_without_updated_at_are_skippable():

@@ -104,6 +104,30 @@ def test_given_the_real_first_email_delivery_when_received_then_it_is_queued_and
     assert email.updated_at == datetime(2024, 4, 16, 6, 30, 13, tzinfo=UTC)
 
 
+def test_given_the_real_first_email_delivery_when_applied_then_the_persons_only_email_is_primary():
+    from pco_core.records import Person
+    from pco_core.webhooks.apply import WebhookApplier
+    from tests.unit.fakes import FakeRecords
+    from tests.unit.merge.test_two_way_person import MemoryTrail
+
+    records = FakeRecords()
+    records.add(Person(id="p1", pco_id="146365670", first_name="New", last_name="Person", updated_at=NOW))
+    delivery = json.loads(recorded_delivery())["data"][0]
+    applier = WebhookApplier(records, MemoryTrail(), lambda: NOW)
+
+    applied = applier.apply(delivery["attributes"]["name"], delivery["attributes"]["payload"], delivery["id"])
+
+    assert applied.outcome == "applied"
+    [email] = records.people["p1"].emails
+    # PCO stores its first email as primary whatever the event says (developers#1181).
+    assert (email.address, email.primary, email.blocked, email.pco_id) == (
+        "testing123@example.org",
+        True,
+        False,
+        "94315501",
+    )
+
+
 def test_given_a_wrong_signature_then_the_real_delivery_is_refused_unqueued():
     queue = Queue()
     event = api_gateway_event(recorded_delivery())

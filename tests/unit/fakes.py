@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -29,9 +30,12 @@ from pco_core.runstate import (
     Domain,
     PageCounts,
     RecordFailure,
+    RecordTotals,
     Run,
     RunProgress,
     RunWait,
+    TotalsKind,
+    Watermark,
 )
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -74,6 +78,15 @@ class FakeRecords:
         self.calls["people_by_pco_ids"] += 1
         wanted = set(pco_ids)
         return {p.pco_id: p for p in self.people.values() if p.pco_id in wanted and p.pco_id is not None}
+
+    def people_by_groups_person_ids(self, groups_person_ids: Iterable[str]) -> dict[str, Person]:
+        self.calls["people_by_groups_person_ids"] += 1
+        wanted = set(groups_person_ids)
+        return {
+            gid: p
+            for p in self.people.values()
+            if (gid := p.sync.groups_person_id) is not None and gid in wanted
+        }
 
     def has_unlinked_people(self) -> bool:
         self.unlinked_checks = getattr(self, "unlinked_checks", 0) + 1
@@ -225,6 +238,13 @@ class FakeRecords:
         linked = sorted((g for g in self.groups.values() if g.pco_id), key=lambda g: g.id)
         return [g for g in linked if after_id is None or g.id > after_id][:limit]
 
+    def linked_pco_ids(self, kind: str, cursor: str | None, limit: int) -> tuple[list[str], str | None]:
+        held: dict[str, Any] = self.people if kind == "person" else self.families
+        ordered = [held[k] for k in sorted(held) if cursor is None or k > cursor]
+        page = ordered[:limit]
+        following = page[-1].id if len(ordered) > limit else None
+        return [r.pco_id for r in page if r.pco_id is not None], following
+
     def person_by_pco(self, pco_id: str) -> Person:
         return next(p for p in self.people.values() if p.pco_id == pco_id)
 
@@ -250,6 +270,8 @@ class FakeRuns:
         self.page_in_flight = False
         self.commits = 0
         self.failures: dict[str, dict[int, RecordFailure]] = {}
+        self.watermarks: dict[str, Watermark] = {}
+        self.audit: dict[tuple[str, str, int], list[str]] = {}
 
     def get_run(self, run_id: str) -> Run | None:
         run = self.runs.get(run_id)
@@ -274,6 +296,8 @@ class FakeRuns:
         progress: RunProgress,
         pages_in_execution: int,
         complete_at: datetime | None = None,
+        reached: Mapping[str, Watermark] | None = None,
+        totals: Mapping[TotalsKind, RecordTotals] | None = None,
         failures: Sequence[RecordFailure] = (),
         failures_before: int = 0,
         domain: str | None = None,
@@ -287,10 +311,13 @@ class FakeRuns:
             if n < MAX_KEPT_FAILURES:
                 self.failures.setdefault(run_id, {})[n] = failure
         update: dict[str, Any] = {
+            "reached": dict(reached if reached is not None else run.reached),
+            "totals": dict(totals if totals is not None else run.totals),
             "created": run.created + counts.created,
             "updated": run.updated + counts.updated,
             "skipped": run.skipped + counts.skipped,
             "failed": run.failed + counts.failed,
+            "conflicts": run.conflicts + counts.conflicts,
             "cursor": cursor,
             "progress": progress,
             "page_seq": seen_seq + 1,
@@ -317,6 +344,20 @@ class FakeRuns:
             self.lock = None
             return True
         return False
+
+    def save_watermarks(self, watermarks: Mapping[str, Watermark], *, run_id: str) -> None:
+        for name, mark in watermarks.items():
+            held = self.watermarks.get(name)
+            if held is None or held.at <= mark.at:
+                self.watermarks[name] = mark
+
+    # the audit's listed ids (the same table's items in the real store)
+
+    def put_audit_ids(self, run_id: str, kind: str, chunk: int, ids: Sequence[str], *, now: datetime) -> None:
+        self.audit[(run_id, kind, chunk)] = list(ids)
+
+    def audit_ids(self, run_id: str, kind: str) -> set[str]:
+        return {i for (run, k, _), ids in self.audit.items() if (run, k) == (run_id, kind) for i in ids}
 
     def run(self, run_id: str = "R1") -> Run:
         return self.runs[run_id]
@@ -349,6 +390,7 @@ def pco_person(
     emails: list[tuple[str, bool]] | None = None,
     addresses: list[dict[str, Any]] | None = None,
     updated_at: str = "2025-12-01T00:00:00Z",
+    created_at: str | None = None,
 ) -> dict[str, Any]:
     return {
         "id": pid,
@@ -358,9 +400,44 @@ def pco_person(
         "gender": gender,
         "status": status,
         "updated_at": updated_at,
+        # One second per person unless told: people created in the same second are the exception.
+        "created_at": created_at or _iso(CREATED_BASE + timedelta(seconds=int(pid) if pid.isdigit() else 0)),
         "emails": emails or [],
         "addresses": addresses or [],
     }
+
+
+CREATED_BASE = datetime(2020, 1, 1, tzinfo=UTC)
+_WHERE = re.compile(r"^where\[(created_at|updated_at)\]\[(gt|gte|lt|lte)\]$")
+_COMPARE = {
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def select(data: list[dict[str, Any]], params: httpx.QueryParams) -> list[dict[str, Any]]:
+    """PCO's where[created_at|updated_at][op]= filters and order=[-]attr on a listing's resources."""
+    for name, value in params.multi_items():
+        match = _WHERE.match(name)
+        if match:
+            attr, op = match.groups()
+            bound = _moment(value)
+            data = [r for r in data if _COMPARE[op](_moment(r["attributes"][attr]), bound)]
+    order = params.get("order", "")
+    if order.lstrip("-") in ("created_at", "updated_at"):
+        attr = order.lstrip("-")
+        data = sorted(data, key=lambda r: r["attributes"][attr], reverse=order.startswith("-"))
+    return data
 
 
 class FakePco:
@@ -408,6 +485,7 @@ class FakePco:
             data, included = self._memberships(path.split("/")[4])
         else:
             return httpx.Response(404, json={"errors": [{"status": "404", "title": "Not Found"}]})
+        data = select(data, params)
         page = data[offset : offset + per_page]
         meta: dict[str, Any] = {"total_count": len(data), "count": len(page)}
         if offset + per_page < len(data):
@@ -431,7 +509,16 @@ class FakePco:
                 addresses.append({"type": "Address", "id": aid})
                 included.append({"type": "Address", "id": aid, "attributes": address})
             attrs = {
-                k: p[k] for k in ("first_name", "last_name", "birthdate", "gender", "status", "updated_at")
+                k: p[k]
+                for k in (
+                    "first_name",
+                    "last_name",
+                    "birthdate",
+                    "gender",
+                    "status",
+                    "updated_at",
+                    "created_at",
+                )
             }
             data.append(
                 {
@@ -452,7 +539,12 @@ class FakePco:
             {
                 "type": "Household",
                 "id": h["id"],
-                "attributes": {"name": h["name"], "updated_at": "2025-12-01T00:00:00Z"},
+                "attributes": {
+                    "name": h["name"],
+                    "updated_at": "2025-12-01T00:00:00Z",
+                    "created_at": h.get("created_at")
+                    or _iso(CREATED_BASE + timedelta(seconds=int(h["id"]) if h["id"].isdigit() else 0)),
+                },
                 "relationships": {
                     "people": {"data": [{"type": "Person", "id": pid} for pid in h["people"]]},
                     "primary_contact": {"data": {"type": "Person", "id": h["primary"]}},

@@ -6,6 +6,7 @@ cannot: that the template says what the other parts rely on.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -353,34 +354,57 @@ def test_webhook_url_is_the_webhook_apis_url(template: dict[str, Any], resources
 # ---------------------------------------------------------------- schedule
 
 
-def test_schedule_starts_the_scheduled_sync_function(
+SCHEDULES = {
+    # schedule -> (expression parameter, enabled condition, enabled parameter, default, run it starts)
+    "NightlySyncSchedule": (
+        "SyncSchedule",
+        "SyncScheduleIsEnabled",
+        "SyncScheduleEnabled",
+        "cron(0 7 * * ? *)",
+        "full_sync",
+    ),
+    "HourlySyncSchedule": (
+        "IncrementalSyncSchedule",
+        "IncrementalSyncScheduleIsEnabled",
+        "IncrementalSyncScheduleEnabled",
+        "cron(0 * * * ? *)",
+        "incremental_sync",
+    ),
+}
+
+
+def test_two_schedules_start_the_scheduled_sync_function_with_the_run_each_names(
     template: dict[str, Any], resources: dict[str, Any]
 ) -> None:
     params = template["Parameters"]
-    assert params["SyncSchedule"]["Default"] == "cron(0 7 * * ? *)"
-    assert params["SyncScheduleEnabled"]["AllowedValues"] == ["true", "false"]
-    assert template["Conditions"]["SyncScheduleIsEnabled"] == {
-        "Fn::Equals": [{"Ref": "SyncScheduleEnabled"}, "true"]
-    }
-    (name,) = of_type(resources, "AWS::Scheduler::Schedule")
-    props = resources[name]["Properties"]
-    assert props["ScheduleExpression"] == {"Ref": "SyncSchedule"}
-    assert props["State"] == {"Fn::If": ["SyncScheduleIsEnabled", "ENABLED", "DISABLED"]}
-    assert props["Target"]["Arn"] == {"Fn::GetAtt": ["ScheduledSyncFunction", "Arn"]}
-    assert props["Target"]["RoleArn"] == {"Fn::GetAtt": ["SyncSchedulerRole", "Arn"]}
+    assert sorted(of_type(resources, "AWS::Scheduler::Schedule")) == sorted(SCHEDULES)
+    for name, (expression, condition, enabled, default, run_type) in SCHEDULES.items():
+        assert params[expression]["Default"] == default
+        assert params[enabled]["AllowedValues"] == ["true", "false"]
+        assert template["Conditions"][condition] == {"Fn::Equals": [{"Ref": enabled}, "true"]}
+        props = resources[name]["Properties"]
+        assert props["ScheduleExpression"] == {"Ref": expression}
+        assert props["ScheduleExpressionTimezone"] == {"Ref": "SyncScheduleTimezone"}
+        assert props["State"] == {"Fn::If": [condition, "ENABLED", "DISABLED"]}
+        assert props["Target"]["Arn"] == {"Fn::GetAtt": ["ScheduledSyncFunction", "Arn"]}
+        assert props["Target"]["RoleArn"] == {"Fn::GetAtt": ["SyncSchedulerRole", "Arn"]}
+        assert json.loads(props["Target"]["Input"]) == {"type": run_type}
 
 
-def test_admin_function_is_told_the_schedule_the_scheduler_is_given(
+def test_admin_function_is_told_the_schedules_the_scheduler_is_given(
     template: dict[str, Any], resources: dict[str, Any]
 ) -> None:
-    # Given the one schedule EventBridge Scheduler fires
-    (name,) = of_type(resources, "AWS::Scheduler::Schedule")
-    props = resources[name]["Properties"]
+    # Given the two schedules EventBridge Scheduler fires
+    nightly = resources["NightlySyncSchedule"]["Properties"]
+    hourly = resources["HourlySyncSchedule"]["Properties"]
     # Then the admin API (GET /api/schedule) reads the very same parameters, so the page shows what fires
     env = function_env(template, resources, "AdminApiFunction")
-    assert env["SYNC_SCHEDULE"] == props["ScheduleExpression"]
-    assert env["SYNC_SCHEDULE_TIMEZONE"] == props["ScheduleExpressionTimezone"]
+    assert env["SYNC_SCHEDULE"] == nightly["ScheduleExpression"]
+    assert env["SYNC_SCHEDULE_TIMEZONE"] == nightly["ScheduleExpressionTimezone"]
     assert env["SYNC_SCHEDULE_ENABLED"] == {"Ref": "SyncScheduleEnabled"}
+    assert env["INCREMENTAL_SYNC_SCHEDULE"] == hourly["ScheduleExpression"]
+    assert env["SYNC_SCHEDULE_TIMEZONE"] == hourly["ScheduleExpressionTimezone"]
+    assert env["INCREMENTAL_SYNC_SCHEDULE_ENABLED"] == {"Ref": "IncrementalSyncScheduleEnabled"}
 
 
 def test_scheduler_role_may_only_invoke_the_scheduled_sync_function(resources: dict[str, Any]) -> None:

@@ -19,7 +19,12 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, 
 from pco_core.records import normalise_name
 
 ID_MAX = 64  # ids of people, families, groups and runs (ours are 36-character UUIDs)
-NAME_MAX = 100  # first_name, last_name
+NAME_MAX = 100  # first_name, last_name, given_name, middle_name, nickname
+MEMBERSHIP_MAX = 100  # one of the church's membership types in PCO ("Member", "Regular Attender")
+# PCO's `grade` is an integer (People docs, Person); its values run from -1 (pre-K, UNCERTAIN: no source
+# shows it) and 0 (kindergarten) to 12 (pcomirror's live answers order 12 first for `order=-grade`).
+GRADE_MIN = -1
+GRADE_MAX = 12
 # A name as the name lookup key holds it (NFKC, casefolded): one character can become 18 ("ﷺ").
 NAME_KEY_MAX_BYTES = 400
 FAMILY_NAME_MAX = 200
@@ -31,6 +36,29 @@ STREET_MAX = 500  # may hold several lines
 CITY_MAX = 100
 STATE_MAX = 100
 ZIP_MAX = 20
+# ISO 3166-1 alpha-2, the officially assigned codes (249; Debian iso-codes 4.15.0, iso_3166-1.json): what
+# PCO's Address `country_code` holds ("US" in pcomirror's live golden answers, tests/fixtures/pco/).
+# fmt: off
+COUNTRY_CODES = frozenset(
+    {
+        "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ", "BA",
+        "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS", "BT", "BV",
+        "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN", "CO", "CR", "CU",
+        "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES",
+        "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM",
+        "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM", "HN", "HR", "HT", "HU", "ID", "IE",
+        "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM", "JO", "JP", "KE", "KG", "KH", "KI", "KM",
+        "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY",
+        "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK", "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT",
+        "MU", "MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU",
+        "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA",
+        "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM",
+        "SN", "SO", "SR", "SS", "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL",
+        "TM", "TN", "TO", "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE",
+        "VG", "VI", "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+    }
+)
+# fmt: on
 CONTACTS_MAX = 20  # emails, phones and addresses, each, per person
 FAMILY_MEMBERS_MAX = 100
 CURSOR_MAX = 1024
@@ -77,6 +105,15 @@ def _gender(value: object) -> str | None:
     return GENDERS[value.strip().casefold()]
 
 
+def _country(value: object) -> object:
+    if not isinstance(value, str):
+        return value  # the strict str check answers
+    code = value.strip().upper()
+    if code not in COUNTRY_CODES:
+        raise ValueError("must be an ISO 3166-1 alpha-2 country code, such as US or GB")
+    return code
+
+
 def _iso_date(value: object) -> object:
     # JSON has no date type: a birthdate is a "YYYY-MM-DD" string, never a number read as a timestamp.
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
@@ -104,20 +141,38 @@ Street = Annotated[str, text(STREET_MAX, min_length=0)]
 City = Annotated[str, text(CITY_MAX, min_length=0)]
 State = Annotated[str, text(STATE_MAX, min_length=0)]
 Zip = Annotated[str, text(ZIP_MAX, min_length=0)]
+CountryCode = Annotated[
+    str,
+    BeforeValidator(_country),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 2,
+            "maxLength": 2,
+            "pattern": "^[A-Za-z]{2}$",
+            "description": "ISO 3166-1 alpha-2 (stored upper-case)",
+        }
+    ),
+]
 Gender = Annotated[
     str | None,
     BeforeValidator(_gender),
     WithJsonSchema({"anyOf": [{"enum": ["Male", "Female", "M", "F"]}, {"type": "null"}]}),
 ]
-Birthdate = Annotated[
+PastDate = Annotated[
     date,
     Field(strict=False, description=f"YYYY-MM-DD, from {BIRTHDATE_MIN.isoformat()} to today"),
     BeforeValidator(_iso_date),
 ]
+Birthdate = PastDate
+OtherName = Annotated[str, text(NAME_MAX)]  # given, middle and nick names: never in a lookup key
+Membership = Annotated[str, text(MEMBERSHIP_MAX)]
+Grade = Annotated[int, Field(ge=GRADE_MIN, le=GRADE_MAX)]
 
 
 def birthdate_problem(born: date, today: date) -> str | None:
-    """Why `born` cannot be a birthdate, or None (a day of slack: `today` is UTC's, a church may be ahead)."""
+    """Why `born` cannot be a birthdate (or an anniversary), or None (a day of slack: `today` is UTC's, a
+    church may be ahead)."""
     if born < BIRTHDATE_MIN:
         return f"must not be before {BIRTHDATE_MIN.isoformat()}"
     if born > today + timedelta(days=1):

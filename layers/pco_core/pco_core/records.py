@@ -41,16 +41,31 @@ class _Contact(_Record):
     """An email, phone or address; `pco_id` links it to its PCO record once exchanged."""
 
     pco_id: str | None = None
+    # What PCO alone sets on an item: kept and served, never a local change, never sent.
+    PCO_OWN: ClassVar[dict[str, Any]] = {}
 
     def unlinked(self) -> Self:
         """The same values without the PCO link, to compare values only."""
         return self if self.pco_id is None else self.model_copy(update={"pco_id": None})
+
+    def content(self) -> Self:
+        """The values a church edits (no link, nothing PCO alone sets): what "changed" means for an item."""
+        return self.unlinked().model_copy(update=self.PCO_OWN)
+
+    def with_pco_own(self, source: Self) -> Self:
+        """This item with what PCO alone sets taken from `source` (the item as PCO holds it)."""
+        own = {name: getattr(source, name) for name in self.PCO_OWN}
+        return self if all(getattr(self, n) == v for n, v in own.items()) else self.model_copy(update=own)
 
 
 class Email(_Contact):
     address: str
     location: str | None = None
     primary: bool = False
+    # PCO stops sending to a blocked address (read-only in PCO's People docs, Email).
+    blocked: bool = False
+
+    PCO_OWN: ClassVar[dict[str, Any]] = {"blocked": False}
 
 
 class Phone(_Contact):
@@ -64,6 +79,8 @@ class Address(_Contact):
     city: str | None = None
     state: str | None = None
     zip: str | None = None
+    # ISO 3166-1 alpha-2, upper-case ("US"), as PCO's People API holds it since 2023-03-21.
+    country_code: str | None = None
     location: str | None = None
     primary: bool = False
 
@@ -72,6 +89,35 @@ class GroupMember(_Record):
     person_id: str
     role: GroupRole = "member"
     joined_at: datetime | None = None
+
+
+# Fields added after content hashes were first stored, with the value they have when empty: left out of a
+# hash while empty, so a record stored before them hashes as it did (an old `pco_hash` still says "nothing
+# was waiting to be pushed").
+_ADDED_LATER: dict[str, bool | None] = {
+    "country_code": None,
+    "given_name": None,
+    "middle_name": None,
+    "nickname": None,
+    "membership": None,
+    "child": None,
+    "grade": None,
+    "anniversary": None,
+    "inactivated_at": None,
+    "blocked": False,
+}
+
+
+def _without_empty_later(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: _without_empty_later(v)
+            for k, v in value.items()
+            if not (k in _ADDED_LATER and v is _ADDED_LATER[k])
+        }
+    if isinstance(value, list):
+        return [_without_empty_later(v) for v in value]
+    return value
 
 
 class Fields(BaseModel):
@@ -83,7 +129,7 @@ class Fields(BaseModel):
     _links: ClassVar[dict[str, Any]] = {}
 
     def content_hash(self) -> str:
-        return content_hash(self.model_dump(mode="json", exclude=self._links))
+        return content_hash(_without_empty_later(self.model_dump(mode="json", exclude=self._links)))
 
 
 class PersonFields(Fields):
@@ -97,6 +143,15 @@ class PersonFields(Fields):
     emails: tuple[Email, ...]
     phones: tuple[Phone, ...]
     addresses: tuple[Address, ...]
+    # Kept since PCO Sync stores what a church would otherwise lose (a base stored before has none).
+    given_name: str | None = None
+    middle_name: str | None = None
+    nickname: str | None = None
+    membership: str | None = None
+    child: bool | None = None
+    grade: int | None = None
+    anniversary: date | None = None
+    inactivated_at: datetime | None = None
 
     _links: ClassVar[dict[str, Any]] = {
         name: {"__all__": {"pco_id"}} for name in ("emails", "phones", "addresses")
@@ -172,6 +227,9 @@ class SyncMeta(_Record):
     pco_members_hash: str | None = None
     # When push sent PCO a create of this person whose answer is not saved yet (see push/people.py).
     pco_create_sent_at: datetime | None = None
+    # Why the record is no longer linked to PCO (e.g. the audit found its PCO record gone) and the id it had.
+    unlinked_reason: str | None = None
+    unlinked_pco_id: str | None = None
     # Open conflicts: their fields keep the local value and are held back from push (policy `review`).
     conflicts: tuple[FieldConflict, ...] = ()
 
@@ -181,6 +239,9 @@ class SyncMeta(_Record):
 
 class PersonSync(SyncMeta):
     base: PersonFields | None = None
+    # The person's id in PCO's Groups API, where it differs from the People id (developers#764, #729):
+    # learned from what PCO answers (see pull/groups_people.py), never guessed.
+    groups_person_id: str | None = None
     # Fields set by a local edit since the base and not yet in PCO: an edit back to the base value is
     # still a change to push (a value alone cannot tell it from "untouched").
     edited: tuple[str, ...] = ()
@@ -194,6 +255,10 @@ class FamilySync(SyncMeta):
 class GroupSync(SyncMeta):
     # The member list as PCO last held it: person id -> (role, joined_at).
     members_base: tuple[GroupMember, ...] | None = None
+    # A group's memberships_count as PCO's group listing last gave it, and how many memberships its list
+    # held when it was last read: an incremental sync re-reads the members only where the two differ.
+    pco_members_listed: int | None = None
+    pco_members_read: int | None = None
 
 
 class Person(_Record):
@@ -204,6 +269,16 @@ class Person(_Record):
     gender: str | None = None
     birthdate: date | None = None
     status: PersonStatus = "active"
+    given_name: str | None = None
+    middle_name: str | None = None
+    nickname: str | None = None
+    # The member status PCO shows ("Member", "Visitor": the church's own membership types).
+    membership: str | None = None
+    child: bool | None = None  # None: not known here (PCO's value is taken)
+    grade: int | None = None
+    anniversary: date | None = None
+    # When PCO marked the person inactive: PCO's to set (it stamps it when status becomes inactive).
+    inactivated_at: datetime | None = None
     emails: list[Email] = Field(default_factory=list)
     phones: list[Phone] = Field(default_factory=list)
     addresses: list[Address] = Field(default_factory=list)
@@ -239,13 +314,34 @@ class Group(_Record):
     )
 
 
-PERSON_SCALARS = ("first_name", "last_name", "gender", "birthdate", "status")
+PERSON_SCALARS = (
+    "first_name",
+    "last_name",
+    "gender",
+    "birthdate",
+    "status",
+    "given_name",
+    "middle_name",
+    "nickname",
+    "membership",
+    "child",
+    "grade",
+    "anniversary",
+    "inactivated_at",
+)
+# PCO's to set: never edited here nor pushed. PCO stamps `inactivated_at` when `status` becomes inactive
+# and clears it when status becomes anything else (PCO's People docs, Person `status`), so `status` is the
+# one switch we push.
+PERSON_READ_ONLY = frozenset({"inactivated_at"})
+# What a local edit may change and push sends: PCO's People docs list each as assignable on create and
+# update (Person, "Assignable Attributes"; openfaith's copy of the 2025-03-20 docs; unchanged to 2025-11-10).
+PERSON_WRITABLE = tuple(name for name in PERSON_SCALARS if name not in PERSON_READ_ONLY)
 PERSON_CONTACTS = ("emails", "phones", "addresses")
 
 
 def _values(items: Sequence[Email | Phone | Address]) -> list[str]:
     """A contact list's values, without links and order: what "changed" means for a list."""
-    return sorted(json.dumps(item.unlinked().model_dump(mode="json"), sort_keys=True) for item in items)
+    return sorted(json.dumps(item.content().model_dump(mode="json"), sort_keys=True) for item in items)
 
 
 def has_pending_changes(record: Person | Family | Group) -> bool:
@@ -291,7 +387,11 @@ def has_pending_changes(record: Person | Family | Group) -> bool:
     held = record.sync.held()
     if set(record.sync.edited) - held:
         return True
-    if any(getattr(record, n) != getattr(person_base, n) for n in PERSON_SCALARS if n not in held):
+    if any(
+        getattr(record, n) != getattr(person_base, n)
+        for n in PERSON_SCALARS
+        if n not in held and n not in PERSON_READ_ONLY
+    ):
         return True
     return any(
         _values(getattr(record, n)) != _values(getattr(person_base, n))

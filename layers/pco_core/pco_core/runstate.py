@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 RunType = Literal[
+    "incremental_sync",
     "people",
     "families",
     "groups",
@@ -28,10 +29,24 @@ _LEGACY_SKIP_PREFIX = "skipped: run "
 MAX_KEPT_FAILURES = 200
 RecordKind = Literal["person", "family", "group", "membership"]
 Domain = Literal[
-    "people", "families", "groups", "memberships", "push_people", "push_families", "push_memberships"
+    "people",
+    "people_changes",
+    "email_changes",
+    "phone_changes",
+    "address_changes",
+    "families",
+    "groups",
+    "memberships",
+    "membership_changes",
+    "audit_people",
+    "audit_households",
+    "push_people",
+    "push_families",
+    "push_memberships",
 ]
 
 RUN_LABELS: dict[str, str] = {
+    "incremental_sync": "Incremental Sync",
     "people": "People",
     "families": "Families",
     "groups": "Groups",
@@ -42,13 +57,22 @@ RUN_LABELS: dict[str, str] = {
     "full_push": "Full Push",
 }
 
+# What changed in PCO since the last sync: people by their updated_at, then their emails, phone numbers and
+# addresses by theirs (a contact's change does not move its person's updated_at).
+PEOPLE_CHANGES: list[Domain] = ["people_changes", "email_changes", "phone_changes", "address_changes"]
+
 # The domains a pull run walks, in order. Group memberships are their own domain so that one page
 # stays one bounded piece of work; "Sync Groups" walks groups then their memberships.
+# "Sync People" reads only what changed; the hourly Incremental Sync adds every household (a household's
+# updated_at ignores member changes) and the member lists of groups whose member count moved; Full Sync
+# walks everything, then audits: every PCO id listed, so people and households PCO no longer has are
+# unlinked and those it has that we lack are fetched.
 PULL_DOMAINS: dict[str, list[Domain]] = {
-    "people": ["people"],
+    "incremental_sync": [*PEOPLE_CHANGES, "families", "groups", "membership_changes"],
+    "people": PEOPLE_CHANGES,
     "families": ["families"],
     "groups": ["groups", "memberships"],
-    "full_sync": ["people", "families", "groups", "memberships"],
+    "full_sync": ["people", "families", "groups", "memberships", "audit_people", "audit_households"],
 }
 
 # The domains a push run walks, in order: families need their members' PCO ids, memberships too.
@@ -62,6 +86,34 @@ PUSH_DOMAINS: dict[str, list[Domain]] = {
 RUN_DOMAINS: dict[str, list[Domain]] = PULL_DOMAINS | PUSH_DOMAINS
 
 
+class Watermark(BaseModel):
+    """How far PCO's changes of one kind have been read: every change up to second `at` was read, and
+    `ids` are the records read at that very second (PCO's timestamps are whole seconds)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    ids: list[str] = Field(default_factory=list)
+
+
+class RecordTotals(BaseModel):
+    """One kind's drift check: how many records PCO holds and how many local records are linked to PCO
+    (None where the run did not count them)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pco: int | None = None
+    local: int | None = None
+
+    @property
+    def drifted(self) -> bool:
+        return self.pco is not None and self.local is not None and self.pco != self.local
+
+
+# The kinds a run may count for its drift check.
+TotalsKind = Literal["people", "households", "groups"]
+
+
 class RunProgress(BaseModel):
     """Where a run is: its current step's records (`processed` of `total`), which step of how many, and
     the whole run's percentage (never lower than at the page before)."""
@@ -73,7 +125,7 @@ class RunProgress(BaseModel):
     steps: int | None = None
     percent: int | None = Field(default=None, ge=0, le=100)
     # Each step's record total as far as known (what the percentage is weighted by).
-    totals: dict[str, int] = Field(default_factory=dict)
+    step_totals: dict[str, int] = Field(default_factory=dict)
 
 
 class Cursor(BaseModel):
@@ -115,8 +167,14 @@ class Run(BaseModel):
     waiting: RunWait | None = None
     # Set when the run never started because another one held the lock (a skipped scheduled start).
     skip_reason: str | None = None
+    # PCO's totals beside the local linked counts, per kind the run counted (Full Sync counts all three).
+    totals: dict[TotalsKind, RecordTotals] = Field(default_factory=dict)
     # Internal state, not part of the API answer.
     domains: list[Domain] = Field(default_factory=list, exclude=True)
+    # The deployment's watermarks when the run started (where its incremental domains begin), and those
+    # its finished domains reached: stored for the deployment when the run completes.
+    watermarks: dict[str, Watermark] = Field(default_factory=dict, exclude=True)
+    reached: dict[str, Watermark] = Field(default_factory=dict, exclude=True)
     cursor: Cursor = Field(default_factory=Cursor, exclude=True)
     page_seq: int = Field(default=0, exclude=True)
     pages_in_execution: int = Field(default=0, exclude=True)

@@ -53,11 +53,14 @@ class RunEnv(_Env):
 
 
 class ScheduleEnv(_Env):
-    # The scheduled Full Sync as the template gives it to EventBridge Scheduler (its SyncSchedule,
-    # SyncScheduleTimezone and SyncScheduleEnabled parameters), so the admin page shows what really fires.
+    # The scheduled Full Sync and Incremental Sync as the template gives them to EventBridge Scheduler (its
+    # SyncSchedule, IncrementalSyncSchedule, their *Enabled flags and the shared SyncScheduleTimezone), so
+    # the admin page shows what really fires.
     sync_schedule: str = Field(min_length=1)
     sync_schedule_timezone: str = Field(min_length=1)
     sync_schedule_enabled: bool
+    incremental_sync_schedule: str = Field(min_length=1)
+    incremental_sync_schedule_enabled: bool
 
 
 class AdminApiEnv(StoreEnv, PcoEnv, RunEnv, ScheduleEnv, ConflictEnv):

@@ -13,7 +13,7 @@ from pco_core.api.services import AdminServices
 from pco_core.connection import ConnectionStatus, ConnectionTest
 from pco_core.errors import ConfigError, InvalidRunType, RunActive, RunAlreadyEnded, RunNotFound
 from pco_core.records import Person
-from pco_core.runs.schedule_info import SyncSchedule
+from pco_core.runs.schedule_info import ScheduledRun, SyncSchedule
 from pco_core.runstate import RUN_LABELS, RecordFailure, Run, RunFailures
 from tests.unit.api.events import ADMIN, VOLUNTEER, http_event
 
@@ -169,7 +169,7 @@ def test_given_an_active_run_when_starting_another_then_409_names_it(call):
 @pytest.mark.parametrize(
     ("kwargs", "status", "message_part"),
     [
-        ({"body": {"type": "everything"}}, 422, "'type': Input should be 'people'"),
+        ({"body": {"type": "everything"}}, 422, "'type': Input should be 'incremental_sync', 'people'"),
         ({"body": {}}, 422, "'type': is required"),
         ({"body": {"type": "people", "by": "me"}}, 422, "'by': is not a field"),
         ({"body": ["people"]}, 400, "must be a JSON object"),
@@ -233,6 +233,14 @@ def test_people_list_passes_paging_and_serves_the_record_shape(call, fakes):
         "gender": None,
         "birthdate": None,
         "status": "active",
+        "given_name": None,
+        "middle_name": None,
+        "nickname": None,
+        "membership": None,
+        "child": None,
+        "grade": None,
+        "anniversary": None,
+        "inactivated_at": None,
         "emails": [],
         "phones": [],
         "addresses": [],
@@ -380,7 +388,7 @@ def test_a_completed_run_with_failed_records_is_served_with_its_own_outcome(call
     assert [(r["status"], r["outcome"]) for r in body["runs"]] == [("COMPLETED", "COMPLETED_WITH_FAILURES")]
 
 
-def schedule_app(schedule: SyncSchedule | None) -> Any:
+def schedule_app(schedules: list[ScheduledRun]) -> Any:
     services = AdminServices(
         runs=FakeRuns(),  # type: ignore[arg-type]
         records=None,  # type: ignore[arg-type]
@@ -389,7 +397,7 @@ def schedule_app(schedule: SyncSchedule | None) -> Any:
         deliveries=None,  # type: ignore[arg-type]
         dead_letters=None,  # type: ignore[arg-type]
         clock=lambda: NOW,
-        schedule=schedule,
+        schedules=schedules,
     )
     app = create_app(lambda: services)
 
@@ -402,24 +410,40 @@ def schedule_app(schedule: SyncSchedule | None) -> Any:
 
 def test_given_a_nightly_schedule_then_the_api_answers_its_next_start_in_utc():
     # 02:00 in Chicago on 25 Nov 2026 (CST, UTC-6) is 08:00 UTC; it is 14:00 UTC on the 24th now.
-    get = schedule_app(SyncSchedule.of("cron(0 2 * * ? *)", "America/Chicago", True))
+    nightly = ScheduledRun("full_sync", SyncSchedule.of("cron(0 2 * * ? *)", "America/Chicago", True))
+    hourly = ScheduledRun("incremental_sync", SyncSchedule.of("cron(15 * * * ? *)", "America/Chicago", True))
+    get = schedule_app([hourly, nightly])
 
     assert get() == (
         200,
         {
-            "expression": "cron(0 2 * * ? *)",
-            "timezone": "America/Chicago",
-            "enabled": True,
-            "next_run_at": "2026-11-25T08:00:00Z",
+            "schedules": [
+                {
+                    "expression": "cron(15 * * * ? *)",
+                    "timezone": "America/Chicago",
+                    "enabled": True,
+                    "next_run_at": "2026-11-24T14:15:00Z",
+                    "run_type": "incremental_sync",
+                },
+                {
+                    "expression": "cron(0 2 * * ? *)",
+                    "timezone": "America/Chicago",
+                    "enabled": True,
+                    "next_run_at": "2026-11-25T08:00:00Z",
+                    "run_type": "full_sync",
+                },
+            ]
         },
     )
     assert get(VOLUNTEER)[0] == 403
 
 
 def test_given_a_disabled_schedule_then_no_next_start_and_without_one_a_500_naming_the_setting():
-    off = schedule_app(SyncSchedule.of("cron(0 2 * * ? *)", "America/Chicago", False))
-    assert off()[1]["next_run_at"] is None
-    assert off()[1]["enabled"] is False
-    status, body = schedule_app(None)()
+    off = schedule_app(
+        [ScheduledRun("full_sync", SyncSchedule.of("cron(0 2 * * ? *)", "America/Chicago", False))]
+    )
+    [answer] = off()[1]["schedules"]
+    assert (answer["enabled"], answer["next_run_at"]) == (False, None)
+    status, body = schedule_app([])()
     assert status == 500
     assert "SYNC_SCHEDULE" in body["message"]

@@ -210,6 +210,48 @@ def test_given_a_new_person_when_posted_then_201_and_stored_with_a_fresh_id_and_
     assert [p.id for p in church.people_by_email("ZOE@example.org")] == [body["id"]]
 
 
+def test_given_the_attributes_beyond_the_name_and_a_country_then_stored_and_served_as_pco_holds_them(
+    call, church
+):
+    status, body = call(
+        "POST",
+        "/api/people",
+        body={
+            "first_name": "Marie",
+            "last_name": "Roy",
+            "given_name": "Marie-Claire",
+            "middle_name": "Claire",
+            "nickname": "Mimi",
+            "membership": "Regular Attender",
+            "child": False,
+            "grade": 0,
+            "anniversary": "2010-09-04",
+            "addresses": [{"street": "1 Rue Sainte", "city": "Montréal", "country_code": " ca "}],
+        },
+    )
+
+    assert status == 201, body
+    stored = church.get_person(body["id"])
+    assert stored is not None
+    assert (stored.given_name, stored.middle_name, stored.nickname) == ("Marie-Claire", "Claire", "Mimi")
+    assert (stored.membership, stored.child, stored.grade) == ("Regular Attender", False, 0)
+    assert stored.anniversary == date(2010, 9, 4)
+    assert stored.inactivated_at is None
+    assert stored.addresses[0].country_code == "CA"
+    served = call("GET", f"/api/people/{body['id']}")[1]
+    assert (served["membership"], served["anniversary"], served["inactivated_at"]) == (
+        "Regular Attender",
+        "2010-09-04",
+        None,
+    )
+    assert served["addresses"][0]["country_code"] == "CA"
+
+    # A patch changes only what it names; null clears an attribute here (PCO keeps its own value).
+    status, patched = call("PATCH", f"/api/people/{body['id']}", body={"grade": 1, "nickname": None})
+    assert status == 200
+    assert (patched["grade"], patched["nickname"], patched["membership"]) == (1, None, "Regular Attender")
+
+
 def test_given_two_creates_then_two_people_with_distinct_ids(call, church):
     ids = {call("POST", "/api/people", body={"first_name": "Sam", "last_name": "Roe"})[1]["id"] for _ in "ab"}
     assert len(ids) == 2
@@ -257,6 +299,25 @@ def test_given_a_patched_email_list_then_an_unchanged_address_keeps_its_pco_link
         ("ann@example.org", "e101"),
     ]
     assert body["emails"][1]["pco_id"] == "e101"
+
+
+def test_given_an_email_sent_back_as_served_then_blocked_stays_what_pco_says(call, church):
+    ann = church.get_person("ann")
+    assert ann is not None
+    blocked = ann.model_copy(update={"emails": [ann.emails[0].model_copy(update={"blocked": True})]})
+    church.save_people([(blocked, ann)])
+    served = call("GET", "/api/people/ann")[1]["emails"]
+    assert served[0]["blocked"] is True
+
+    edited = served[0] | {"blocked": False, "location": "Work"}
+    sent = [edited, {"address": "new@example.org", "blocked": True}]
+    status, body = call("PATCH", "/api/people/ann", body={"emails": sent})
+
+    assert status == 200, body
+    assert [(e["address"], e["location"], e["blocked"]) for e in body["emails"]] == [
+        ("ann@example.org", "Work", True),  # PCO's own: what was sent is ignored
+        ("new@example.org", None, False),
+    ]
 
 
 @pytest.mark.usefixtures("unchanged")
@@ -311,7 +372,9 @@ GOOD_PERSON: dict[str, Any] = {"first_name": "Sam", "last_name": "Roe"}
         (GOOD_PERSON | {"id": "mine"}, "id", "not a field"),
         (GOOD_PERSON | {"pco_id": "9"}, "pco_id", "not a field"),
         (GOOD_PERSON | {"family_id": "smiths"}, "family_id", "not a field"),
-        (GOOD_PERSON | {"nickname": "S"}, "nickname", "not a field"),
+        # PCO's own (it follows status), and an attribute we deliberately do not keep
+        (GOOD_PERSON | {"inactivated_at": "2026-01-01T00:00:00Z"}, "inactivated_at", "not a field"),
+        (GOOD_PERSON | {"medical_notes": "none"}, "medical_notes", "not a field"),
         (GOOD_PERSON | {"emails": [{"address": "a@x.org", "primary": "yes"}]}, "emails.0.primary", "boolean"),
         (GOOD_PERSON | {"emails": [{"adress": "a@x.org"}]}, "emails.0.address", "is required"),
         (GOOD_PERSON | {"emails": "a@x.org"}, "emails", "valid list"),
@@ -677,6 +740,19 @@ LONG = "x" * 2100  # over DynamoDB's 2,048-byte key limit once it is a lookup ke
         (GOOD_PERSON | {"birthdate": "2999-01-01"}, "birthdate", "must not be in the future"),
         (GOOD_PERSON | {"birthdate": "0001-01-01"}, "birthdate", "must not be before 1900-01-01"),
         (GOOD_PERSON | {"birthdate": "1899-12-31"}, "birthdate", "must not be before 1900-01-01"),
+        (GOOD_PERSON | {"anniversary": "2999-01-01"}, "anniversary", "must not be in the future"),
+        (GOOD_PERSON | {"anniversary": 20010602}, "anniversary", "date"),
+        (GOOD_PERSON | {"grade": 13}, "grade", "less than or equal to 12"),
+        (GOOD_PERSON | {"grade": -2}, "grade", "greater than or equal to -1"),
+        (GOOD_PERSON | {"grade": "4"}, "grade", "valid integer"),
+        (GOOD_PERSON | {"child": "yes"}, "child", "valid boolean"),
+        (GOOD_PERSON | {"nickname": "n" * 101}, "nickname", "at most 100 characters"),
+        (GOOD_PERSON | {"middle_name": "m" * 101}, "middle_name", "at most 100 characters"),
+        (GOOD_PERSON | {"given_name": ""}, "given_name", "at least 1 character"),
+        (GOOD_PERSON | {"membership": "m" * 101}, "membership", "at most 100 characters"),
+        (GOOD_PERSON | {"addresses": [{"country_code": "ZZ"}]}, "addresses.0.country_code", "ISO 3166-1"),
+        (GOOD_PERSON | {"addresses": [{"country_code": "USA"}]}, "addresses.0.country_code", "ISO 3166-1"),
+        (GOOD_PERSON | {"addresses": [{"country_code": 1}]}, "addresses.0.country_code", "valid string"),
         # JSON may carry a lone surrogate, which no store can encode.
         (GOOD_PERSON | {"first_name": "Sam\ud800"}, "first_name", "unicode string"),
     ],

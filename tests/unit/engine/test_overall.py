@@ -35,12 +35,12 @@ def test_given_pcos_totals_then_each_step_weighs_its_expected_requests():
 
 def test_given_a_step_bigger_than_expected_then_the_percentage_holds_rather_than_going_back():
     run = make_run(["people", "families"]).model_copy(
-        update={"progress": RunProgress(domain="people", percent=50, totals={"people": 100})}
+        update={"progress": RunProgress(domain="people", percent=50, step_totals={"people": 100})}
     )
     # Families turn out ten times bigger than people: by weight the run is now only ~9% done
     later = at(run, 1, domain="families", processed=0, total=1000)
     assert later.percent == 50
-    assert (later.step, later.totals) == (2, {"people": 100, "families": 1000})
+    assert (later.step, later.step_totals) == (2, {"people": 100, "families": 1000})
 
 
 def test_a_run_under_way_never_shows_100_and_a_finished_one_always_does():
@@ -73,4 +73,4 @@ def test_given_a_full_sync_then_its_percentages_only_grow_and_end_at_100():
     assert percents == sorted(percents)
     assert seen[-1] == (4, 100)
     assert [s for s, _ in seen] == sorted(s for s, _ in seen)
-    assert runs.run().progress.totals == {"people": 4, "families": 1, "groups": 2, "memberships": 2}
+    assert runs.run().progress.step_totals == {"people": 4, "families": 1, "groups": 2, "memberships": 2}

@@ -9,9 +9,18 @@ import pytest
 from pco_core.engine.domain import Domain, DomainContext, DomainPage, Position
 from pco_core.engine.page import PAGES_BEFORE_CONTINUE_AS_NEW, PageDeps, run_page
 from pco_core.errors import LeaseLost
+from pco_core.pull.families import PullFamilies
+from pco_core.pull.people import PullPeople
 from pco_core.runs.page import DOMAINS, PageRequest, run_sync_page
-from pco_core.runstate import Cursor, PageCounts, RecordFailure
-from tests.unit.fakes import FakeClock, FakePco, FakeRecords, FakeRuns, make_run, pco_person
+from pco_core.runstate import Cursor, PageCounts, RecordFailure, Watermark
+from tests.unit.fakes import START, FakeClock, FakePco, FakeRecords, FakeRuns, make_run, pco_person
+
+
+@pytest.fixture(autouse=True)
+def one_pco_page_per_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count the engine's pages: one PCO request each, whatever a domain batches in production."""
+    for walk in (PullPeople, PullFamilies):
+        monkeypatch.setattr(walk, "requests_per_page", 1)
 
 
 def deps_for(pco: FakePco, records: FakeRecords, runs: FakeRuns) -> PageDeps:
@@ -36,8 +45,13 @@ def test_given_a_full_sync_then_pages_walk_every_domain_and_complete_the_run() -
             break
     run = runs.run()
     assert results[-1].done
-    assert len(results) == 5  # people x2, families, groups, memberships
+    # people x3 (PCO pages of one row: each is a whole second, read to its end before going on),
+    # families, groups, memberships
+    assert len(results) == 6
     assert (run.status, run.created, run.updated, run.skipped) == ("COMPLETED", 5, 0, 0)
+    assert run.finished_at is not None
+    assert runs.lock is None
+    assert [r.cursor["domain_index"] for r in results] == [0, 0, 1, 2, 3, 4]
     # Groups and their memberships are counted apart as well as together
     assert {d: c.created for d, c in run.counts_by_domain.items()} == {
         "people": 2,
@@ -45,9 +59,6 @@ def test_given_a_full_sync_then_pages_walk_every_domain_and_complete_the_run() -
         "groups": 1,
         "memberships": 1,
     }
-    assert run.finished_at is not None
-    assert runs.lock is None
-    assert [r.cursor["domain_index"] for r in results] == [0, 1, 2, 3, 4]
 
 
 def test_given_a_429_then_the_page_waits_and_commits_nothing() -> None:
@@ -139,6 +150,71 @@ def test_given_the_cursor_past_the_last_domain_then_the_run_completes_without_pc
     assert (runs.run().status, pco.requests) == ("COMPLETED", [])
 
 
+# ---- watermarks: committed with the page that reached them, stored for the deployment on completion ----
+
+
+class _Reaching(Domain[Position]):
+    """Two pages; the second finishes and reaches the `people` watermark at the run's cap."""
+
+    position_type = Position
+
+    def page(self, ctx: DomainContext, position: Position) -> DomainPage:
+        if position.processed == 0:
+            return DomainPage(PageCounts(skipped=1), Position(processed=1), 1)
+        mark = Watermark(at=ctx.watermark_cap, ids=["42"])
+        return DomainPage(PageCounts(skipped=1), None, 2, reached={"people": mark})
+
+
+def _reaching_deps(runs: FakeRuns) -> PageDeps:
+    return PageDeps(
+        pco=FakePco().client(),
+        records=FakeRecords(),
+        runs=runs,
+        clock=FakeClock(),
+        lease_seconds=900,
+        domains={"people": _Reaching()},
+    )
+
+
+def test_given_a_run_that_completes_then_the_watermarks_it_reached_are_stored_capped_at_its_start() -> None:
+    runs = FakeRuns(make_run(["people"]))
+    deps = _reaching_deps(runs)
+    assert not run_page("R1", 60, deps).done
+    # After the first page nothing is stored yet
+    assert runs.watermarks == {}
+    assert run_page("R1", 60, deps).done
+    assert runs.watermarks == {"people": Watermark(at=START - timedelta(seconds=1), ids=["42"])}
+
+
+def test_given_a_run_cancelled_before_its_end_then_no_watermark_moves() -> None:
+    runs = FakeRuns(make_run(["people"]))
+    deps = _reaching_deps(runs)
+    run_page("R1", 60, deps)
+    runs.runs["R1"] = runs.run().model_copy(update={"status": "CANCELLED"})
+    assert run_page("R1", 60, deps).done
+    assert runs.watermarks == {}
+
+
+def test_given_the_completing_page_died_before_storing_the_watermarks_then_its_retry_stores_them() -> None:
+    runs = FakeRuns(make_run(["people"]))
+    deps = _reaching_deps(runs)
+    run_page("R1", 60, deps)
+    saved = runs.save_watermarks
+
+    def dies(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the page died after its completing commit")
+
+    runs.save_watermarks = dies  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        run_page("R1", 60, deps)
+    assert runs.run().status == "COMPLETED"
+    assert runs.watermarks == {}
+    runs.save_watermarks = saved  # type: ignore[method-assign]
+    # When the state machine retries the page
+    assert run_page("R1", 60, deps).done
+    assert runs.watermarks["people"].ids == ["42"]
+
+
 class _RefusingDomain(Domain[Position]):
     """Each page fails one record and reports it; two pages."""
 
@@ -187,7 +263,8 @@ def test_given_a_429_then_the_run_says_it_waits_for_pcos_rate_limit_until_when_a
     assert waiting is not None
     assert (waiting.reason, waiting.until) == ("rate_limit", deps.clock() + timedelta(seconds=5))
     pco.rate_limited = False
-    run_page("R1", 5, deps)
+    results = [run_page("R1", 5, deps) for _ in range(5)]
+    assert results[-1].done
     assert (runs.run().status, runs.run().waiting) == ("COMPLETED", None)
 
 

@@ -271,3 +271,21 @@ def test_group_members_as_agreed_are_kept_beside_the_list() -> None:
     assert base is not None
     assert [m.person_id for m in base] == [m.person_id for m in church.group.members]
     assert all(isinstance(m, GroupMember) for m in base)
+
+
+@pytest.mark.parametrize("order", ["pull first", "push first"])
+def test_a_member_left_here_while_pco_renamed_the_group_keeps_both(order: str) -> None:
+    # Given a member who left the group here (not pushed yet) while the group was renamed in PCO
+    church = Church()
+    church.leave_group("10000003")
+    admin = church.pco.sandbox_admin()
+    assert admin.patch(f"/_sandbox/groups/{GROUP}", json={"name": "Renamed in PCO"}).status_code == 200
+    # When the groups are pulled (the rename) and the change travels in either order
+    walk(PullGroups().run, church.context())
+    settle(church, order)
+    # Then the group has PCO's name and the member left on both sides: the rename did not make us forget
+    # the member list we had agreed with PCO (which would take the member back from PCO)
+    assert church.group.name == "Renamed in PCO"
+    assert "10000003" not in church.pco_roles()
+    assert church.local_id("10000003") not in [m.person_id for m in church.group.members]
+    assert church.open_conflicts() == []

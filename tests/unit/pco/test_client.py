@@ -63,7 +63,7 @@ def test_get_sends_basic_auth_version_params_and_parses_the_page(
     (request,) = recorder.requests
     expected = "Basic " + base64.b64encode(f"{APP_ID}:{SECRET}".encode()).decode()
     assert request.headers["Authorization"] == expected
-    assert request.headers["X-PCO-API-Version"] == "2025-11-10"
+    assert request.headers["X-PCO-API-Version"] == "2026-06-04"
     assert request.headers["User-Agent"] == "pco-sync"
     assert request.url.host == "api.planningcenteronline.com"
     assert request.url.path == "/people/v2/people"
@@ -83,8 +83,8 @@ def test_get_sends_basic_auth_version_params_and_parses_the_page(
 @pytest.mark.parametrize(
     ("path", "version"),
     [
-        ("/people/v2/people", "2025-11-10"),
-        ("/people/v2/households/1/household_memberships", "2025-11-10"),
+        ("/people/v2/people", "2026-06-04"),
+        ("/people/v2/households/1/household_memberships", "2026-06-04"),
         ("/groups/v2/groups/112/memberships", "2023-07-10"),
         ("/webhooks/v2/webhook_subscriptions", "2022-10-20"),
     ],
@@ -104,7 +104,29 @@ def test_version_header_follows_the_path_below_a_base_url_prefix(recorder: Recor
         pco.get_url("http://127.0.0.1:8080/pco/people/v2/people?offset=100")
 
     assert [r.url.path for r in recorder.requests] == ["/pco/groups/v2/groups", "/pco/people/v2/people"]
-    assert [r.headers["X-PCO-API-Version"] for r in recorder.requests] == ["2023-07-10", "2025-11-10"]
+    assert [r.headers["X-PCO-API-Version"] for r in recorder.requests] == ["2023-07-10", "2026-06-04"]
+
+
+def test_an_answer_processed_as_another_version_is_logged_once(
+    client: PcoClient, recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    older = {"X-PCO-API-Processed-As-Version": "2025-11-10"}
+    for _ in range(2):
+        recorder.add(httpx.Response(200, json={"data": []}, headers=older))
+    recorder.add(
+        httpx.Response(200, json={"data": []}, headers={"X-PCO-API-Processed-As-Version": "2026-06-04"})
+    )
+
+    with caplog.at_level("WARNING", logger="pco_core.pco.client"):
+        for _ in range(3):
+            client.get("/people/v2/people")
+
+    warnings = [
+        r for r in caplog.records if r.getMessage() == "PCO processed the request as another API version"
+    ]
+    assert [(r.__dict__["pinned"], r.__dict__["processed_as"]) for r in warnings] == [
+        ("2026-06-04", "2025-11-10")
+    ]
 
 
 def test_unknown_product_gets_no_version_header(client: PcoClient, recorder: Recorder) -> None:
@@ -142,7 +164,7 @@ def test_get_url_follows_links_next_on_the_same_host(client: PcoClient, recorder
 
     (request,) = recorder.requests
     assert request.url.params["offset"] == "100"
-    assert request.headers["X-PCO-API-Version"] == "2025-11-10"
+    assert request.headers["X-PCO-API-Version"] == "2026-06-04"
 
 
 @pytest.mark.parametrize(

@@ -132,7 +132,7 @@ def test_person_with_missing_and_null_attributes_still_parses() -> None:
     person = PcoPerson.from_resource(resource)
 
     assert (person.id, person.first_name, person.last_name) == ("7", "", "")
-    assert person.child is False
+    assert person.child is None  # not known: never read as "not a child"
     assert person.status == "active"
     assert person.gender is None
     assert person.emails == []

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
-from pco_core.engine.domain import AfterIdPosition, DomainContext, OffsetPosition
+import pytest
+
+from pco_core.engine.domain import AfterIdPosition, DomainContext, KeysetPosition
 from pco_core.merge.common import NAMESPACE_PCO_SYNC
 from pco_core.merge.person import PersonFields, person_fields
 from pco_core.pco.models import PcoEmail, PcoPerson
@@ -191,14 +193,42 @@ def test_given_a_page_retried_after_a_crash_then_records_count_as_the_first_atte
     assert len(records.people) == 3
 
 
-def test_given_more_than_a_page_then_the_next_position_is_pco_next_offset() -> None:
+def test_given_more_than_a_page_then_the_walk_goes_on_from_the_last_created_at_without_an_offset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(PullPeople, "requests_per_page", 1)
     pco, records = FakePco(), FakeRecords()
     pco.per_page_cap = 2
     pco.people = [pco_person(str(i), "P", str(i)) for i in range(3)]
     page = PullPeople().run(context(pco, records), {})
-    assert page.next_position == OffsetPosition(offset=2, processed=2)
+    assert page.next_position == KeysetPosition(
+        after=datetime(2020, 1, 1, 0, 0, 1, tzinfo=UTC), seen=["1"], processed=2, total=3
+    )
     last = PullPeople().run(context(pco, records), page.next_position)
     assert (last.next_position, last.processed, len(records.people)) == (None, 3, 3)
+    # Then the second request asked from the last second read on, never by offset
+    second = pco.requests[-1].url.params
+    assert second["where[created_at][gte]"] == "2020-01-01T00:00:01Z"
+    assert second["order"] == "created_at"
+    assert "offset" not in second
+
+
+def test_given_several_pco_pages_then_one_invocation_reads_and_merges_up_to_its_request_budget() -> None:
+    pco, records = FakePco(), FakeRecords()
+    pco.per_page_cap = 3  # (each next page starts with the last one read: its second is not done yet)
+    pco.people = [pco_person(str(i), "P", str(i)) for i in range(9)]
+    # When one page of the people walk runs (three PCO pages)
+    page = PullPeople().run(context(pco, records), {})
+    # Then it read three PCO pages, merged the seven people on them once each, and goes on after the last
+    assert len(pco.requests) == PullPeople.requests_per_page == 3
+    assert (page.processed, counts(page), len(records.people)) == (7, (7, 0, 0, 0), 7)
+    assert page.next_position == KeysetPosition(
+        after=datetime(2020, 1, 1, 0, 0, 6, tzinfo=UTC), seen=["6"], processed=7, total=9
+    )
+    # And the next invocation finishes the walk
+    last = PullPeople().run(context(pco, records), page.next_position)
+    assert (last.next_position, last.processed, len(records.people)) == (None, 9, 9)
+    assert set(last.reached) == {"people", "emails", "phone_numbers", "addresses"}
 
 
 def test_given_a_person_without_updated_at_then_it_is_counted_failed_and_the_rest_sync() -> None:

@@ -27,6 +27,7 @@ class Pco:
         )
         self.requests: list[httpx.Request] = []
         wsgi = httpx.WSGITransport(app=create_app(self.sandbox))
+        self._wsgi = wsgi
 
         self.on_request: Any = None
 
@@ -40,6 +41,10 @@ class Pco:
 
     def client(self) -> PcoClient:
         return PcoClient("http://sandbox.test", APP, SECRET, transport=self.transport)
+
+    def sandbox_admin(self) -> httpx.Client:
+        """The sandbox's /_sandbox endpoints (what church staff do in PCO's UI), not counted as requests."""
+        return httpx.Client(transport=self._wsgi, base_url="http://sandbox.test")
 
     def writes(self) -> list[tuple[str, str]]:
         return [(r.method, r.url.path) for r in self.requests if r.method != "GET"]

@@ -24,16 +24,6 @@ from tests.unit.fakes import START, FakeClock, FakeRecords
 from tests.unit.push.sandbox_pco import Pco
 
 
-@pytest.fixture
-def pco() -> Pco:
-    return Pco()
-
-
-@pytest.fixture
-def records() -> FakeRecords:
-    return FakeRecords()
-
-
 def ctx(pco: Pco, records: FakeRecords, run_id: str = "R1") -> DomainContext:
     return DomainContext(pco=pco.client(), records=records, run_id=run_id, clock=FakeClock())
 
@@ -75,7 +65,13 @@ ADA = {
     "phones": [Phone(number="(555) 010-2000", location="Mobile", primary=True)],
     "addresses": [
         Address(
-            street="12 Analytical Way", city="London", state="LN", zip="N1 1AA", location="Home", primary=True
+            street="12 Analytical Way",
+            city="London",
+            state="LN",
+            zip="N1 1AA",
+            country_code="GB",
+            location="Home",
+            primary=True,
         )
     ],
 }
@@ -98,8 +94,8 @@ def test_given_a_new_local_person_when_pushed_then_pco_has_every_field_and_we_ha
         "birthdate": date(1990, 12, 10),
         "status": "active",
         "emails": (
-            {"address": "ada@example.org", "location": "Home", "primary": True},
-            {"address": "ada.work@example.org", "location": "Work", "primary": False},
+            {"address": "ada@example.org", "location": "Home", "primary": True, "blocked": False},
+            {"address": "ada.work@example.org", "location": "Work", "primary": False, "blocked": False},
         ),
         "phones": ({"number": "(555) 010-2000", "location": "Mobile", "primary": True},),
         "addresses": (
@@ -108,10 +104,20 @@ def test_given_a_new_local_person_when_pushed_then_pco_has_every_field_and_we_ha
                 "city": "London",
                 "state": "LN",
                 "zip": "N1 1AA",
+                "country_code": "GB",
                 "location": "Home",
                 "primary": True,
             },
         ),
+        # PCO's own values of what we did not send
+        "given_name": None,
+        "middle_name": None,
+        "nickname": None,
+        "membership": None,
+        "child": False,
+        "grade": None,
+        "anniversary": None,
+        "inactivated_at": None,
     }
     # Each email, phone and address is linked to the PCO item PCO created for it (webhooks find it by id).
     assert {e.address: e.pco_id for e in local.emails} == {e.address: e.pco_id for e in in_pco.emails}

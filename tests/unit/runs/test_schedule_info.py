@@ -10,6 +10,7 @@ from pco_core.errors import ConfigError
 from pco_core.runs.schedule_info import (
     ScheduleExpressionError,
     SyncSchedule,
+    deployment_schedules,
     parse_schedule_expression,
 )
 from pco_core.settings import AdminApiEnv, ScheduleEnv
@@ -149,6 +150,8 @@ def test_given_the_admin_functions_environment_then_the_status_is_expression_zon
         "SYNC_SCHEDULE": "cron(0 7 * * ? *)",
         "SYNC_SCHEDULE_TIMEZONE": "Europe/London",
         "SYNC_SCHEDULE_ENABLED": "true",
+        "INCREMENTAL_SYNC_SCHEDULE": "cron(0 * * * ? *)",
+        "INCREMENTAL_SYNC_SCHEDULE_ENABLED": "true",
     }
     schedule = SyncSchedule.from_env(ScheduleEnv.from_env(env))
 
@@ -159,6 +162,7 @@ def test_given_the_admin_functions_environment_then_the_status_is_expression_zon
         "timezone": "Europe/London",
         "enabled": True,
         "next_run_at": "2026-11-30T07:00:00Z",
+        "run_type": None,
     }
 
 
@@ -168,12 +172,46 @@ def test_given_a_disabled_schedule_then_it_has_no_next_run() -> None:
             "SYNC_SCHEDULE": "cron(0 7 * * ? *)",
             "SYNC_SCHEDULE_TIMEZONE": "UTC",
             "SYNC_SCHEDULE_ENABLED": "false",
+            "INCREMENTAL_SYNC_SCHEDULE": "cron(0 * * * ? *)",
+            "INCREMENTAL_SYNC_SCHEDULE_ENABLED": "true",
         }
     )
 
     status = SyncSchedule.from_env(env).status(utc(2026, 11, 29, 8, 0))
 
     assert (status.enabled, status.next_run_at) == (False, None)
+
+
+def test_given_both_schedules_then_each_says_its_run_and_next_time_the_incremental_first() -> None:
+    env = ScheduleEnv.from_env(
+        {
+            "SYNC_SCHEDULE": "cron(0 7 * * ? *)",
+            "SYNC_SCHEDULE_TIMEZONE": "America/Chicago",
+            "SYNC_SCHEDULE_ENABLED": "true",
+            "INCREMENTAL_SYNC_SCHEDULE": "cron(0 * * * ? *)",
+            "INCREMENTAL_SYNC_SCHEDULE_ENABLED": "true",
+        }
+    )
+
+    statuses = [s.status(utc(2026, 11, 29, 8, 20)) for s in deployment_schedules(env)]
+
+    assert [s.model_dump(mode="json") for s in statuses] == [
+        {
+            "expression": "cron(0 * * * ? *)",
+            "timezone": "America/Chicago",
+            "enabled": True,
+            "next_run_at": "2026-11-29T09:00:00Z",
+            "run_type": "incremental_sync",
+        },
+        {
+            "expression": "cron(0 7 * * ? *)",
+            "timezone": "America/Chicago",
+            "enabled": True,
+            # 07:00 in Chicago (UTC-6 in November)
+            "next_run_at": "2026-11-29T13:00:00Z",
+            "run_type": "full_sync",
+        },
+    ]
 
 
 def test_given_the_admin_environment_without_the_schedule_then_it_fails_naming_the_setting() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -151,43 +152,51 @@ def test_a_started_scheduler_thread_stops_at_once() -> None:
     ("every", "expression", "enabled"),
     [(None, "cron(0 7 * * ? *)", True), (1, "rate(1 minute)", True), (15, "rate(15 minutes)", True)],
 )
-def test_the_schedule_that_fires_is_the_one_the_admin_function_is_told(
+def test_the_schedules_that_fire_are_the_ones_the_admin_function_is_told(
     every: int | None, expression: str, enabled: bool
 ) -> None:
-    # Given make run's parameters, with or without LOCAL_SCHEDULE_EVERY_MINUTES
+    # Given make run's parameters, with or without LOCAL_SCHEDULE_EVERY_MINUTES (it times the Full Sync)
     params = stack_parameters(
         app_id="a", secret="s", webhook_secret="w", pco_base_url="http://pco", schedule_every_minutes=every
     )
     template = Template.load(REAL_TEMPLATE, parameters=params)
 
-    (schedule,) = template.schedules()
+    schedules = {s.logical_id: s for s in template.schedules()}
     admin_env = next(f for f in template.functions() if f.logical_id == "AdminApiFunction").environment
 
-    assert (schedule.expression, schedule.timezone, schedule.enabled) == (expression, "UTC", enabled)
-    assert schedule.target_arn.endswith(":function:pco-sync-local-ScheduledSyncFunction")
-    assert schedule.input == "{}"
+    nightly, hourly = schedules["NightlySyncSchedule"], schedules["HourlySyncSchedule"]
+    assert (nightly.expression, nightly.timezone, nightly.enabled) == (expression, "UTC", enabled)
+    assert (hourly.expression, hourly.timezone, hourly.enabled) == ("cron(0 * * * ? *)", "UTC", True)
+    for schedule in (nightly, hourly):
+        assert schedule.target_arn.endswith(":function:pco-sync-local-ScheduledSyncFunction")
+    assert json.loads(nightly.input) == {"type": "full_sync"}
+    assert json.loads(hourly.input) == {"type": "incremental_sync"}
     assert (admin_env["SYNC_SCHEDULE"], admin_env["SYNC_SCHEDULE_ENABLED"]) == (expression, "true")
+    assert admin_env["INCREMENTAL_SYNC_SCHEDULE"] == hourly.expression
     # SyncSchedule parses both (the admin API's GET /api/schedule reads the same values)
     assert SyncSchedule.of(admin_env["SYNC_SCHEDULE"], admin_env["SYNC_SCHEDULE_TIMEZONE"], True)
+    assert SyncSchedule.of(admin_env["INCREMENTAL_SYNC_SCHEDULE"], admin_env["SYNC_SCHEDULE_TIMEZONE"], True)
 
 
 @pytest.mark.skipif(not REAL_TEMPLATE.exists(), reason="template.yaml not written yet")
-def test_given_the_schedule_disabled_in_the_template_then_the_local_schedule_is_disabled() -> None:
+def test_given_a_schedule_disabled_in_the_template_then_that_local_schedule_is_disabled() -> None:
     template = Template.load(REAL_TEMPLATE, parameters={"SyncScheduleEnabled": "false"})
 
-    (schedule,) = template.schedules()
+    enabled = {s.logical_id: s.enabled for s in template.schedules()}
 
-    assert schedule.enabled is False
+    assert enabled == {"NightlySyncSchedule": False, "HourlySyncSchedule": True}
 
 
 @pytest.mark.skipif(not REAL_TEMPLATE.exists(), reason="template.yaml not written yet")
-def test_given_the_assembled_stack_when_the_schedule_fires_then_the_real_handler_starts_a_full_sync() -> None:
+def test_given_the_assembled_stack_when_the_schedules_fire_then_the_real_handler_starts_what_each_names() -> (
+    None
+):
     with LocalStack.start("http://127.0.0.1:9", "app", "secret") as stack:
-        (schedule,) = stack.assembled.schedules
+        schedules = {s.logical_id: s for s in stack.assembled.schedules}
         fake = FakeTime(T0, stop_after_firings=1)
 
         # When the clock reaches 07:00 UTC (the wait moves it; the handler is the real scheduled-sync one)
-        fake.scheduler(schedule).run()
+        fake.scheduler(schedules["NightlySyncSchedule"]).run()
 
         # Then the scheduled-sync function started a Full Sync, recorded as started by the schedule
         (firing,) = fake.fired
@@ -197,3 +206,12 @@ def test_given_the_assembled_stack_when_the_schedule_fires_then_the_real_handler
         run = stack.get_run(firing.result["run_id"])
         assert run is not None
         assert (run["type"], run["started_by"]) == ("full_sync", "schedule")
+
+        # And when the hourly one fires while that Full Sync still runs, it is skipped and recorded
+        hourly = FakeTime(T0, stop_after_firings=1)
+        hourly.scheduler(schedules["HourlySyncSchedule"]).run()
+        (skipped,) = hourly.fired
+        assert skipped.result["outcome"] == "skipped", skipped.result
+        recorded = stack.get_run(skipped.result["run_id"])
+        assert recorded is not None
+        assert (recorded["type"], recorded["status"]) == ("incremental_sync", "CANCELLED")

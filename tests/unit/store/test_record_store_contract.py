@@ -138,3 +138,21 @@ def test_conflicts_are_listed_newest_first_by_status_and_move_when_resolved(stor
     found = store.get_conflict(second.id)
     assert (found.status, found.local, found.record_id) == ("resolved", "ours-2", "p1")
     assert store.get_conflict("nope") is None
+
+
+def test_a_learned_groups_person_id_finds_its_person_until_it_is_forgotten(store):
+    ann = person("p1", "100")
+    store.save_people([(ann, None)])
+    assert store.people_by_groups_person_ids(["9100"]) == {}
+
+    learned = ann.model_copy(update={"sync": ann.sync.model_copy(update={"groups_person_id": "9100"})})
+    store.save_people([(learned, ann)])
+    assert {g: p.id for g, p in store.people_by_groups_person_ids(["9100", "9999"]).items()} == {"9100": "p1"}
+    # A learned id is no "unlinked" person awaiting a first link
+    assert store.has_unlinked_people() is False
+
+    forgotten = learned.model_copy(
+        update={"sync": learned.sync.model_copy(update={"groups_person_id": None})}
+    )
+    store.save_people([(forgotten, learned)])
+    assert store.people_by_groups_person_ids(["9100"]) == {}

@@ -9,7 +9,17 @@ from typing import Any
 import pytest
 
 from pco_core.merge.common import record_id_for
-from pco_core.records import Address, Email, Family, Group, GroupMember, Person, Phone
+from pco_core.records import (
+    Address,
+    ConflictEvent,
+    Email,
+    Family,
+    FieldConflict,
+    Group,
+    GroupMember,
+    Person,
+    Phone,
+)
 from pco_core.store.deliveries import WebhookTrail
 from pco_core.store.records import RecordStore
 from pco_core.webhooks.apply import Applied, WebhookApplier
@@ -125,6 +135,30 @@ def test_person_destroyed_is_marked_inactive_and_unlinked_never_deleted(
     assert [e.address for e in person.emails] == ["ADA@example.org"]
 
 
+def test_person_destroyed_with_an_open_conflict_closes_it_in_the_log(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    # Given a linked person holding an open conflict (policy review)
+    send(applier, P + "person.created", *ada())
+    person = by_pco(records, "101")
+    conflict = FieldConflict(
+        id="C1", field="last_name", label="Ada", base="L", local="M", pco="N", detected_at=NOW, source="R1"
+    )
+    held = person.model_copy(update={"sync": person.sync.model_copy(update={"conflicts": (conflict,)})})
+    records.save_people([(held, person)])
+    records.log_conflicts([ConflictEvent("person", person.id, conflict, "open")])
+    # When PCO says the person was destroyed
+    resource, _ = ada()
+    send(applier, P + "person.destroyed", ev.destroyed(resource))
+    # Then the conflict is closed (its PCO side is gone) and the unlinked person holds none
+    logged = records.get_conflict("C1")
+    assert logged is not None
+    assert (logged.status, logged.resolution) == ("resolved", "pco_record_gone")
+    after = records.get_person(person.id)
+    assert after is not None
+    assert (after.pco_id, after.sync.conflicts, after.sync.base) == (None, (), None)
+
+
 def _state(person: Person) -> dict[str, Any]:
     return person.model_dump(exclude={"id", "updated_at"})
 
@@ -178,6 +212,46 @@ def test_email_created_updated_destroyed(applier: WebhookApplier, records: Recor
     # A late `created` after the destroy does not bring it back
     assert send(applier, P + "email.created", created).outcome == "stale"
     assert [e.address for e in by_pco(records, "101").emails] == ["ADA@example.org"]
+
+
+def test_a_new_persons_first_email_says_not_primary_but_is_stored_primary_as_pco_does(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    # developers#1181: PCO makes a person's first email primary, and its email.created says false.
+    send(applier, P + "person.created", *ev.person("102", "Grace", "Hopper", "2026-03-01T10:00:00Z"))
+    first = ev.email("e5", "102", "grace@example.org", primary=False, updated_at="2026-03-01T10:00:05Z")
+
+    assert send(applier, P + "email.created", first).outcome == "applied"
+
+    grace = by_pco(records, "102")
+    assert grace.emails == [Email(address="grace@example.org", location="Home", primary=True, pco_id="e5")]
+    assert grace.sync.base is not None
+    assert grace.sync.base.emails[0].primary is True  # what PCO holds: a push after sends nothing
+    # A second email is not made primary: only the only one is.
+    second = ev.email("e6", "102", "g.hopper@example.org", updated_at="2026-03-01T10:00:09Z")
+    send(applier, P + "email.created", second)
+    assert [(e.address, e.primary) for e in by_pco(records, "102").emails] == [
+        ("grace@example.org", True),
+        ("g.hopper@example.org", False),
+    ]
+
+
+def test_an_email_pco_blocks_is_kept_blocked_and_a_local_edit_of_it_keeps_that(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    send(applier, P + "person.created", *ada())
+    blocked = ev.email("e1", "101", "ADA@example.org", primary=True, updated_at="2026-03-01T11:00:00Z")
+    blocked["attributes"]["blocked"] = True
+
+    assert send(applier, P + "email.updated", blocked).outcome == "applied"
+
+    person = by_pco(records, "101")
+    assert [(e.address, e.blocked) for e in person.emails] == [("ADA@example.org", True)]
+    assert person.model_dump(mode="json")["emails"][0]["blocked"] is True  # served
+    # PCO's own: never a local change, so nothing is waiting to be pushed
+    from pco_core.records import has_pending_changes
+
+    assert not has_pending_changes(person)
 
 
 def test_sub_record_known_from_the_person_payload_can_be_destroyed(

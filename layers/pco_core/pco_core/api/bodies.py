@@ -4,8 +4,8 @@ A string is never a number, a flag is `true`/`false`, a birthdate a `YYYY-MM-DD`
 has its maximum length; a field the record does not have (`id`, `pco_id`, `family_id`, `updated_at`, a
 typo) is refused rather than ignored. An email, phone or address may name its `pco_id` (as the API
 serves it): an edit of that item then changes that PCO item, rather than replacing it. A PATCH body's
-fields may be left out (MISSING), never sent as null unless null means something (clearing gender,
-birthdate or a family's address).
+fields may be left out (MISSING), never sent as null unless null means something (clearing an optional
+person attribute or a family's address).
 """
 
 from __future__ import annotations
@@ -19,12 +19,17 @@ from pco_core.limits import (
     FAMILY_MEMBERS_MAX,
     Birthdate,
     City,
+    CountryCode,
     EmailAddress,
     FamilyName,
     Gender,
+    Grade,
     Id,
     Location,
+    Membership,
     Name,
+    OtherName,
+    PastDate,
     PhoneNumber,
     State,
     Street,
@@ -47,6 +52,9 @@ class _ContactBody(RequestBody):
 class EmailBody(_ContactBody):
     address: EmailAddress
     location: Location | None = None
+    # PCO's own (read-only there): accepted so an email can be sent back as served, and ignored (the item
+    # keeps PCO's value).
+    blocked: bool = False
 
 
 class PhoneBody(_ContactBody):
@@ -59,6 +67,7 @@ class AddressBody(_ContactBody):
     city: City | None = None
     state: State | None = None
     zip: Zip | None = None
+    country_code: CountryCode | None = None
     location: Location | None = None
 
 
@@ -88,24 +97,41 @@ MemberIds = Annotated[list[Id], Field(max_length=FAMILY_MEMBERS_MAX), AfterValid
 
 
 class PersonCreate(RequestBody):
+    """`inactivated_at` is PCO's (it follows `status`): served, never written here."""
+
     first_name: Name
     last_name: Name
     gender: Gender = None
     birthdate: Birthdate | None = None
     status: PersonStatus = "active"
+    given_name: OtherName | None = None
+    middle_name: OtherName | None = None
+    nickname: OtherName | None = None
+    membership: Membership | None = None
+    child: bool | None = None
+    grade: Grade | None = None
+    anniversary: PastDate | None = None
     emails: Emails = Field(default_factory=list)
     phones: Phones = Field(default_factory=list)
     addresses: Addresses = Field(default_factory=list)
 
 
 class PersonPatch(RequestBody):
-    """Only the fields sent change; a list sent replaces the whole list; null clears gender/birthdate."""
+    """Only the fields sent change; a list sent replaces the whole list; null clears the optional ones
+    (PCO keeps its value: a local gap never blanks PCO out)."""
 
     first_name: Name | MISSING = MISSING
     last_name: Name | MISSING = MISSING
     gender: Gender | MISSING = MISSING
     birthdate: Birthdate | MISSING | None = MISSING
     status: PersonStatus | MISSING = MISSING
+    given_name: OtherName | MISSING | None = MISSING
+    middle_name: OtherName | MISSING | None = MISSING
+    nickname: OtherName | MISSING | None = MISSING
+    membership: Membership | MISSING | None = MISSING
+    child: bool | MISSING | None = MISSING
+    grade: Grade | MISSING | None = MISSING
+    anniversary: PastDate | MISSING | None = MISSING
     emails: Emails | MISSING = MISSING
     phones: Phones | MISSING = MISSING
     addresses: Addresses | MISSING = MISSING

@@ -30,6 +30,7 @@ from pco_core.limits import birthdate_problem
 from pco_core.merge.contacts import relink
 from pco_core.records import (
     PERSON_SCALARS,
+    PERSON_WRITABLE,
     Address,
     Email,
     Family,
@@ -59,7 +60,10 @@ def _linked[C: (Email, Phone, Address)](kind: str, items: list[C], current: Sequ
         raise InvalidRecord.of(problems)
     others = [c for c in current if c.pco_id not in seen]
     relinked = iter(relink([item for item in items if item.pco_id is None], others))
-    return [item if item.pco_id is not None else next(relinked) for item in items]
+    linked = [item if item.pco_id is not None else next(relinked) for item in items]
+    # What PCO alone sets (an email's `blocked`) stays as PCO holds it on the item it links to.
+    by_id = {c.pco_id: c for c in current if c.pco_id is not None}
+    return [item.with_pco_own(by_id[item.pco_id]) if item.pco_id in by_id else item for item in linked]
 
 
 FAMILY_EDITABLE = ("name", "primary_member_id", "address")
@@ -70,7 +74,7 @@ def new_record_id() -> str:
 
 
 def _emails(items: Iterable[EmailBody]) -> list[Email]:
-    return [Email.model_validate(item.model_dump()) for item in items]
+    return [Email.model_validate(item.model_dump(exclude=set(Email.PCO_OWN))) for item in items]
 
 
 def _phones(items: Iterable[PhoneBody]) -> list[Phone]:
@@ -95,14 +99,10 @@ class RecordEdits:
 
     def create_person(self, body: PersonCreate) -> Person:
         now = self.clock()
-        self._check_birthdate(body.birthdate, now)
+        self._check_dates(body, now)
         person = Person(
             id=self.new_id(),
-            first_name=body.first_name,
-            last_name=body.last_name,
-            gender=body.gender,
-            birthdate=body.birthdate,
-            status=body.status,
+            **{name: getattr(body, name) for name in PERSON_WRITABLE},
             emails=_emails(body.emails),
             phones=_phones(body.phones),
             addresses=_addresses(body.addresses),
@@ -114,12 +114,9 @@ class RecordEdits:
     def update_person(self, person_id: str, body: PersonPatch) -> Person:
         now = self.clock()
         current = self._person(person_id)
-        if body.birthdate is not MISSING:
-            self._check_birthdate(body.birthdate, now)
+        self._check_dates(body, now)
         changes: dict[str, object] = {
-            name: getattr(body, name)
-            for name in ("first_name", "last_name", "gender", "birthdate", "status")
-            if getattr(body, name) is not MISSING
+            name: getattr(body, name) for name in PERSON_WRITABLE if getattr(body, name) is not MISSING
         }
         # A sent list replaces the old one. An item naming its pco_id is that PCO item (edited in place
         # by the next push); an item without one keeps the PCO link of an old item with its value.
@@ -266,10 +263,15 @@ class RecordEdits:
         return updated
 
     @staticmethod
-    def _check_birthdate(born: date | None, now: datetime) -> None:
-        problem = born and birthdate_problem(born, now.date())
-        if problem:
-            raise InvalidRecord.of([FieldProblem("birthdate", problem)])
+    def _check_dates(body: PersonCreate | PersonPatch, now: datetime) -> None:
+        problems = [
+            FieldProblem(name, problem)
+            for name in ("birthdate", "anniversary")
+            if isinstance(day := getattr(body, name), date)
+            and (problem := birthdate_problem(day, now.date()))
+        ]
+        if problems:
+            raise InvalidRecord.of(problems)
 
     def _person(self, person_id: str) -> Person:
         person = self.store.get_person(person_id)

@@ -1,8 +1,9 @@
-"""/api/schedule: when the scheduled Full Sync runs next, and whether it is on."""
+"""/api/schedule: the deployment's schedules (Incremental Sync, Full Sync), each on or off, and when next."""
 
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import BaseModel
 
 from pco_core.api.answers import documented
 from pco_core.api.common import services
@@ -12,10 +13,16 @@ from pco_core.runs.schedule_info import ScheduleStatus
 router = APIGatewayHttpRouter()
 
 
-@router.get("/api/schedule", responses=documented(200, ScheduleStatus))
-def schedule_status() -> ScheduleStatus:
-    """The schedule's expression, time zone and on/off, and its next start (null when off or unknown)."""
+class Schedules(BaseModel):
+    schedules: list[ScheduleStatus]
+
+
+@router.get("/api/schedule", responses=documented(200, Schedules))
+def schedule_status() -> Schedules:
+    """Each schedule's expression, time zone, on/off, the run it starts and its next start (null when off
+    or unknown), the one that comes round most often first."""
     found = services()
-    if found.schedule is None:
+    if not found.schedules:
         raise ConfigError("no sync schedule is configured (SYNC_SCHEDULE)")
-    return found.schedule.status(found.clock())
+    now = found.clock()
+    return Schedules(schedules=[scheduled.status(now) for scheduled in found.schedules])

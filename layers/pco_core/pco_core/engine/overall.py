@@ -23,9 +23,14 @@ PER_GROUP_DOMAINS: frozenset[str] = frozenset({"memberships"})
 FULL = 100
 
 
+# The runs whose steps' totals are read up front. An Incremental Sync reads only what changed: its totals
+# are not known before it runs, and counting would cost PCO requests on every (hourly) run.
+COUNTED_RUN_TYPES = frozenset({"full_sync", "groups"})
+
+
 def needs_totals(run: Run) -> bool:
-    """Whether this page should read the totals first: a run of several steps, on its very first page."""
-    return len(run.domains) > 1 and run.page_seq == 0 and not run.progress.totals
+    """Whether this page reads the totals first: a whole-walk run of several steps, on its first page."""
+    return run.type in COUNTED_RUN_TYPES and run.page_seq == 0 and not run.progress.step_totals
 
 
 def read_totals(run: Run, domains: Mapping[DomainName, Domain[Any]], ctx: DomainContext) -> dict[str, int]:
@@ -57,7 +62,7 @@ def whole_run(
     run: Run, cursor: Cursor, progress: RunProgress, *, done: bool, totals: Mapping[str, int] = {}
 ) -> RunProgress:
     """`progress` (the current step's, as the page left it) with the run's step, steps and percentage."""
-    known = {**run.progress.totals, **totals}
+    known = {**run.progress.step_totals, **totals}
     domain = progress.domain
     total = progress.total
     if domain is not None:
@@ -69,7 +74,7 @@ def whole_run(
             total = max(total, progress.processed)
     steps = len(run.domains)
     if steps == 0:
-        return progress.model_copy(update={"percent": FULL if done else 0, "totals": known})
+        return progress.model_copy(update={"percent": FULL if done else 0, "step_totals": known})
     index = min(cursor.domain_index, steps - 1)
     weights = _weights(run.domains, known)
     fraction = 1.0 if done else (min(1.0, progress.processed / total) if total else 0.0)
@@ -81,6 +86,6 @@ def whole_run(
             "step": index + 1,
             "steps": steps,
             "percent": max(percent, run.progress.percent or 0),
-            "totals": known,
+            "step_totals": known,
         }
     )

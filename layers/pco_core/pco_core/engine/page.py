@@ -3,6 +3,8 @@ domain's work, commit it once, and tell the state machine what next (continue, w
 
 The run item is the truth (never the state machine's input): a page retried after a crash starts from the
 committed cursor, and a commit that finds the page already counted (or the run cancelled) changes nothing.
+Watermarks a domain reaches are committed with the page that reached them (on the run item) and stored for
+the deployment once the run completes, so a failed or cancelled run never moves them.
 """
 
 from __future__ import annotations
@@ -16,10 +18,21 @@ from aws_lambda_powertools import Logger
 from pco_core.clock import Clock
 from pco_core.engine.domain import Domain, DomainContext, DomainPage
 from pco_core.engine.overall import needs_totals, read_totals, whole_run
-from pco_core.engine.ports import Pco, Records, RunLedger
+from pco_core.engine.ports import AuditLedger, Pco, Records, RunLedger
 from pco_core.errors import LeaseLost, RateLimited
 from pco_core.records import ConflictPolicy
-from pco_core.runstate import Cursor, PageCounts, PageResult, RecordFailure, Run, RunProgress, RunWait
+from pco_core.runstate import (
+    Cursor,
+    PageCounts,
+    PageResult,
+    RecordFailure,
+    RecordTotals,
+    Run,
+    RunProgress,
+    RunWait,
+    TotalsKind,
+    Watermark,
+)
 from pco_core.runstate import Domain as DomainName
 
 logger = Logger(child=True)
@@ -43,6 +56,7 @@ class PageDeps:
     clock: Clock
     lease_seconds: int
     domains: Domains
+    audit: AuditLedger | None = None
     policy: ConflictPolicy = "review"
 
 
@@ -80,6 +94,8 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
     index = run.cursor.domain_index
     counts = PageCounts()
     failures: list[RecordFailure] = []
+    reached: dict[str, Watermark] = dict(run.reached)
+    totals: dict[TotalsKind, RecordTotals] = dict(run.totals)
     if index >= len(run.domains):
         # Every domain is done but the completing commit never landed (or the run has no domains).
         cursor, progress, done = run.cursor, run.progress, True
@@ -91,10 +107,13 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
             run_id=run_id,
             clock=deps.clock,
             still_running=lambda: _still_running(run_id, deps),
+            started_at=run.started_at,
+            watermarks=run.watermarks,
+            audit=deps.audit,
             policy=deps.policy,
         )
         try:
-            totals = read_totals(run, deps.domains, context) if needs_totals(run) else {}
+            step_totals = read_totals(run, deps.domains, context) if needs_totals(run) else {}
             page = deps.domains[domain].run(context, run.cursor.position)
         except RateLimited as exc:
             wait = min(exc.retry_after, max_wait_seconds)
@@ -103,7 +122,9 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
             return PageResult(run_id=run_id, cursor=run.cursor.model_dump(mode="json"), wait_seconds=wait)
         counts, failures = page.counts, context.failures
         cursor, progress, done = _advance(run, index, page)
-        progress = whole_run(run, cursor, progress, done=done, totals=totals)
+        progress = whole_run(run, cursor, progress, done=done, totals=step_totals)
+        reached.update(page.reached)
+        totals.update(page.totals)
 
     pages = run.pages_in_execution + 1
     wait = 0 if done else min(deps.pco.suggested_wait(RATE_RESERVE), max_wait_seconds)
@@ -119,9 +140,13 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
         failures_before=run.failed,
         domain=run.domains[index] if index < len(run.domains) else None,
         waiting=_rate_wait(deps, wait),
+        reached=reached,
+        totals=totals,
     )
     if not committed:
         return _after_lost_commit(run_id, deps)
+    if done:
+        deps.runs.save_watermarks(reached, run_id=run_id)
     logger.info(
         "page committed",
         extra={
@@ -186,5 +211,9 @@ def _finished(run_id: str, run: Run | None, deps: PageDeps) -> PageResult:
         # The completing commit releases the lock, and a cancel leaves it to the page in flight; either
         # way a run that is over lets its lock go (a no-op when another run holds it by now).
         deps.runs.release_lock(run_id)
+    if run is not None and run.status == "COMPLETED":
+        # The page that completed the run may have died before it stored the watermarks (forward only,
+        # so storing them again changes nothing).
+        deps.runs.save_watermarks(run.reached, run_id=run_id)
     cursor = run.cursor.model_dump(mode="json") if run is not None else {}
     return PageResult(run_id=run_id, cursor=cursor, done=True)

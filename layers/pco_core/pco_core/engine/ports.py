@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pco_core.merge.family import HouseholdStore
 from pco_core.merge.matching import PersonLookup
 from pco_core.pco.jsonapi import Document
 from pco_core.records import ConflictEvent, Family, Group, Person
-from pco_core.runstate import Cursor, PageCounts, RecordFailure, Run, RunProgress, RunWait
+from pco_core.runstate import (
+    Cursor,
+    PageCounts,
+    RecordFailure,
+    RecordTotals,
+    Run,
+    RunProgress,
+    RunWait,
+    TotalsKind,
+    Watermark,
+)
 
 QueryParams = Mapping[str, str | int]
 
@@ -39,6 +49,8 @@ class Records(PersonLookup, HouseholdStore, Protocol):
     """The record store as runs and webhooks use it."""
 
     def get_people(self, ids: Iterable[str]) -> dict[str, Person]: ...
+
+    def people_by_groups_person_ids(self, groups_person_ids: Iterable[str]) -> dict[str, Person]: ...
 
     def save_people(self, changes: Sequence[tuple[Person, Person | None]]) -> None: ...
 
@@ -68,6 +80,22 @@ class Records(PersonLookup, HouseholdStore, Protocol):
 
     def iter_groups_with_pco_id(self, after_id: str | None, limit: int) -> list[Group]: ...
 
+    def linked_pco_ids(
+        self, kind: Literal["person", "family"], cursor: str | None, limit: int
+    ) -> tuple[list[str], str | None]:
+        """PCO ids of local records linked to PCO, `limit` records at a time (the cursor goes on)."""
+        ...
+
+
+class AuditLedger(Protocol):
+    """Where a Full Sync's audit keeps the PCO ids it listed until it compares them with the local ones."""
+
+    def put_audit_ids(
+        self, run_id: str, kind: str, chunk: int, ids: Sequence[str], *, now: datetime
+    ) -> None: ...
+
+    def audit_ids(self, run_id: str, kind: str) -> set[str]: ...
+
 
 class RunLedger(Protocol):
     """The run store as a page uses it: read the run, hold the lease, commit a page exactly once."""
@@ -88,6 +116,8 @@ class RunLedger(Protocol):
         progress: RunProgress,
         pages_in_execution: int,
         complete_at: datetime | None = None,
+        reached: Mapping[str, Watermark] | None = None,
+        totals: Mapping[TotalsKind, RecordTotals] | None = None,
         failures: Sequence[RecordFailure] = (),
         failures_before: int = 0,
         domain: str | None = None,
@@ -97,3 +127,7 @@ class RunLedger(Protocol):
     def release_lock(self, run_id: str) -> bool: ...
 
     def note_wait(self, run_id: str, waiting: RunWait | None) -> None: ...
+
+    def save_watermarks(self, watermarks: Mapping[str, Watermark], *, run_id: str) -> None:
+        """Store the deployment's watermarks; one never moves back."""
+        ...

@@ -41,6 +41,11 @@ def optional(value: str | None) -> str | None:
     return clean(value) or None
 
 
+def country(value: str | None) -> str | None:
+    """A country code as PCO stores it: upper-case ("us" and "US" are one country)."""
+    return clean(value).upper() or None
+
+
 def street(value: str | None) -> str | None:
     """A street keeps its line breaks (PCO's street_line_1/_2): each line cleaned, blank lines dropped."""
     lines = [clean(line) for line in (value or "").splitlines()]
@@ -102,6 +107,12 @@ def merged_record[R: (Person, Family)](
         return Merged(None if record == existing else record, counted, conflicts.events)
     stamped = record.sync.model_copy(update={"last_run_id": run_id, "last_outcome": "updated"})
     return Merged(record.model_copy(update={"updated_at": now, "sync": stamped}), "updated", conflicts.events)
+
+
+def closed_as_gone(kind: Kind, record: Person | Family) -> list[ConflictEvent]:
+    """The record's open conflicts, closed because its PCO record is gone (there is no other side left to
+    agree with); the local values they held stay on the record."""
+    return [ConflictEvent(kind, record.id, c, "resolved", "pco_record_gone") for c in record.sync.conflicts]
 
 
 def agreed_base[F: Fields](record: Person | Family, local: F, base: F | None) -> F | None:

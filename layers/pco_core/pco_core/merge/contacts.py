@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pco_core.merge.common import clean, optional, street
+from pco_core.merge.common import clean, country, optional, street
 from pco_core.pco.models import PcoAddress, PcoEmail, PcoPhone
 from pco_core.records import Address, Email, Phone
 
@@ -29,7 +29,18 @@ def contact_key(item: Contact | PcoContact) -> tuple[str, ...]:
         return (str(_norm(item.address) or "").casefold(),)
     if isinstance(item, Phone | PcoPhone):
         return ("".join(ch for ch in str(item.number or "") if ch.isdigit()),)
-    return tuple(str(_norm(v) or "").casefold() for v in (item.street, item.city, item.zip))
+    # The country is part of an address: a change of country alone is a change, as in PCO.
+    return tuple(
+        str(_norm(v) or "").casefold() for v in (item.street, item.city, item.zip, item.country_code)
+    )
+
+
+def answers_for(answered: Contact, sent: Contact) -> bool:
+    """Whether PCO's answer to a write is the item we sent: the same value, where a country we did not
+    send may be one PCO filled in (the sandbox fills in the organisation's "US")."""
+    if isinstance(answered, Address) and isinstance(sent, Address) and sent.country_code is None:
+        return contact_key(answered)[:-1] == contact_key(sent)[:-1]
+    return type(answered) is type(sent) and contact_key(answered) == contact_key(sent)
 
 
 def same_value(a: object, b: object) -> bool:
@@ -84,7 +95,11 @@ def local_contact(item: PcoContact) -> Contact | None:
         if not address:
             return None
         return Email(
-            address=address, location=optional(item.location), primary=item.primary, pco_id=item.id or None
+            address=address,
+            location=optional(item.location),
+            primary=item.primary,
+            blocked=item.blocked,
+            pco_id=item.id or None,
         )
     if isinstance(item, PcoPhone):
         number = clean(item.number)
@@ -98,6 +113,7 @@ def local_contact(item: PcoContact) -> Contact | None:
         city=optional(item.city),
         state=optional(item.state),
         zip=optional(item.zip),
+        country_code=country(item.country_code),
         location=optional(item.location),
         primary=item.primary,
         pco_id=item.id or None,

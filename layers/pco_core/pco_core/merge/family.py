@@ -224,6 +224,27 @@ def unlinked_family(family: Family, now: datetime) -> Family:
     )
 
 
+def unlink_household(
+    store: HouseholdStore, family: Family, now: datetime, *, reason: str | None = None
+) -> int:
+    """Unlink `family` from its PCO household (it is gone) and clear its members' `family_id`; how many
+    members were cleared. `reason` is kept on the family, with the PCO id it had."""
+    members = store.get_people(family.member_ids)
+    cleared = [
+        (p.model_copy(update={"family_id": None, "updated_at": now}), p)
+        for p in members.values()
+        if p.family_id == family.id
+    ]
+    unlinked = unlinked_family(family, now)
+    if reason is not None:
+        note = {"unlinked_reason": reason, "unlinked_pco_id": family.pco_id}
+        unlinked = unlinked.model_copy(update={"sync": unlinked.sync.model_copy(update=note)})
+    store.save_families([(unlinked, family)])
+    if cleared:
+        store.save_people(cleared)
+    return len(cleared)
+
+
 class HouseholdStore(Protocol):
     """What merging households needs from the record store."""
 

@@ -45,12 +45,10 @@ def merge_group(
     if existing is not None and existing.pco_id == pco_id and existing.sync.pco_hash == digest:
         return None, unchanged_outcome(existing.sync, run_id)
     outcome: Outcome = "created" if existing is None else "updated"
-    sync = GroupSync(
-        pco_updated_at=existing.sync.pco_updated_at if existing is not None else None,
-        pco_hash=digest,
-        last_run_id=run_id,
-        last_outcome=outcome,
-    )
+    # The member list's part of the sync (the list as agreed, its conflicts, what push and the incremental
+    # sync remember of it) is the memberships' to change: a rename in PCO keeps it.
+    written = {"pco_hash": digest, "last_run_id": run_id, "last_outcome": outcome}
+    sync = GroupSync(**written) if existing is None else existing.sync.model_copy(update=written)
     values = {"pco_id": pco_id, "name": fields.name, "department": fields.department, "updated_at": now}
     if existing is None:
         return Group.model_validate({"id": record_id_for("group", pco_id), **values, "sync": sync}), outcome

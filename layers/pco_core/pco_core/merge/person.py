@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pco_core.merge.common import Merged, agreed_base, clean, merged_record, record_id_for
+from pco_core.merge.common import Merged, agreed_base, clean, merged_record, optional, record_id_for
 from pco_core.merge.contacts import (
     Contact,
     contact_key,
@@ -26,6 +26,7 @@ from pco_core.merge.threeway import Conflicts, decide, pair_items
 from pco_core.pco.models import PcoPerson
 from pco_core.records import (
     PERSON_CONTACTS,
+    PERSON_READ_ONLY,
     PERSON_SCALARS,
     Address,
     ConflictPolicy,
@@ -59,6 +60,14 @@ def person_fields(pco: PcoPerson) -> PersonFields:
         emails=local_emails(pco.emails),
         phones=local_phones(pco.phone_numbers),
         addresses=local_addresses(pco.addresses),
+        given_name=optional(pco.given_name),
+        middle_name=optional(pco.middle_name),
+        nickname=optional(pco.nickname),
+        membership=optional(pco.membership),
+        child=pco.child,
+        grade=pco.grade,
+        anniversary=pco.anniversary,
+        inactivated_at=pco.inactivated_at,
     )
 
 
@@ -67,11 +76,7 @@ def local_fields(person: Person) -> PersonFields:
     as_pco = PcoPerson.model_validate(
         {
             "id": person.pco_id or person.id,
-            "first_name": person.first_name,
-            "last_name": person.last_name,
-            "gender": person.gender,
-            "birthdate": person.birthdate,
-            "status": person.status,
+            **{name: getattr(person, name) for name in PERSON_SCALARS},
             "updated_at": person.updated_at,
             "emails": [_as_pco(e) for e in person.emails],
             "phone_numbers": [_as_pco(p) for p in person.phones],
@@ -125,6 +130,9 @@ def plan_person(
     edited: list[str] = []
     for name in PERSON_SCALARS:
         mine, theirs = getattr(local, name), getattr(pco, name)
+        if name in PERSON_READ_ONLY:
+            values[name] = theirs  # PCO's to set: never a local change
+            continue
         side, found = decide(
             name,
             getattr(base, name) if base else None,
@@ -157,13 +165,15 @@ def _plan_contacts[C: (Email, Phone, Address)](
     plan: ContactPlan[C] = ContactPlan()
     for pair in pair_items(base, local, pco, link=lambda i: i.pco_id, value_key=contact_key):
         was, mine, theirs = (
-            i.unlinked() if i is not None else None for i in (pair.base, pair.local, pair.pco)
+            i.content() if i is not None else None for i in (pair.base, pair.local, pair.pco)
         )
         side, found = decide(f"{name}:{pair.key}", was, mine, theirs, conflicts)
         linked_to = next((i.pco_id for i in (pair.pco, pair.base) if i is not None and i.pco_id), None)
         item = pair.local if side == "local" else pair.pco
         if item is not None and item.pco_id is None and linked_to is not None:
             item = item.model_copy(update={"pco_id": linked_to})  # a local edit that lost its link
+        if item is not None and pair.pco is not None:
+            item = item.with_pco_own(pair.pco)  # e.g. an email PCO blocked, whatever was edited here
         if item is not None:
             plan.items.append(item)
         pushes = side == "local" and mine != theirs and (found == "local" or conflicts.policy == "local_wins")
@@ -189,8 +199,10 @@ def merge_person(
     run_id: str,
     now: datetime,
     policy: ConflictPolicy = "review",
+    source: str | None = None,
 ) -> Merged[Person]:
-    """PCO's values (`fields`) merged into the local person three ways; the new base is PCO's values."""
+    """PCO's values (`fields`) merged into the local person three ways; the new base is PCO's values.
+    `source` names the run (or delivery) in the conflicts recorded, when `run_id` is a mark of its own."""
     sync = PersonSync(
         pco_updated_at=pco_updated_at,
         pco_hash=fields.content_hash(),
@@ -208,7 +220,7 @@ def merge_person(
             }
         )
         return Merged(created, "created")
-    plan = plan_person(existing, fields, policy=policy, source=run_id, now=now)
+    plan = plan_person(existing, fields, policy=policy, source=source or run_id, now=now)
     merged = plan.fields()
     # Links to PCO's items (a pushed item's id learnt) are not a change the run counts.
     changed = existing.pco_id != pco_id or merged.content_hash() != local_fields(existing).content_hash()
@@ -255,6 +267,14 @@ def unlinked_person(person: Person, now: datetime) -> Person:
             "status": "inactive",
             "pco_id": None,
             "updated_at": now,
-            "sync": person.sync.model_copy(update={"pco_hash": None, "base": None, "conflicts": ()}),
+            "sync": person.sync.model_copy(
+                update={
+                    "pco_hash": None,
+                    "base": None,
+                    "conflicts": (),
+                    "edited": (),
+                    "groups_person_id": None,
+                }
+            ),
         }
     )

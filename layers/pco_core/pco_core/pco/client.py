@@ -21,13 +21,18 @@ from pco_core.pco.jsonapi import Document
 
 logger = logging.getLogger(__name__)
 
-# Pinned per product (PCO resolves a date to the nearest version at or before it); see PCO_API.md.
+# The one place versions are pinned, per product (PCO resolves a date to the nearest version at or before
+# it); see PCO_API.md. People 2026-06-04 is the newest seen answering (vrwarp/pcomirror tests/golden,
+# recorded under it); against 2025-11-10's documented Person it lacks only directory_shared_info,
+# mfa_configured and stripe_customer_identifier, none of which we sync, and its Address, Email, Phone
+# and Household shapes are the ones tests/recorded feeds through the models.
 API_VERSIONS: Mapping[str, str] = {
-    "people": "2025-11-10",
+    "people": "2026-06-04",
     "groups": "2023-07-10",
     "webhooks": "2022-10-20",
 }
 VERSION_HEADER = "X-PCO-API-Version"
+PROCESSED_AS_HEADER = "X-PCO-API-Processed-As-Version"
 RATE_LIMIT_HEADER = "X-PCO-API-Request-Rate-Limit"
 RATE_PERIOD_HEADER = "X-PCO-API-Request-Rate-Period"
 RATE_COUNT_HEADER = "X-PCO-API-Request-Rate-Count"
@@ -140,6 +145,21 @@ def api_version_for(path: str) -> str | None:
     return API_VERSIONS.get(product)
 
 
+def _warn_if_processed_as_another(
+    pinned: str | None, response: httpx.Response, warned: set[tuple[str, str]]
+) -> None:
+    """PCO answered in another version than pinned (an older PCO, or a version withdrawn): say so once."""
+    processed = response.headers.get(PROCESSED_AS_HEADER)
+    if pinned is None or processed is None or processed == pinned:
+        return
+    if (pinned, processed) not in warned:
+        warned.add((pinned, processed))
+        logger.warning(
+            "PCO processed the request as another API version",
+            extra={"pinned": pinned, "processed_as": processed, "path": response.request.url.path},
+        )
+
+
 class PcoClient:
     """A PCO API client: Basic auth with the app id and secret, one pinned API version per product."""
 
@@ -166,6 +186,7 @@ class PcoClient:
             follow_redirects=False,
         )
         self._request_count = 0
+        self._warned_versions: set[tuple[str, str]] = set()
         self.last_rate: RateInfo | None = None
 
     @property
@@ -248,6 +269,7 @@ class PcoClient:
                 "rate_limit": self.last_rate.limit if self.last_rate else None,
             },
         )
+        _warn_if_processed_as_another(version, response, self._warned_versions)
         raise_for_pco_status(response, redact=self._redact)
         return response
 

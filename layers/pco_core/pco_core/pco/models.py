@@ -56,6 +56,10 @@ def _flag(value: object) -> bool:
     return False
 
 
+def _known_flag(value: object) -> bool | None:
+    return None if value is None else _flag(value)
+
+
 def _date(value: object) -> date | None:
     """An ISO date; anything else (PCO has accepted "not-a-date") reads as None."""
     if isinstance(value, datetime):
@@ -97,6 +101,7 @@ Text = Annotated[str | None, BeforeValidator(_text)]
 Name = Annotated[str, BeforeValidator(lambda v: _text(v) or "")]
 Id = Annotated[str | None, BeforeValidator(_id)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
+KnownFlag = Annotated[bool | None, BeforeValidator(_known_flag)]
 Count = Annotated[int | None, BeforeValidator(as_int)]
 LenientDate = Annotated[date | None, BeforeValidator(_date)]
 Timestamp = Annotated[datetime | None, BeforeValidator(_datetime)]
@@ -192,7 +197,9 @@ class PcoPerson(_PcoRecord):
     birthdate: LenientDate = None
     status: Literal["active", "inactive"] = "active"
     inactivated_at: Timestamp = None
-    child: Flag = False
+    child: KnownFlag = None
+    grade: Count = None
+    anniversary: LenientDate = None
     membership: Text = None
     remote_id: Id = None
     updated_at: datetime

@@ -1,8 +1,13 @@
-"""Pull people: PCO people with their emails, phones, addresses and households, matched and merged."""
+"""Pull people: PCO people with their emails, phones, addresses and households, matched and merged.
+
+Full Sync walks every person by `created_at` (a keyset: people deleted, merged or added meanwhile cannot
+shift anyone past the cursor); "Sync People" walks only those whose `updated_at` moved since the watermark.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from aws_lambda_powertools import Logger
 
@@ -13,17 +18,27 @@ from pco_core.merge.matching import PersonMatch
 from pco_core.merge.person import merge_person, person_fields
 from pco_core.pco import paths
 from pco_core.pco.models import PcoPerson
-from pco_core.pull.listing import PcoListing
+from pco_core.pull.listing import PcoKeysetListing
 from pco_core.records import Person
 from pco_core.runstate import RecordFailure
 
 logger = Logger(child=True)
 
+# What a person's merge needs: its contacts replace the local ones as a whole.
+PERSON_INCLUDES = {"include": "emails,phone_numbers,addresses,households"}
+# The watermarks of PCO's changes to people and to their contacts (each read by its own updated_at).
+CONTACT_WATERMARKS = ("emails", "phone_numbers", "addresses")
 
-class PullPeople(PcoListing[PcoPerson]):
+
+class PullPeople(PcoKeysetListing[PcoPerson]):
+    """Every PCO person, by `created_at`. Having read them all (with their contacts) as of the run's start,
+    it brings the people and contact watermarks there too."""
+
     path = paths.PEOPLE
-    # created_at order keeps offsets stable while people are added during the run.
-    query = {"include": "emails,phone_numbers,addresses,households", "order": "created_at"}
+    query = PERSON_INCLUDES
+    attr = "created_at"
+    reaches: ClassVar[tuple[str, ...]] = ("people", *CONTACT_WATERMARKS)
+    requests_per_page = 3
     model = PcoPerson
     kind = "person"
 
@@ -63,6 +78,14 @@ class PullPeople(PcoListing[PcoPerson]):
         ctx.records.log_conflicts(
             [e for pco_id, r in merged.items() if pco_id not in refused for e in r.conflicts]
         )
+
+
+class PullPeopleChanges(PullPeople):
+    """The people PCO changed since the `people` watermark, by `updated_at`."""
+
+    attr = "updated_at"
+    watermark = "people"
+    reaches = ("people",)
 
 
 def _not_linked(pco_id: str, result: Merged[Person], records: list[PcoPerson], at: datetime) -> RecordFailure:

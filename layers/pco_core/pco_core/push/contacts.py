@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pco_core.merge.contacts import Contact, contact_key, local_contact, same_value
+from pco_core.merge.contacts import Contact, answers_for, local_contact, same_value
 from pco_core.merge.person import ContactPlan
 from pco_core.pco.models import PcoAddress, PcoEmail, PcoPhone
 from pco_core.push.walk import CountingPco, resource_of
@@ -15,13 +15,19 @@ from pco_core.records import Address, Email, Phone
 
 
 def contact_attributes(item: Contact) -> dict[str, Any]:
-    """What PCO takes for an item: its values (never a blank: PCO cannot be blanked out by a local gap)."""
-    values = item.model_dump(exclude={"pco_id"})
+    """What PCO takes to create an item: its values, without blanks."""
+    return {name: value for name, value in _all_attributes(item).items() if value is not None}
+
+
+def _all_attributes(item: Contact) -> dict[str, Any]:
+    """Every attribute PCO holds for an item, a blank as None (an edit that empties a field clears it)."""
+    values = item.model_dump(exclude={"pco_id", *item.PCO_OWN})
     if isinstance(item, Address):
-        # The pinned People version refuses `street` (422 Forbidden Attribute): it takes two lines.
+        # The pinned People version refuses `street` (422 Forbidden Attribute): it takes two lines and
+        # `country_code` (PCO's People docs, Address, "Assignable Attributes").
         line_1, _, line_2 = (values.pop("street") or "").partition("\n")
         values.update(street_line_1=line_1, street_line_2=line_2)
-    return {name: value for name, value in values.items() if value not in (None, "")}
+    return {name: None if value == "" else value for name, value in values.items()}
 
 
 _MODELS: dict[str, type[PcoEmail] | type[PcoPhone] | type[PcoAddress]] = {
@@ -39,21 +45,27 @@ def write_contacts[C: (Email, Phone, Address)](
     for pco_id in plan.delete:
         pco.delete(f"{path}/{pco_id}")
         after.pop(pco_id, None)
+    posts = list(plan.post)
     # Non-primary first: a primary written last is the one PCO keeps (it demotes the others).
     for item in sorted(plan.patch, key=lambda i: i.primary):
         assert item.pco_id is not None
+        # An item edited here is sent where it differs from PCO's, a field emptied here as null.
         held = after.get(item.pco_id)
-        changed = {
-            name: value
-            for name, value in contact_attributes(item).items()
-            if held is None or not same_value(contact_attributes(held).get(name), value)
-        }
-        if changed:
+        was = _all_attributes(held) if held is not None else {}
+        now = _all_attributes(item)
+        changed = {name: value for name, value in now.items() if not same_value(was.get(name), value)}
+        if type_ == "Address" and any(now[name] is None and was.get(name) is not None for name in changed):
+            # PCO ignores null (and "") for an address's fields (developers#815): the only way to empty
+            # one is a new address in its place.
+            pco.delete(f"{path}/{item.pco_id}")
+            after.pop(item.pco_id, None)
+            posts.append(item.model_copy(update={"pco_id": None}))
+        elif changed:
             data = {"type": type_, "id": item.pco_id, "attributes": changed}
             answer = pco.patch(f"{path}/{item.pco_id}", {"data": data})
             after[item.pco_id] = _answered(answer, type_, item)
             _demote_others(after, item.pco_id)
-    for item in sorted(plan.post, key=lambda i: i.primary):
+    for item in sorted(posts, key=lambda i: i.primary):
         answer = pco.post(path, {"data": {"type": type_, "attributes": contact_attributes(item)}})
         created = _answered(answer, type_, item)
         assert created.pco_id is not None
@@ -67,7 +79,7 @@ def _answered[C: (Email, Phone, Address)](answer: Any, type_: str, sent: C) -> C
     resource = resource_of(answer, type_)
     local = local_contact(_MODELS[type_].from_resource(resource, answer))
     linked = sent.model_copy(update={"pco_id": resource.id})
-    if local is None or type(local) is not type(sent) or contact_key(local) != contact_key(sent):
+    if local is None or not answers_for(local, sent):
         return linked
     return linked.model_validate(local.model_dump())
 

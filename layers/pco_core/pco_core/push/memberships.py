@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger
 
 from pco_core.engine.domain import DomainContext
 from pco_core.engine.failures import record_name, refusal_words
+from pco_core.engine.groups_people import GroupsPeople
 from pco_core.engine.ports import Records
 from pco_core.errors import PcoRequestError
 from pco_core.merge.group import group_member, plan_members
@@ -82,7 +83,9 @@ def _push_group(
             )
             counts["skipped"] += 1
             continue
-        attributes: dict[str, Any] = {"person_id": person.pco_id, "role": member.role}
+        # Groups names a person by its own id where it differs from People's (engine/groups_people.py).
+        groups_id = person.sync.groups_person_id or person.pco_id
+        attributes: dict[str, Any] = {"person_id": groups_id, "role": member.role}
         if member.joined_at is not None:
             attributes["joined_at"] = _iso(member.joined_at)
         sent = _sent(
@@ -134,11 +137,13 @@ def _push_group(
 
 
 def _read(pco: CountingPco, records: Records, path: str, people: dict[str, Person]) -> _InPco:
-    current, _ = read_all(pco, path, {}, PcoMembership.from_resource)
-    by_pco = {p.pco_id: p for p in people.values() if p.pco_id is not None}
-    unknown = [m.person_id for m in current if m.person_id and m.person_id not in by_pco]
+    current, _ = read_all(pco, path, {"include": "person"}, PcoMembership.from_resource)
+    groups_people = GroupsPeople(pco, records)
+    by_pco = {gid: p for p in people.values() if (gid := groups_people.groups_id_of(p)) is not None}
+    unknown = [m for m in current if m.person_id and m.person_id not in by_pco]
     if unknown:
-        by_pco.update(records.people_by_pco_ids(unknown))
+        by_pco.update(groups_people.resolve(unknown))
+        groups_people.save_learned()
     members: list[GroupMember] = []
     ids: dict[str, str] = {}
     for membership in current:

@@ -35,11 +35,17 @@ from pco_core.pco import paths
 from pco_core.pco.models import PcoPerson
 from pco_core.push.contacts import write_contacts
 from pco_core.push.walk import CountingPco, Lister, PushDomain, resource_of
-from pco_core.records import PERSON_SCALARS, Person, PersonFields, has_pending_changes
+from pco_core.records import (
+    PERSON_READ_ONLY,
+    PERSON_SCALARS,
+    PERSON_WRITABLE,
+    Person,
+    PersonFields,
+    has_pending_changes,
+)
 
 logger = Logger(child=True)
 
-PERSON_ATTRIBUTES = ("first_name", "last_name", "gender", "birthdate", "status")
 CONTACTS = "emails,phone_numbers,addresses"
 # Our clock and PCO's may differ: a create sent at T is looked for among people created since T - this.
 CREATE_CLOCK_MARGIN = timedelta(minutes=2)
@@ -149,7 +155,9 @@ def _write(pco: CountingPco, pco_id: str, plan: PersonPlan, current: PersonField
     if attributes:
         answer = pco.patch(f"{paths.PEOPLE}/{pco_id}", _person_document(attributes, pco_id))
         answered = person_fields(PcoPerson.from_resource(resource_of(answer, "person"), answer))
-        scalars.update({name: getattr(answered, name) for name in PERSON_SCALARS if name in plan.send})
+        # What we sent, and what PCO set because of it (inactivated_at follows status), as PCO answered.
+        taken = set(plan.send) | PERSON_READ_ONLY
+        scalars.update({name: getattr(answered, name) for name in PERSON_SCALARS if name in taken})
     path = f"{paths.PEOPLE}/{pco_id}"
     lists = {
         name: canonical(
@@ -221,9 +229,10 @@ def _confirms(ours: PersonFields, theirs: PersonFields) -> bool:
 def _attributes(values: Mapping[str, Any]) -> dict[str, Any]:
     """The writable person attributes among `values` that have a value: PCO is never blanked out by a
     local gap (and PCO ignores a PATCH to null anyway)."""
-    out = {name: values[name] for name in PERSON_ATTRIBUTES if values.get(name) not in (None, "")}
-    if isinstance(out.get("birthdate"), date):
-        out["birthdate"] = out["birthdate"].isoformat()
+    out = {name: values[name] for name in PERSON_WRITABLE if values.get(name) not in (None, "")}
+    for name in ("birthdate", "anniversary"):
+        if isinstance(out.get(name), date):
+            out[name] = out[name].isoformat()
     return out
 
 

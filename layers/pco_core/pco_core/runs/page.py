@@ -10,10 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pco_core.clock import utc_now
 from pco_core.engine.page import DEFAULT_PAGE_SECONDS, Domains, PageDeps, run_page
+from pco_core.pull.audit import AuditHouseholds, AuditPeople
+from pco_core.pull.contacts import PullAddressChanges, PullEmailChanges, PullPhoneChanges
 from pco_core.pull.families import PullFamilies
 from pco_core.pull.groups import PullGroups
-from pco_core.pull.memberships import PullMemberships
-from pco_core.pull.people import PullPeople
+from pco_core.pull.memberships import PullMembershipChanges, PullMemberships
+from pco_core.pull.people import PullPeople, PullPeopleChanges
 from pco_core.push.families import PushFamilies
 from pco_core.push.memberships import PushMemberships
 from pco_core.push.people import PushPeople
@@ -22,9 +24,16 @@ from pco_core.settings import SyncPageEnv
 
 DOMAINS: Domains = {
     "people": PullPeople(),
+    "people_changes": PullPeopleChanges(),
+    "email_changes": PullEmailChanges(),
+    "phone_changes": PullPhoneChanges(),
+    "address_changes": PullAddressChanges(),
     "families": PullFamilies(),
     "groups": PullGroups(),
     "memberships": PullMemberships(),
+    "membership_changes": PullMembershipChanges(),
+    "audit_people": AuditPeople(),
+    "audit_households": AuditHouseholds(),
     "push_people": PushPeople(),
     "push_families": PushFamilies(),
     "push_memberships": PushMemberships(),
@@ -44,6 +53,7 @@ def page_deps_from_env(env: SyncPageEnv) -> PageDeps:
     """The deployed wiring: DynamoDB stores, the PCO client with the Secrets Manager credentials."""
     # Imported here so the page logic (and its tests) never load boto3 or open a connection.
     from pco_core.pco.client import PcoClient
+    from pco_core.store.audit import AuditStore
     from pco_core.store.records import RecordStore
     from pco_core.store.runs import RunStore
     from pco_core.store.secrets import load_pco_credentials
@@ -56,6 +66,7 @@ def page_deps_from_env(env: SyncPageEnv) -> PageDeps:
         clock=utc_now,
         lease_seconds=env.run_lease_seconds,
         domains=DOMAINS,
+        audit=AuditStore(env.state_table),
         policy=env.conflict_policy,
     )
 

@@ -1,5 +1,6 @@
-"""When the scheduled Full Sync runs: EventBridge Scheduler's cron() and rate() expressions read in the
-schedule's IANA time zone, for the admin page (`GET /api/schedule`) and the local stack's scheduler.
+"""When the scheduled syncs run (the Incremental Sync, hourly by default, and the nightly Full Sync):
+EventBridge Scheduler's cron() and rate() expressions read in the schedules' IANA time zone, for the admin
+page (`GET /api/schedule`) and the local stack's scheduler.
 
 Pure: every answer takes the moment to count from, so callers inject their clock. The rules are
 EventBridge Scheduler's: cron fields `minutes hours day-of-month month day-of-week year` (day-of-week 1-7 =
@@ -298,17 +299,19 @@ def load_zone(name: str) -> ZoneInfo:
         ) from None
 
 
-# ---------------------------------------------------------------- the scheduled Full Sync
+# ---------------------------------------------------------------- the scheduled syncs
 
 
 class ScheduleStatus(BaseModel):
-    """What `GET /api/schedule` answers."""
+    """What `GET /api/schedule` answers, per schedule."""
 
     expression: str
     timezone: str
     enabled: bool
     # None when disabled, when the year field has run out, or for a rate() whose start is unknown.
     next_run_at: datetime | None
+    # The run the schedule starts ("incremental_sync" or "full_sync"); None when not told.
+    run_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -350,3 +353,27 @@ class SyncSchedule:
             enabled=self.enabled,
             next_run_at=next_run,
         )
+
+
+@dataclass(frozen=True)
+class ScheduledRun:
+    """One of the deployment's schedules and the run it starts."""
+
+    run_type: Literal["incremental_sync", "full_sync"]
+    schedule: SyncSchedule
+
+    def status(self, now: datetime, *, rate_anchor: datetime | None = None) -> ScheduleStatus:
+        answer = self.schedule.status(now, rate_anchor=rate_anchor)
+        return answer.model_copy(update={"run_type": self.run_type})
+
+
+def deployment_schedules(env: ScheduleEnv) -> list[ScheduledRun]:
+    """Both schedules of the deployment, the Incremental Sync first (it comes round most often)."""
+    zone = env.sync_schedule_timezone
+    return [
+        ScheduledRun(
+            "incremental_sync",
+            SyncSchedule.of(env.incremental_sync_schedule, zone, env.incremental_sync_schedule_enabled),
+        ),
+        ScheduledRun("full_sync", SyncSchedule.from_env(env)),
+    ]

@@ -83,6 +83,8 @@ class RunService:
         if not self.runs.acquire_lock(run.id, now, self.lease_seconds):
             raise RunActive(self.runs.lock_holder(now))
         try:
+            # Where its incremental domains begin: what the runs completed before it (none runs now) read.
+            run = run.model_copy(update={"watermarks": self.runs.get_watermarks()})
             self.runs.put_run(run)
             starter.start(run.id, {"run_id": run.id, "max_wait_seconds": self.max_wait_seconds})
         except Exception as exc:

@@ -77,6 +77,10 @@ def pco_lookup_key(kind: Kind, pco_id: str) -> Key:
     return (f"PCO#{kind}#{pco_id}", LOOKUP_SK)
 
 
+def groups_person_lookup_key(groups_person_id: str) -> Key:
+    return (f"GROUPSPERSON#{groups_person_id}", LOOKUP_SK)
+
+
 def email_lookup_key(email: str, person_id: str) -> Key:
     return (f"EMAIL#{normalise_email(email)}", f"PERSON#{person_id}")
 
@@ -92,6 +96,8 @@ def _lookup_keys(kind: Kind, record: Person | Family | Group | None) -> set[Key]
     keys: set[Key] = set()
     if record.pco_id:
         keys.add(pco_lookup_key(kind, record.pco_id))
+    if isinstance(record, Person) and record.sync.groups_person_id:
+        keys.add(groups_person_lookup_key(record.sync.groups_person_id))
     # Email and name lookups only exist to link a local person to PCO for the first time: a linked
     # person is never an email or name match for another PCO person, so only unlinked people get them.
     if isinstance(record, Person) and record.pco_id is None:
@@ -118,7 +124,7 @@ def _record_item(kind: Kind, record: Person | Family | Group) -> Item:
 
 def _lookup_item(kind: Kind, lookup: Key, record_id: str) -> Item:
     item: Item = {"pk": lookup[0], "sk": lookup[1], "record_id": record_id, "record_kind": kind}
-    if not lookup[0].startswith("PCO#"):
+    if lookup[0].startswith(("EMAIL#", "NAME#")):
         # In the kind-index under "unlinked", so one cheap query tells whether any person awaits linking.
         item.update({"kind": UNLINKED_KIND, "id": record_id})
     return item
@@ -171,6 +177,17 @@ class RecordStore(DynamoTable):
 
     def people_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Person]:
         return self._by_pco_ids("person", Person, pco_ids)
+
+    def people_by_groups_person_ids(self, groups_person_ids: Iterable[str]) -> dict[str, Person]:
+        """Local people by the Groups-API person id learned for them (where it differs from People's)."""
+        wanted = set(groups_person_ids)
+        lookups = batch_get(
+            self.client, self.table_name, (groups_person_lookup_key(g) for g in wanted), sleep=self._sleep
+        )
+        people = self.get_people(item["record_id"] for item in lookups.values())
+        return {
+            gid: p for p in people.values() if (gid := p.sync.groups_person_id) is not None and gid in wanted
+        }
 
     def people_by_email(self, email: str) -> list[Person]:
         wanted = normalise_email(email)
@@ -274,6 +291,40 @@ class RecordStore(DynamoTable):
                 break
             query["ExclusiveStartKey"] = last
         return groups[:limit]
+
+    # audit
+
+    def linked_pco_ids(self, kind: Kind, cursor: str | None, limit: int) -> tuple[list[str], str | None]:
+        """The PCO ids of local records of `kind` linked to PCO, at least `limit` records further on (in
+        record id order) unless the end came first; and the cursor to go on from (None at the end).
+
+        Reads only the ids (a projection), so the audit can go through every local record cheaply."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        query: QueryInputTypeDef = {
+            "TableName": self.table_name,
+            "IndexName": KIND_INDEX,
+            "KeyConditionExpression": "#kind = :kind",
+            "ProjectionExpression": "pco_id",
+            "ExpressionAttributeNames": {"#kind": "kind"},
+            "ExpressionAttributeValues": {":kind": {"S": kind}},
+            "Limit": min(limit, MAX_LIST_LIMIT),
+        }
+        if cursor is not None:
+            query["ExclusiveStartKey"] = {k: {"S": v} for k, v in decode_cursor(cursor, kind).items()}
+        pco_ids: list[str] = []
+        visited = 0
+        while True:
+            answer = self.client.query(**query)
+            items = [deserialise(raw) for raw in answer.get("Items", [])]
+            visited += len(items)
+            pco_ids.extend(str(item["pco_id"]) for item in items if item.get("pco_id"))
+            last = answer.get("LastEvaluatedKey")
+            if not last:
+                return pco_ids, None
+            if visited >= limit:
+                return pco_ids, encode_cursor({k: str(deserialise({k: v})[k]) for k, v in last.items()})
+            query["ExclusiveStartKey"] = last
 
     # shared
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -16,10 +16,13 @@ from pco_core.runstate import (
     Cursor,
     PageCounts,
     RecordFailure,
+    RecordTotals,
     Run,
     RunProgress,
     RunStatus,
     RunWait,
+    TotalsKind,
+    Watermark,
 )
 from pco_core.store._dynamo import (
     DynamoTable,
@@ -47,6 +50,7 @@ DOMAIN_COUNT_SEPARATOR = "."
 # DynamoDB's limit on the actions of one transaction (the run update is one).
 MAX_TRANSACTION_ITEMS = 100
 LOCK_KEY = ("LOCK", "RUN")
+WATERMARK_PK = "WATERMARK"
 # Kept on the run item so a conditional update can compute the duration without reading the run first.
 _STARTED_EPOCH = "started_epoch"
 _STORAGE_KEYS = ("pk", "sk", _STARTED_EPOCH)
@@ -78,6 +82,8 @@ def _run_item(run: Run) -> Item:
         cursor=run.cursor.model_dump(mode="json"),
         page_seq=run.page_seq,
         pages_in_execution=run.pages_in_execution,
+        watermarks=_watermarks_json(run.watermarks),
+        reached=_watermarks_json(run.reached),
     )
     return {"pk": RUN_PK, "sk": run.id, _STARTED_EPOCH: _epoch(run.started_at), **item}
 
@@ -101,6 +107,14 @@ def _transaction_condition_failed(exc: ClientError) -> bool:
 
 def _domain_count_name(domain: str, outcome: str) -> str:
     return f"{DOMAIN_COUNT_PREFIX}{domain}{DOMAIN_COUNT_SEPARATOR}{outcome}"
+
+
+def _watermarks_json(watermarks: Mapping[str, Watermark]) -> dict[str, Any]:
+    return {name: mark.model_dump(mode="json") for name, mark in watermarks.items()}
+
+
+def _totals_json(totals: Mapping[TotalsKind, RecordTotals]) -> dict[str, Any]:
+    return {kind: value.model_dump(mode="json") for kind, value in totals.items()}
 
 
 def _run_from_item(item: Item) -> Run:
@@ -175,6 +189,8 @@ class RunStore(DynamoTable):
         progress: RunProgress,
         pages_in_execution: int,
         complete_at: datetime | None = None,
+        reached: Mapping[str, Watermark] | None = None,
+        totals: Mapping[TotalsKind, RecordTotals] | None = None,
         failures: Sequence[RecordFailure] = (),
         failures_before: int = 0,
         domain: str | None = None,
@@ -183,6 +199,7 @@ class RunStore(DynamoTable):
         """Count one page and move the run's cursor, exactly once: False if this page was already
         committed (page_seq moved on) or the run is no longer RUNNING. With `complete_at` the same
         update marks the run COMPLETED; the lock is then released (a separate, conditional delete).
+        `reached` and `totals` replace the run's own (the page read them with the run and added its own).
         With `domain` (the step the page worked on) its counts are also added to that step's counters.
         The page's `failures` are kept with the run in the same transaction, numbered on from
         `failures_before` (the run's failed count before this page) while fewer than MAX_KEPT_FAILURES.
@@ -206,6 +223,12 @@ class RunStore(DynamoTable):
             ":pages": {"N": str(pages_in_execution)},
             ":running": {"S": "RUNNING"},
         }
+        if reached is not None:
+            sets.append("reached = :reached")
+            values[":reached"] = serialise_value(_watermarks_json(reached))
+        if totals is not None:
+            sets.append("totals = :totals")
+            values[":totals"] = serialise_value(_totals_json(totals))
         if complete_at is not None:
             sets += [
                 "#status = :completed",
@@ -337,6 +360,45 @@ class RunStore(DynamoTable):
             if condition_failed(exc):
                 raise RunNotFound(run_id) from None
             raise
+
+    # watermarks
+
+    def get_watermarks(self) -> dict[str, Watermark]:
+        """The deployment's watermarks (how far each kind of PCO change has been read), by name."""
+        answer = self.client.query(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": WATERMARK_PK}},
+            ConsistentRead=True,
+        )
+        found: dict[str, Watermark] = {}
+        for raw in answer.get("Items", []):
+            item = deserialise(raw)
+            found[str(item["sk"])] = Watermark.model_validate({"at": item["at"], "ids": item.get("ids", [])})
+        return found
+
+    def save_watermarks(self, watermarks: Mapping[str, Watermark], *, run_id: str) -> None:
+        """Store each watermark unless the deployment's is already later: watermarks only move forward."""
+        for name, mark in watermarks.items():
+            try:
+                self.client.put_item(
+                    TableName=self.table_name,
+                    Item=serialise(
+                        {
+                            "pk": WATERMARK_PK,
+                            "sk": name,
+                            "at": _iso(mark.at),
+                            "at_epoch": _epoch(mark.at),
+                            "ids": list(mark.ids),
+                            "run_id": run_id,
+                        }
+                    ),
+                    ConditionExpression="attribute_not_exists(pk) OR at_epoch <= :at",
+                    ExpressionAttributeValues={":at": {"N": str(_epoch(mark.at))}},
+                )
+            except ClientError as exc:
+                if not condition_failed(exc):
+                    raise
 
     # lock
 

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
+from pco_core.merge.contact_item import ContactList, known_items, merge_contacts, placed, removed
 from pco_core.merge.contacts import Contact, PcoContact, contact_key, local_contact
-from pco_core.merge.person import local_fields, merge_person
 from pco_core.pco.models import PcoAddress, PcoEmail, PcoPhone
 from pco_core.records import Person
 from pco_core.store.deliveries import SubRecordTrace
 from pco_core.webhooks.event import Applied, ApplierPorts, Event, merge_outcome, not_newer
-
-ContactList = Literal["emails", "phones", "addresses"]
 
 
 @dataclass(frozen=True)
@@ -73,13 +70,11 @@ class ContactApplier:
         done = SubRecordTrace(person_pco_id, old_key or (), None, destroyed_at=event.happened_at)
         result = Applied("unknown", f"PCO person {person_pco_id} is not linked locally")
         if person is not None:
-            items = self._known_items(person)
-            position = _position(items, pco_id, old_key)
-            if position is None:
+            remaining = removed(known_items(person, kind.attribute), pco_id, old_key)
+            if remaining is None:
                 result = Applied("unknown", f"PCO {kind.pco_type} {pco_id} is not linked locally")
             else:
-                del items[position]
-                result = self._merge(person, items, event)
+                result = self._merge(person, remaining, event)
         # Traced only once the person is saved: a retry after a failed save must not find it done.
         self.ports.trail.trace_sub_record(kind.pco_type, pco_id, done)
         return result
@@ -96,56 +91,25 @@ class ContactApplier:
         local = local_contact(pco_item)
         if local is None:
             return Applied("skipped", f"PCO {kind.pco_type} {pco_id} has no value")
-        new_key = contact_key(local)
-        done = SubRecordTrace(person_pco_id, new_key, pco_item.updated_at)
+        done = SubRecordTrace(person_pco_id, contact_key(local), pco_item.updated_at)
         if person is None:
             self.ports.trail.trace_sub_record(kind.pco_type, pco_id, done)
             return Applied("unknown", f"PCO person {person_pco_id} is not linked locally")
-        items = self._known_items(person)
-        if local.primary:
-            # PCO keeps one primary per kind: the one just marked wins.
-            items = [c.model_copy(update={"primary": False}) for c in items]
-        position = _position(items, pco_id, old_key)
-        if position is None:
-            items.append(local)
-        else:
-            items[position] = local
+        items = placed(known_items(person, kind.attribute), local, old_key)
+        if self.kind is EMAIL and len(items) == 1 and not items[0].primary:
+            # PCO makes a person's first email primary, yet its email.created says `primary: false`
+            # (developers#1181) and no update follows: the only email is primary, as PCO stores it.
+            items = [items[0].model_copy(update={"primary": True})]
         result = self._merge(person, items, event)
         self.ports.trail.trace_sub_record(kind.pco_type, pco_id, done)
         return result
 
-    def _known_items(self, person: Person) -> list[Contact]:
-        """This kind's items as PCO held them to our knowledge: the base (or, for a record without one,
-        its own items)."""
-        known = person.sync.base or local_fields(person)
-        return list(getattr(known, self.kind.attribute))
-
     def _merge(self, person: Person, items: Sequence[Contact], event: Event) -> Applied:
         """PCO's view after this event (what we knew, with the one item changed) merged three ways."""
-        assert person.pco_id is not None
-        known = person.sync.base or local_fields(person)
-        view = known.model_copy(update={self.kind.attribute: tuple(items)})
-        merged = merge_person(
-            person,
-            view,
-            pco_id=person.pco_id,
-            pco_updated_at=person.sync.pco_updated_at,
-            run_id=event.run_id,
-            now=event.now,
-            policy=self.ports.policy,
+        merged = merge_contacts(
+            person, self.kind.attribute, items, run_id=event.run_id, now=event.now, policy=self.ports.policy
         )
         if merged.record is not None:
             self.ports.records.save_people([(merged.record, person)])
         self.ports.records.log_conflicts(merged.conflicts)
         return merge_outcome(merged, f"person {person.id} {self.kind.attribute}")
-
-
-def _position(items: Sequence[Contact], pco_id: str, old_key: tuple[str, ...] | None) -> int | None:
-    """Where PCO's item is in a list: the item linked to its id, else an unlinked item with the value it
-    last had."""
-    linked = next((n for n, item in enumerate(items) if item.pco_id == pco_id), None)
-    if linked is not None or old_key is None:
-        return linked
-    return next(
-        (n for n, item in enumerate(items) if item.pco_id is None and contact_key(item) == old_key), None
-    )

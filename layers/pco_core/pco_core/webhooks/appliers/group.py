@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pco_core.engine.groups_people import known_groups_person
 from pco_core.merge.group import group_fields, group_member, merge_group, merge_members
 from pco_core.pco.models import PcoGroup, PcoMembership
 from pco_core.records import Group, GroupMember
@@ -65,7 +66,7 @@ class MembershipApplier:
         if membership.group_id is None or membership.person_id is None:
             return Applied("unknown", f"PCO membership {pco_id} names no group or person")
         group = records.groups_by_pco_ids([membership.group_id]).get(membership.group_id)
-        person = records.people_by_pco_ids([membership.person_id]).get(membership.person_id)
+        person = known_groups_person(records, membership.person_id)
         if group is None or person is None:
             return Applied("unknown", f"PCO membership {pco_id}: group or person not linked locally")
         # PCO's list after this event: the list as last agreed, with this one membership changed.

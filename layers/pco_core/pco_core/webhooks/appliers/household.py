@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pco_core.merge.family import merge_households, unlinked_family
+from pco_core.merge.common import closed_as_gone
+from pco_core.merge.family import merge_households, unlink_household
 from pco_core.pco.models import PcoHousehold
 from pco_core.records import Family
 from pco_core.webhooks.event import Applied, ApplierPorts, Event
@@ -47,17 +48,9 @@ class HouseholdApplier:
         return Applied("applied", f"family {new.id} {merged.outcome}")
 
     def _unlinked(self, family: Family, event: Event) -> Applied:
-        records = self.ports.records
-        members = records.get_people(family.member_ids)
-        cleared = [
-            (p.model_copy(update={"family_id": None, "updated_at": event.now}), p)
-            for p in members.values()
-            if p.family_id == family.id
-        ]
-        records.save_families([(unlinked_family(family, event.now), family)])
-        if cleared:
-            records.save_people(cleared)
-        return Applied("applied", f"family {family.id} unlinked, {len(cleared)} members cleared")
+        cleared = unlink_household(self.ports.records, family, event.now)
+        self.ports.records.log_conflicts(closed_as_gone("family", family))
+        return Applied("applied", f"family {family.id} unlinked, {cleared} members cleared")
 
 
 def _older(event_time: datetime | None, held: datetime | None) -> bool:

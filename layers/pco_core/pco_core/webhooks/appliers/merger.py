@@ -42,7 +42,9 @@ class PersonMergerApplier:
                 update={
                     "pco_id": keep_id,
                     "updated_at": event.now,
-                    "sync": remove.sync.model_copy(update={"pco_hash": None, "pco_updated_at": None}),
+                    "sync": remove.sync.model_copy(
+                        update={"pco_hash": None, "pco_updated_at": None, "groups_person_id": None}
+                    ),
                 }
             )
             records.save_people([(relinked, remove)])

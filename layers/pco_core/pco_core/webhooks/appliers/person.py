@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pco_core.merge.common import closed_as_gone
 from pco_core.merge.contacts import contact_key
 from pco_core.merge.matching import PersonMatch
 from pco_core.merge.person import local_fields, merge_person, person_fields, unlinked_person
@@ -80,4 +81,5 @@ class PersonApplier:
 
     def _unlinked(self, person: Person, event: Event) -> Applied:
         self.ports.records.save_people([(unlinked_person(person, event.now), person)])
+        self.ports.records.log_conflicts(closed_as_gone("person", person))
         return Applied("applied", f"person {person.id} marked inactive and unlinked")
