@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := layers/pco_core:.
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test unit integration e2e token bench lint typecheck layers cfn build chromium clean
+.PHONY: run test unit integration e2e chaos token bench lint typecheck layers cfn build chromium clean
 
 $(VENV)/.stamp: requirements/dev.lock layers/pco_core/requirements.txt
 	@test -n "$(PYTHON_BIN)" || { echo "Python $(PYTHON_VERSION) (the Lambda runtime in template.yaml) not found"; exit 1; }
@@ -65,6 +65,11 @@ integration: $(VENV)/.stamp
 
 e2e: $(VENV)/.stamp chromium
 	$(PY) -m pytest -q tests/e2e
+
+# The fault suite (issue 15): every scenario against the local stack and the sandbox's fault injection,
+# ending with a table (also in bench/out/chaos.md). `make test` runs only its few fast scenarios.
+chaos: $(VENV)/.stamp
+	$(PY) -m pytest -q tests/chaos --chaos
 
 test: lint typecheck layers cfn build chromium
 	$(PY) -m pytest -q

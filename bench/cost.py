@@ -20,7 +20,7 @@ from typing import Any
 
 OUT = Path(__file__).resolve().parent / "out"
 
-# ---- list prices, us-east-1 (read 2026-11-30)
+# ---- list prices, us-east-1, as published on the pages named below (check them before quoting a bill)
 # https://aws.amazon.com/lambda/pricing/ : Arm, first 7.5 billion GB-s a month; requests, both architectures.
 LAMBDA_ARM_GB_SECOND = 0.0000133334
 LAMBDA_REQUEST = 0.20 / 1_000_000

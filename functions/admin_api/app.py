@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pco_core.api import create_app
 from pco_core.api.services import AdminServices
-from pco_core.observability import logger, tracer
+from pco_core.observability import logger, metrics, tracer
 from pco_core.settings import AdminApiEnv
 
 
@@ -22,5 +22,6 @@ app = create_app(services)
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

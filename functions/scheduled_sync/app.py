@@ -5,7 +5,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pco_core.observability import logger, tracer
+from pco_core.observability import logger, metrics, tracer
 from pco_core.runs.schedule import ScheduledSync, ScheduleInput
 from pco_core.settings import ScheduledSyncEnv
 
@@ -17,5 +17,6 @@ def scheduled_sync() -> ScheduledSync:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return scheduled_sync().start(ScheduleInput.model_validate(event or {})).model_dump(mode="json")

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pco_core.engine.page import PageDeps
-from pco_core.observability import logger, tracer
+from pco_core.observability import logger, metrics, tracer
 from pco_core.runs.page import PageRequest, page_deps_from_env, run_sync_page
 from pco_core.settings import SyncPageEnv
 
@@ -19,6 +19,7 @@ def deps() -> PageDeps:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 @event_parser(model=PageRequest)
 def handler(event: PageRequest, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(run_id=event.run_id)

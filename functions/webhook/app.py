@@ -6,7 +6,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pco_core.clock import utc_now
-from pco_core.observability import logger, tracer
+from pco_core.observability import logger, metrics, tracer
 from pco_core.settings import WebhookEnv
 from pco_core.store.deliveries import DeliveryLog
 from pco_core.store.queue import DeliveryQueue
@@ -22,6 +22,7 @@ def deps() -> tuple[WebhookEnv, DeliveryLog, DeliveryQueue]:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     env, claims, queue = deps()
     # The secret is cached for a few minutes by Powertools, so a rotated secret is picked up soon.

@@ -8,11 +8,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pco_core.clock import utc_now
-from pco_core.observability import logger, tracer
+from pco_core.observability import logger, metrics, tracer
 from pco_core.settings import WebhookWorkerEnv
-from pco_core.store.deliveries import DeliveryLog, WebhookTrail
-from pco_core.store.records import RecordStore
+from pco_core.store.deliveries import DeliveryLog
 from pco_core.webhooks.apply import WebhookApplier, apply_queued
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -21,19 +19,17 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @cache
 def deps() -> tuple[WebhookApplier, DeliveryLog]:
     env = WebhookWorkerEnv.from_env()
-    applier = WebhookApplier(
-        RecordStore(env.records_table), WebhookTrail(env.state_table), utc_now, policy=env.conflict_policy
-    )
-    return applier, DeliveryLog(env.state_table)
+    return WebhookApplier.from_env(env), DeliveryLog(env.state_table)
 
 
 def record_handler(record: SQSRecord) -> None:
     applier, log = deps()
-    apply_queued(record.body, applier, log)
+    apply_queued(record.body, applier, log, receive_count=int(record.attributes.approximate_receive_count))
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

@@ -94,6 +94,11 @@ export class ApiClient {
     return this.request("POST", `/api/runs/${encodeURIComponent(id)}/cancel`);
   }
 
+  /** A new run that goes on from where the failed run `id` stopped: the new run (202). */
+  resumeRun(id) {
+    return this.request("POST", `/api/runs/${encodeURIComponent(id)}/resume`);
+  }
+
   /** {deliveries: [{id, event, resource, received_at, outcome}], dead_letter_count} */
   webhookDeliveries() {
     return this.request("GET", "/api/webhooks/deliveries");

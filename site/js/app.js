@@ -63,7 +63,11 @@ function createDashboard(config) {
   const schedule = new ScheduleNote(deps);
   const failures = new FailuresDialog(deps);
   const openFailures = (run, opener) => failures.open(run, opener);
-  const history = new HistoryCard(deps, () => refreshLists(), openFailures);
+  const history = new HistoryCard(deps, {
+    onRefresh: () => refreshLists(),
+    onResume: (run) => runs.resume(run),
+    openFailures,
+  });
   runs = new RunsCard(deps, {
     refreshAfterRun: () => refreshLists(),
     findRun: (id) => history.run(id),

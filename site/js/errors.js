@@ -10,14 +10,18 @@ const SUPPORT_HINT = "If it happens again, send the details to whoever looks aft
 const UNREACHABLE =
   "PCO Sync could not reach Planning Center, even after retrying. Start the run again later; if it keeps " +
   "happening, check the stack's PcoBaseUrl parameter.";
+const RESUME_HINT = "Resume the run (below its error in Sync History): it goes on from where it stopped.";
+const CRASHED =
+  "The part of PCO Sync that does the work stopped unexpectedly several times in a row (it ran out of " +
+  `memory or time, or was stopped). ${RESUME_HINT} ${SUPPORT_HINT}`;
 
 // Keyed by the names of pco_core's exception tree (errors.py), which a failed run's error starts with, and
 // by httpx's names for a connection that failed before PCO answered.
 const SENTENCES = Object.freeze({
   PcoAuthError: `Planning Center refused the App ID and Secret. ${CREDENTIALS_HINT}`,
   PcoUnavailable:
-    "Planning Center did not answer, or answered with a server error, even after retrying. Start the run " +
-    "again later.",
+    "Planning Center did not answer, or answered with a server error, even after retrying. Resume the run " +
+    "later (below its error in Sync History): it goes on from where it stopped.",
   RateLimited: "Planning Center kept asking PCO Sync to slow down. Start the run again in a few minutes.",
   PcoRequestError: `Planning Center refused a request PCO Sync made. ${SUPPORT_HINT}`,
   ConfigError:
@@ -26,6 +30,10 @@ const SENTENCES = Object.freeze({
   LeaseLost: "Another run took over the sync, so this run stopped. Start it again once that run has ended.",
   StoreConflict: "Saving the records kept clashing with another change. Start the run again.",
   "States.Timeout": "A step of the run took too long and was stopped. Start the run again.",
+  // How Lambda reports a page whose process died (killed, out of memory) or ran out of time.
+  "Runtime.ExitError": CRASHED,
+  "Sandbox.Timedout": CRASHED,
+  "Lambda.Unknown": CRASHED,
   ConnectError: UNREACHABLE,
   ConnectTimeout: UNREACHABLE,
   ReadTimeout: UNREACHABLE,

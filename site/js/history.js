@@ -1,6 +1,7 @@
 // The "Sync History" card: the last runs, most recent first; a failed (or cancelled) run's row opens to say
-// why, a skipped one says so in grey, a run's failed records open in the failures dialog; a warning above
-// it when the latest completed Full Sync left PCO and the local records apart.
+// why, and a failed run's offers Resume (a new run that goes on from where the failed one stopped); a
+// skipped one says so in grey; a run's failed records open in the failures dialog; a warning above it when
+// the latest completed Full Sync left PCO and the local records apart.
 
 import { explainError } from "./errors.js";
 import {
@@ -45,7 +46,31 @@ function failuresButton(run, openFailures, text) {
   return button;
 }
 
-function reasonRow(run, detailId, what, openFailures) {
+/** Resume for a failed run not resumed yet; once resumed, a note saying so. */
+function resumeControl(run, onResume) {
+  if (run.resumed_by) {
+    const note = document.createElement("span");
+    note.className = "history__resumed";
+    note.textContent = "Resumed by a later run.";
+    return note;
+  }
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "btn btn--ghost btn--small history__resume";
+  button.textContent = "Resume";
+  button.setAttribute("aria-label", `Resume ${run.label || run.type} from where it stopped`);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await onResume(run);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return button;
+}
+
+function reasonRow(run, detailId, what, { openFailures, onResume }) {
   const detail = document.createElement("tr");
   detail.id = detailId;
   detail.className = "history__detail";
@@ -64,6 +89,7 @@ function reasonRow(run, detailId, what, openFailures) {
     more.append(failuresButton(run, openFailures, "View failed records"));
     td.append(more);
   }
+  if (run.status === "FAILED" && onResume) td.append(resumeControl(run, onResume));
   detail.appendChild(td);
   return detail;
 }
@@ -71,13 +97,16 @@ function reasonRow(run, detailId, what, openFailures) {
 export class HistoryCard {
   /**
    * @param {{api: import("./api.js").ApiClient}} deps
-   * @param {() => void} onRefresh what the Refresh button does (the app refreshes every list together).
-   * @param {(run: object, opener: HTMLElement) => void} openFailures shows a run's failed records.
+   * @param {{onRefresh: () => void, onResume: (run: object) => Promise<void>,
+   *          openFailures: (run: object, opener: HTMLElement) => void}} hooks onRefresh is what the Refresh
+   *   button does (the app refreshes every list together); onResume resumes a failed run; openFailures
+   *   shows a run's failed records.
    */
-  constructor({ api }, onRefresh, openFailures, doc = document) {
+  constructor({ api }, { onRefresh, onResume, openFailures }, doc = document) {
     this.api = api;
     this.openFailures = openFailures;
     this.doc = doc;
+    this.onResume = onResume;
     this.expanded = new Set(); // ids of the runs whose reason row is open, kept across refreshes
     this.runsById = new Map();
     this.el = {
@@ -120,7 +149,8 @@ export class HistoryCard {
   rows(run, index) {
     const tr = document.createElement("tr");
     tr.dataset.runId = run.id;
-    const type = cell(run.label || run.type, "Type", "history__type");
+    const label = run.label || run.type;
+    const type = cell(run.resumed_from ? `${label} (resumed)` : label, "Type", "history__type");
     // PCO's totals beside the local linked counts, where the run counted them.
     const totals = totalsText(run);
     if (totals) type.title = totals;
@@ -178,7 +208,7 @@ export class HistoryCard {
     hint.textContent = `View ${what}`;
     statusWrap.appendChild(hint);
 
-    const detail = reasonRow(run, detailId, what, this.openFailures);
+    const detail = reasonRow(run, detailId, what, { openFailures: this.openFailures, onResume: this.onResume });
     const open = this.expanded.has(run.id);
     tr.setAttribute("aria-expanded", String(open));
     detail.hidden = !open;

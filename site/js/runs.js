@@ -150,14 +150,29 @@ export class RunsCard {
 
   async start(event) {
     const button = event.currentTarget;
-    const type = button.dataset.runType;
     const label = button.textContent.trim();
+    await this.launch(label, () => this.api.startRun(button.dataset.runType));
+  }
+
+  /** Resume a failed run (from the history): a new run that goes on from where that one stopped. */
+  async resume(failedRun) {
+    const label = `${failedRun.label || failedRun.type} (resumed)`;
+    if (this.watching) {
+      this.showRunError("A run is active: resume this one once it has ended.");
+      return;
+    }
+    await this.launch(label, () => this.api.resumeRun(failedRun.id));
+    if (this.watching) await this.hooks.refreshAfterRun();
+  }
+
+  /** Start a run with `request` and watch it; `label` names it in messages. */
+  async launch(label, request) {
     if (this.watching || this.starting) return;
     this.showRunError(null);
     this.starting = true;
     this.updateButtons();
     try {
-      const run = await this.api.startRun(type);
+      const run = await request();
       this.starting = false;
       this.watch(run);
       this.announce(`${run.label || label} started.`);

@@ -30,7 +30,14 @@ from playwright.sync_api import Browser, Page, Route, expect
 from pco_core.api import create_app
 from pco_core.api.services import AdminServices
 from pco_core.connection import ConnectionStatus, ConnectionTest
-from pco_core.errors import ReplayRunning, RunActive, RunAlreadyEnded, RunNotFound
+from pco_core.errors import (
+    ReplayRunning,
+    RunActive,
+    RunAlreadyEnded,
+    RunAlreadyResumed,
+    RunNotFound,
+    RunNotResumable,
+)
 from pco_core.records import ConflictEvent, Email, FieldConflict, Person
 from pco_core.runs.schedule_info import ScheduledRun, SyncSchedule
 from pco_core.runstate import RUN_DOMAINS, RecordFailure, Run, RunFailures
@@ -346,6 +353,21 @@ class FakeRuns:
         self.api.finish(run, "CANCELLED")
         return Run.model_validate(run)
 
+    def resume_run(self, run_id: str, started_by: str) -> Run:
+        """As RunService.resume_run: a new run of the failed one's type, linked to it; once per failed run."""
+        failed = next((run for run in self.api.runs if run["id"] == run_id), None)
+        if failed is None:
+            raise RunNotFound(run_id)
+        if failed["status"] != "FAILED":
+            raise RunNotResumable(run_id, failed["status"])
+        if failed.get("resumed_by"):
+            raise RunAlreadyResumed(run_id, failed["resumed_by"])
+        run = self.api.start(failed["type"], started_by)
+        self.api.started.append((failed["type"], started_by))
+        run.update(resumed_from=run_id, label=failed["label"])
+        failed["resumed_by"] = run["id"]
+        return Run.model_validate(run)
+
 
 @dataclass
 class FakeConnection:
@@ -658,8 +680,8 @@ def test_failed_run_error_opens_on_click_and_enter(make_harness: Any) -> None:
     failed.click()
     expect(detail).to_be_visible()
     expect(detail.locator(".history__reason")).to_have_text(
-        "Planning Center did not answer, or answered with a server error, even after retrying. "
-        "Start the run again later."
+        "Planning Center did not answer, or answered with a server error, even after retrying. Resume the "
+        "run later (below its error in Sync History): it goes on from where it stopped."
     )
     technical = detail.get_by_text("PcoUnavailable: PCO answered 503 three times")
     expect(technical).to_be_hidden()
@@ -685,6 +707,33 @@ def test_the_run_card_says_when_the_scheduled_full_sync_starts_next(make_harness
             "Next scheduled Full Sync: Nov 25, 2026, 3:00 AM (cron(0 2 * * ? *), America/Chicago).",
         ]
     )
+
+
+def test_a_failed_run_resumes_from_its_error_row_and_the_history_says_so(make_harness: Any) -> None:
+    # Given the seeded history with a failed Families run
+    h = make_harness()
+    h.sign_in()
+    page = h.page
+    failed_id = "20261124T120000Z-bbbbbbbb"
+    page.locator(f'#history-body tr[data-run-id="{failed_id}"]').click()
+    detail = page.locator("#history-body tr.history__detail")
+    resume = detail.get_by_role("button", name="Resume Families from where it stopped")
+    expect(resume).to_be_visible()
+    # When the admin presses Resume
+    resume.click()
+    # Then the page asked the API to resume that run and watches the new run it started
+    assert ("POST", f"/api/runs/{failed_id}/resume") in [(m, p) for m, p, _ in h.api.requests]
+    expect(page.locator("#progress-card")).to_be_visible()
+    expect(page.locator("#progress-label")).to_have_text("Families")
+    expect(page.locator("#progress-status")).to_have_text("Running")
+    # And the history lists the new run as resumed, and the failed one no longer offers Resume
+    expect(page.locator("#history-body tr[data-run-id]").first.locator(".history__type")).to_have_text(
+        "Families (resumed)"
+    )
+    # (its error row stays open across the refresh)
+    expect(detail.get_by_text("Resumed by a later run.")).to_be_visible()
+    expect(detail.get_by_role("button", name="Resume Families from where it stopped")).to_have_count(0)
+    h.shot("history-resumed")
 
 
 def test_test_connection_shows_organisation_or_what_to_do_with_the_reason_behind_details(

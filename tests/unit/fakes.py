@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -52,16 +52,45 @@ class FakeClock:
         self.now += timedelta(seconds=seconds)
 
 
-class FakeRecords:
-    """Keeps records by id; lookups behave as the DynamoDB store's (linked/normalised keys)."""
+LONG_AGO = START - timedelta(days=365)
 
-    def __init__(self) -> None:
+
+class FakeRecords:
+    """Keeps records by id; lookups behave as the DynamoDB store's (linked/normalised keys), and so do saves
+    given `read_at`: a record written at or after it is left alone and named.
+
+    `clock` times the writes. By default every write is long before any read (a frozen test clock could not
+    order them); a test of a race passes the clock its page reads with, and moves it."""
+
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         self.people: dict[str, Person] = {}
         self.families: dict[str, Family] = {}
         self.groups: dict[str, Group] = {}
         self.calls: Counter[str] = Counter()
         self.saved_people: list[tuple[Person, Person | None]] = []
         self.conflict_log: dict[str, ConflictEvent] = {}
+        self.clock = clock or (lambda: LONG_AGO)
+        self.written_at: dict[tuple[str, str], datetime] = {}
+
+    def _write[R: Person | Family | Group](
+        self,
+        kind: str,
+        held: dict[str, R],
+        changes: Sequence[tuple[R, R | None]],
+        read_at: datetime | None,
+    ) -> set[str]:
+        allowed = self._one_link_per_pco_id(held, kind, changes)
+        newer: set[str] = set()
+        now = self.clock()
+        for new, _ in allowed:
+            written = self.written_at.get((kind, new.id))
+            if read_at is not None and written is not None and written >= read_at:
+                newer.add(new.id)
+                continue
+            held[new.id] = new
+            self.written_at[(kind, new.id)] = now
+        self._raise_taken(kind, changes, allowed)
+        return newer
 
     def add(self, *records: Person | Family | Group) -> None:
         for r in records:
@@ -125,13 +154,12 @@ class FakeRecords:
     def get_people(self, ids: Iterable[str]) -> dict[str, Person]:
         return {i: self.people[i] for i in ids if i in self.people}
 
-    def save_people(self, changes: Sequence[tuple[Person, Person | None]]) -> None:
+    def save_people(
+        self, changes: Sequence[tuple[Person, Person | None]], *, read_at: datetime | None = None
+    ) -> set[str]:
         self.calls["save_people"] += 1
-        allowed = self._one_link_per_pco_id(self.people, "person", changes)
-        self.saved_people.extend(allowed)
-        for new, _ in allowed:
-            self.people[new.id] = new
-        self._raise_taken("person", changes, allowed)
+        self.saved_people.extend(self._one_link_per_pco_id(self.people, "person", changes))
+        return self._write("person", self.people, changes, read_at)
 
     def _one_link_per_pco_id(
         self, held: dict[str, Any], kind: str, changes: Sequence[tuple[Any, Any]]
@@ -163,21 +191,20 @@ class FakeRecords:
         wanted = set(pco_ids)
         return {f.pco_id: f for f in self.families.values() if f.pco_id in wanted and f.pco_id is not None}
 
-    def save_families(self, changes: Sequence[tuple[Family, Family | None]]) -> None:
-        allowed = self._one_link_per_pco_id(self.families, "family", changes)
-        for new, _ in allowed:
-            self.families[new.id] = new
-        self._raise_taken("family", changes, allowed)
+    def save_families(
+        self, changes: Sequence[tuple[Family, Family | None]], *, read_at: datetime | None = None
+    ) -> set[str]:
+        return self._write("family", self.families, changes, read_at)
 
     def groups_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Group]:
         wanted = set(pco_ids)
         return {g.pco_id: g for g in self.groups.values() if g.pco_id in wanted and g.pco_id is not None}
 
-    def save_groups(self, changes: Sequence[tuple[Group, Group | None]]) -> None:
-        allowed = self._one_link_per_pco_id(self.groups, "group", changes)
-        for new, _ in allowed:
-            self.groups[new.id] = new
-        self._raise_taken("group", changes, allowed)
+    def save_groups(
+        self, changes: Sequence[tuple[Group, Group | None]], *, read_at: datetime | None = None
+    ) -> set[str]:
+        self.calls["save_groups"] += 1
+        return self._write("group", self.groups, changes, read_at)
 
     def get_families(self, ids: Iterable[str]) -> dict[str, Family]:
         return {i: self.families[i] for i in ids if i in self.families}
@@ -454,6 +481,11 @@ class FakePco:
         self.rate_limited = False
         self.rate_count = 1
         self.per_page_cap = 100
+        # Requests this predicate picks are answered 503 (PCO having a bad moment).
+        self.unavailable: Callable[[httpx.Request], bool] = lambda request: False
+        # Called once PCO has read what it answers, before the answer arrives: something else (a webhook)
+        # happening while a request is in flight.
+        self.while_answering: Callable[[httpx.Request], None] = lambda request: None
 
     def client(self) -> PcoClient:
         return PcoClient("https://pco.test", "app", "secret", transport=httpx.MockTransport(self.handle))
@@ -468,6 +500,9 @@ class FakePco:
         if self.rate_limited:
             body = {"errors": [{"code": "429", "detail": "Rate limit exceeded"}]}
             return httpx.Response(429, json=body, headers={**headers, "Retry-After": "7"})
+        if self.unavailable(request):
+            body = {"errors": [{"status": "503", "title": "Service Unavailable"}]}
+            return httpx.Response(503, json=body, headers=headers)
         params = request.url.params
         per_page = min(int(params.get("per_page", "25")), self.per_page_cap)
         offset = int(params.get("offset", "0"))
@@ -491,6 +526,7 @@ class FakePco:
         if offset + per_page < len(data):
             meta["next"] = {"offset": offset + per_page}
         body = {"data": page, "included": included, "meta": meta, "links": {}}
+        self.while_answering(request)
         return httpx.Response(200, content=json.dumps(body).encode(), headers=headers)
 
     def _people(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

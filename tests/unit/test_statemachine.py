@@ -37,6 +37,14 @@ RUN_ID = "20261124T143000Z-0a1b2c3d"
 EXECUTION_DEADLINE_SECONDS = 10
 
 RETRIABLE_PAGE_ERRORS = ["PcoUnavailable", "RateLimited", "StoreConflict"]
+# How a Lambda that died or failed outside our exception tree is reported to Step Functions.
+CRASH_ERRORS = [
+    "Runtime.ExitError",
+    "Sandbox.Timedout",
+    "Lambda.Unknown",
+    "States.Timeout",
+    "States.TaskFailed",
+]
 LAMBDA_SERVICE_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -210,19 +218,30 @@ def test_every_substitution_is_declared(asl: dict[str, Any]) -> None:
     assert placeholders == set(SUBSTITUTIONS)
 
 
+def subclass_names(base: type[Exception]) -> set[str]:
+    """The names of `base`'s subclasses in the exception tree (pco_core.errors), however deep."""
+    found: set[str] = set()
+    for sub in base.__subclasses__():
+        if sub.__module__ == errors.__name__:
+            found |= {sub.__name__} | subclass_names(sub)
+    return found
+
+
 def test_retriable_names_are_the_exception_tree(asl: dict[str, Any]) -> None:
-    # The Retry names must be real pco_core.errors.RetriableError classes, or a typo silently stops retrying.
-    (retrier,) = asl["States"]["Page"]["Retry"]
-    app_names = [n for n in retrier["ErrorEquals"] if not n.startswith("Lambda.")]
+    # The Retry names must be real pco_core.errors classes, or a typo silently stops (or starts) retrying.
+    fatal, retriable, crashes = asl["States"]["Page"]["Retry"]
+    app_names = [n for n in retriable["ErrorEquals"] if not n.startswith("Lambda.")]
     assert app_names == RETRIABLE_PAGE_ERRORS
-    for name in app_names:
-        assert issubclass(getattr(errors, name), errors.RetriableError)
-    assert set(retrier["ErrorEquals"]) - set(app_names) == set(LAMBDA_SERVICE_ERRORS)
-    assert (retrier["IntervalSeconds"], retrier["BackoffRate"], retrier["MaxAttempts"]) == (2, 2, 6)
-    # Fatal errors are not retried.
-    for fatal in ["PcoAuthError", "PcoRequestError", "ConfigError", "LeaseLost"]:
-        assert issubclass(getattr(errors, fatal), errors.FatalError)
-        assert fatal not in retrier["ErrorEquals"]
+    assert set(app_names) == subclass_names(errors.RetriableError)
+    assert set(retriable["ErrorEquals"]) - set(app_names) == set(LAMBDA_SERVICE_ERRORS)
+    assert (retriable["IntervalSeconds"], retriable["BackoffRate"], retriable["MaxAttempts"]) == (2, 2, 6)
+    # Every fatal error, and only those, is matched first and never retried (a crash retrier would
+    # otherwise retry them through its States.TaskFailed wildcard).
+    assert set(fatal["ErrorEquals"]) == subclass_names(errors.FatalError)
+    assert fatal["MaxAttempts"] == 0
+    # Crashes: a bounded few retries, further apart.
+    assert crashes["ErrorEquals"] == CRASH_ERRORS
+    assert (crashes["IntervalSeconds"], crashes["BackoffRate"], crashes["MaxAttempts"]) == (5, 2, 3)
 
 
 def test_moto_accepts_the_definition(machine: Machine) -> None:
@@ -304,6 +323,56 @@ def test_fatal_page_error_fails_the_run_at_once(machine: Machine) -> None:
     assert execution.status == "FAILED"
     assert execution.failure()["error"] == "PcoAuthError"
     assert "PCO answered 401" in execution.failure()["cause"]
+
+
+@pytest.mark.parametrize("fatal", sorted(subclass_names(errors.FatalError)))
+def test_every_fatal_error_fails_the_run_without_a_retry(machine: Machine, fatal: str) -> None:
+    script(machine, pages=[LambdaError(fatal)], steps=[{}])
+    execution = machine.run()
+    assert (len(machine.lambdas.events_for(PAGE_ARN)), machine.retry_intervals) == (1, [])
+    assert execution.failure()["error"] == fatal
+
+
+@pytest.mark.parametrize(
+    "error_type",
+    # States.Timeout is Step Functions' own name (a TimeoutSeconds passed), never a Lambda's errorType.
+    [name for name in CRASH_ERRORS if not name.startswith("States.")] + ["MemoryError", "KeyError"],
+    ids=lambda name: name,
+)
+def test_a_crashed_page_is_retried_and_the_run_goes_on(machine: Machine, error_type: str) -> None:
+    # Given a page whose Lambda died (killed, out of memory, timed out) or raised outside the tree, once
+    script(machine, pages=[LambdaError(error_type, "RequestId: x Error: Runtime exited"), page(done=True)])
+    # When the execution runs
+    execution = machine.run()
+    # Then the page ran again after the crash retrier's first interval and the run finished
+    assert execution.status == "SUCCEEDED"
+    assert len(machine.lambdas.events_for(PAGE_ARN)) == 2
+    assert machine.lambdas.events_for(STEP_ARN) == []
+    assert machine.retry_intervals == [5]
+
+
+def test_a_page_that_keeps_crashing_fails_the_run_after_a_bounded_number_of_retries(machine: Machine) -> None:
+    # Given a page whose Lambda process dies every time
+    script(machine, pages=[LambdaError("Runtime.ExitError", "signal: killed")] * 4, steps=[{}])
+    # When the execution runs
+    execution = machine.run()
+    # Then the page ran 1 + 3 times, further apart each time, then FailRun recorded why
+    assert len(machine.lambdas.events_for(PAGE_ARN)) == 4
+    assert machine.retry_intervals == [5, 10, 20]
+    (fail_event,) = machine.lambdas.events_for(STEP_ARN)
+    assert fail_event["error"]["Error"] == "Runtime.ExitError"
+    assert execution.status == "FAILED"
+
+
+def test_crashes_and_pco_failures_have_their_own_retry_budgets(machine: Machine) -> None:
+    # Given PCO failing five times, then the Lambda crashing twice, then the page finishing
+    pages: list[Answer] = [LambdaError("PcoUnavailable")] * 5 + [LambdaError("Runtime.ExitError")] * 2
+    script(machine, pages=[*pages, page(done=True)])
+    # When the execution runs
+    execution = machine.run()
+    # Then neither budget was spent: each retrier counts its own errors
+    assert execution.status == "SUCCEEDED"
+    assert machine.retry_intervals == [2, 4, 8, 16, 32, 5, 10]
 
 
 def test_fail_run_is_retried_on_lambda_service_errors(machine: Machine) -> None:

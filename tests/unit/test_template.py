@@ -16,6 +16,7 @@ import pytest
 from cfnlint.decode import decode
 
 from pco_core import settings
+from pco_core.webhooks.apply import DEAD_LETTER_AFTER_RECEIVES
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -24,7 +25,7 @@ MACHINE_NAME = "${AWS::StackName}-sync-run"
 SECRET_PARAMETERS = {"PcoAppId", "PcoSecret", "PcoWebhookSecret"}
 
 # Every env var a function may get besides its settings model's fields.
-OBSERVABILITY_ENV = {"POWERTOOLS_SERVICE_NAME", "LOG_LEVEL"}
+OBSERVABILITY_ENV = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
 FUNCTION_SETTINGS: dict[str, type[settings._Env]] = {
     "AdminApiFunction": settings.AdminApiEnv,
     "SyncPageFunction": settings.SyncPageEnv,
@@ -170,7 +171,8 @@ def test_each_function_gets_exactly_the_settings_it_reads(
     # Then the template sets every one of them, and nothing the function does not read
     env = function_env(template, resources, name)
     assert set(env) - OBSERVABILITY_ENV == wanted
-    assert env["POWERTOOLS_SERVICE_NAME"] == "pco-sync"
+    assert env["POWERTOOLS_SERVICE_NAME"] == {"Ref": "ServiceName"}
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == {"Ref": "MetricsNamespace"}
     assert env["LOG_LEVEL"] == {"Ref": "LogLevel"}
 
 
@@ -211,7 +213,15 @@ def test_parameter_defaults(template: dict[str, Any]) -> None:
     assert params["RolePermissions"]["Default"] == '{"TECH_ADMIN":["pco.manage"]}'
     assert int(params["RunLeaseSeconds"]["Default"]) == 900
     assert params["LogLevel"]["Default"] == "INFO"
+    assert params["ServiceName"]["Default"] == "pco-sync"
+    assert params["MetricsNamespace"]["Default"] == "PcoSync"
     assert params["AdminCallbackUrls"]["Type"] == "CommaDelimitedList"
+
+
+def test_webhook_dead_letter_count_is_the_one_the_worker_reports(resources: dict[str, Any]) -> None:
+    # The worker counts a delivery dead-lettered when it fails on the receive SQS moves it after.
+    redrive = resources["WebhookQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["maxReceiveCount"] == DEAD_LETTER_AFTER_RECEIVES
 
 
 def test_secret_holds_the_three_credentials(resources: dict[str, Any]) -> None:

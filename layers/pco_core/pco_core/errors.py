@@ -13,7 +13,8 @@ PcoSyncError
 │   └── LeaseLost           another run holds the lock; this run must stop
 ├── SkippableRecordError    one record cannot be synced; it is counted as failed and the run goes on
 │   ├── PcoLinkTaken        the PCO record is already linked to another local record (one link per PCO id)
-│   └── UncertainMatch      a lost create may have made a PCO person nothing confirms is this one
+│   ├── UncertainMatch      a lost create may have made a PCO person nothing confirms is this one
+│   └── ValueTooLong        a PCO record holds a value longer than limits.py keeps (never truncated)
 ├── RunStopped              the run was cancelled while a page was writing: the page stops at once
 └── Refused                 what was asked cannot be done; nothing was changed (api/ maps each to a status)
     ├── NotSignedIn         no verified caller came with the request
@@ -31,6 +32,8 @@ PcoSyncError
     ├── RunActive           another run holds the run lock; carries its run_id
     ├── RunStopping         a cancelled run's page may still write: the lock frees when it ends
     ├── RunAlreadyEnded     the run is no longer RUNNING; carries its status
+    ├── RunNotResumable     only a FAILED run can be resumed; carries its status
+    ├── RunAlreadyResumed   a failed run is resumed once; carries the run that resumed it
     ├── ReplayRunning       a replay of the webhook dead letters is already moving them
     ├── ConflictNotFound    no conflict with that id
     └── ConflictResolved    the conflict was resolved already
@@ -55,7 +58,11 @@ class RetriableError(PcoSyncError):
 
 
 class PcoUnavailable(RetriableError):
-    """PCO answered 5xx, timed out, or the connection failed."""
+    """PCO answered 5xx, timed out, or the connection failed; `retry_after` when PCO said how long to wait."""
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class RateLimited(RetriableError):
@@ -118,6 +125,11 @@ class PcoLinkTaken(SkippableRecordError):
 class UncertainMatch(SkippableRecordError):
     """A person whose earlier create's answer was lost, and PCO holds someone with its name created since
     whom nothing else (email, phone, birthdate) confirms: neither adopted nor created again."""
+
+
+class ValueTooLong(SkippableRecordError):
+    """A PCO record holds a value longer than we store (limits.py): the record fails with the field named,
+    rather than being truncated."""
 
 
 class RunStopped(PcoSyncError):
@@ -231,6 +243,24 @@ class RunAlreadyEnded(Refused):
         super().__init__(f"run {run_id} already ended ({status}); there is nothing to {action}")
         self.run_id = run_id
         self.status = status
+
+
+class RunNotResumable(Refused):
+    """Only a FAILED run can be resumed (a finished run never changes status again)."""
+
+    def __init__(self, run_id: str, status: str) -> None:
+        super().__init__(f"run {run_id} is {status}; only a failed run can be resumed")
+        self.run_id = run_id
+        self.status = status
+
+
+class RunAlreadyResumed(Refused):
+    """Each failed run is resumed at most once: `resumed_by` is the run that resumed it."""
+
+    def __init__(self, run_id: str, resumed_by: str) -> None:
+        super().__init__(f"run {run_id} was already resumed by run {resumed_by}")
+        self.run_id = run_id
+        self.resumed_by = resumed_by
 
 
 class ReplayRunning(Refused):

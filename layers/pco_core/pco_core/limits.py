@@ -1,11 +1,13 @@
 """The most PCO Sync accepts of anything it stores: lengths, list sizes, value ranges and body shapes.
 
-One module for every way records come in (admin API bodies today; the pull and the webhook worker can
-check PCO's records against the same numbers). Lengths are in characters (Unicode code points) unless
-named `_BYTES`. The lookup items that make a match one read hold a normalised email or name in their
-DynamoDB key, which may be at most 2,048 bytes: the limits below keep every such key under 1,100 bytes
-(tests/unit/test_limits.py checks the arithmetic; tests/unit/api/test_record_writes.py stores the
-longest allowed values on moto, which enforces DynamoDB's key limits).
+One module for every way records come in: the admin API refuses a longer value with a 422 naming the
+field; a PCO record (pull or webhook) holding a longer value is a failed record with its reason, never
+truncated (pco/models.py), so both sides of the sync hold a record to the same numbers. Lengths are in
+characters (Unicode code points) unless named `_BYTES`. The lookup items that make a match one read hold
+a normalised email or name in their DynamoDB key, which may be at most 2,048 bytes: the limits below keep
+every such key under 1,100 bytes (tests/unit/test_limits.py checks the arithmetic;
+tests/unit/api/test_record_writes.py stores the longest allowed values on moto, which enforces DynamoDB's
+key limits).
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ GRADE_MIN = -1
 GRADE_MAX = 12
 # A name as the name lookup key holds it (NFKC, casefolded): one character can become 18 ("ﷺ").
 NAME_KEY_MAX_BYTES = 400
-FAMILY_NAME_MAX = 200
+FAMILY_NAME_MAX = 200  # a family's (PCO household's) name
+GROUP_NAME_MAX = 200  # a group's name
+# PCO's values are Male/Female; a PCO record's other text passes through as PCO sent it, up to this.
+GENDER_MAX = 50
 EMAIL_MAX = 254  # RFC 5321's limit on an address; its lookup key stays under 1,100 bytes
 EMAIL_LOCAL_MAX = 64
 PHONE_MAX = 40
@@ -67,6 +72,10 @@ BIRTHDATE_MIN = date(1900, 1, 1)
 GENDERS: dict[str, str] = {"male": "Male", "m": "Male", "female": "Female", "f": "Female"}
 BODY_MAX_BYTES = 256 * 1024  # far above the largest body the limits above allow
 JSON_DEPTH_MAX = 32  # our bodies nest 3 deep
+# PCO's webhook deliveries are a few kilobytes (one record and its includes); API Gateway alone would let
+# 10 MB through. A larger body is answered 413 before its signature is even checked, and nothing is stored.
+# 1 MiB still takes an unusually large record (queued compressed when over SQS's 256 KiB).
+WEBHOOK_BODY_MAX_BYTES = 1024 * 1024
 
 _SPACE = re.compile(r"\s")
 # A letter or digit, then letters, digits or hyphens, ending with a letter or digit: 63 at most.

@@ -160,6 +160,9 @@ class Run(BaseModel):
     conflicts: int = 0
     started_by: str
     error: str | None = None
+    # A FAILED run can be resumed once: a new run of the same type that starts at its committed cursor.
+    resumed_from: str | None = None
+    resumed_by: str | None = None
     progress: RunProgress = Field(default_factory=RunProgress)
     # The counters split by step ("groups" and "memberships" apart), for the steps that counted anything.
     counts_by_domain: dict[str, PageCounts] = Field(default_factory=dict)

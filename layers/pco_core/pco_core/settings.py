@@ -101,5 +101,6 @@ class WebhookEnv(_Env):
     webhook_queue_url: str = Field(min_length=1)
 
 
-class WebhookWorkerEnv(StoreEnv, ConflictEnv):
+class WebhookWorkerEnv(StoreEnv, PcoEnv, ConflictEnv):
+    # PCO is read once per person_merger.created whose kept person we do not know (confirmed before linking).
     pass

@@ -11,7 +11,14 @@ import pytest
 from pco_core.api import create_app
 from pco_core.api.services import AdminServices
 from pco_core.connection import ConnectionStatus, ConnectionTest
-from pco_core.errors import ConfigError, InvalidRunType, RunActive, RunAlreadyEnded, RunNotFound
+from pco_core.errors import (
+    ConfigError,
+    InvalidRunType,
+    RunActive,
+    RunAlreadyEnded,
+    RunNotFound,
+    RunNotResumable,
+)
 from pco_core.records import Person
 from pco_core.runs.schedule_info import ScheduledRun, SyncSchedule
 from pco_core.runstate import RUN_LABELS, RecordFailure, Run, RunFailures
@@ -78,6 +85,14 @@ class FakeRuns:
             return cancelled
         ended = self.get_run(run_id)
         raise RunAlreadyEnded(run_id, ended.status, "cancel")
+
+    def resume_run(self, run_id: str, started_by: str) -> Run:
+        failed = self.get_run(run_id)
+        if failed.status != "FAILED":
+            raise RunNotResumable(run_id, failed.status)
+        self.active = make_run(failed.type, id="20261124T150000Z-ef567890", resumed_from=run_id)
+        self.started.append((failed.type, started_by))
+        return self.active
 
 
 class FakeConnection:
@@ -336,6 +351,29 @@ def test_given_an_ended_run_when_cancelled_then_409_and_unknown_is_404(call, fak
     assert status == 409
     assert "already ended (COMPLETED)" in body["message"]
     assert call("POST", "/api/runs/nope/cancel")[0] == 404
+
+
+# ---------------------------------------------------------------- resume
+
+
+def test_given_a_failed_run_when_resumed_then_202_with_the_new_run_it_started(call, fakes):
+    fakes[0].history = [make_run(status="FAILED", error="PcoUnavailable: PCO answered 503")]
+    status, body = call("POST", "/api/runs/20261124T140000Z-abcd1234/resume")
+    assert status == 202
+    assert (body["status"], body["type"]) == ("RUNNING", "full_sync")
+    assert body["resumed_from"] == "20261124T140000Z-abcd1234"
+    assert body["id"] != "20261124T140000Z-abcd1234"
+    assert fakes[0].started == [("full_sync", "admin@church.example")]
+    assert "cursor" not in body
+
+
+def test_given_a_run_that_did_not_fail_when_resumed_then_409_and_unknown_is_404(call, fakes):
+    fakes[0].history = [make_run(status="COMPLETED")]
+    status, body = call("POST", "/api/runs/20261124T140000Z-abcd1234/resume")
+    assert status == 409
+    assert "only a failed run can be resumed" in body["message"]
+    assert call("POST", "/api/runs/nope/resume")[0] == 404
+    assert fakes[0].started == []
 
 
 def test_two_resolvers_in_one_process_each_answer_with_their_own_services():

@@ -281,3 +281,60 @@ def test_given_the_rate_budget_is_nearly_spent_then_the_committed_page_says_the_
     waiting = runs.run().waiting
     assert waiting is not None
     assert waiting.until == deps.clock() + timedelta(seconds=result.wait_seconds)
+
+
+class _Pauses:
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock, self.taken = clock, []
+
+    def __call__(self, seconds: float) -> None:
+        self.taken.append(seconds)
+        self.clock.advance(seconds)
+
+
+def paused_deps(pco: FakePco, records: FakeRecords, runs: FakeRuns) -> tuple[PageDeps, _Pauses]:
+    """A page's deps whose pauses between retried reads move the fake clock instead of sleeping."""
+    clock = FakeClock()
+    pauses = _Pauses(clock)
+    deps = PageDeps(
+        pco=pco.client(),
+        records=records,
+        runs=runs,
+        clock=clock,
+        lease_seconds=900,
+        domains=DOMAINS,
+        sleep=pauses,
+    )
+    return deps, pauses
+
+
+def test_given_pco_fails_a_read_twice_then_the_page_retries_in_place_and_commits_once() -> None:
+    # Given PCO answering 503 to the first two requests
+    pco, records = FakePco(), FakeRecords()
+    pco.people = [pco_person("1", "Ada", "L")]
+    failures = iter([True, True])
+    pco.unavailable = lambda request: next(failures, False)
+    runs = FakeRuns(make_run(["people"]))
+    deps, pauses = paused_deps(pco, records, runs)
+    # When one page runs
+    result = run_page("R1", 60, deps, page_seconds=120)
+    # Then it paused twice (injected: nothing slept), read a third time and committed the person once
+    assert result.done
+    assert pauses.taken == [0.5, 1.0]
+    assert len(pco.requests) == 3
+    assert (runs.commits, runs.run().created, runs.run().status) == (1, 1, "COMPLETED")
+
+
+def test_given_a_page_without_time_to_spare_then_a_failed_read_fails_the_page_for_the_state_machine() -> None:
+    from pco_core.engine.page import WRITE_RESERVE_SECONDS
+    from pco_core.errors import PcoUnavailable
+
+    pco, records = FakePco(), FakeRecords()
+    pco.people = [pco_person("1", "Ada", "L")]
+    pco.unavailable = lambda request: True
+    runs = FakeRuns(make_run(["people"]))
+    deps, _ = paused_deps(pco, records, runs)
+    with pytest.raises(PcoUnavailable):
+        run_page("R1", 60, deps, page_seconds=WRITE_RESERVE_SECONDS)
+    # nothing committed, and the page let go of its in-flight mark
+    assert (runs.commits, len(pco.requests), runs.page_in_flight) == (0, 1, False)

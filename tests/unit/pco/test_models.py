@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from pco_core.errors import SkippableRecordError
+from pco_core import limits
+from pco_core.errors import SkippableRecordError, ValueTooLong
 from pco_core.pco.jsonapi import Document, Resource
 from pco_core.pco.models import (
     PcoAddress,
@@ -254,3 +255,69 @@ def test_person_merger_without_ids_is_skippable() -> None:
     )
     with pytest.raises(SkippableRecordError):
         PcoPersonMerger.from_resource(resource)
+
+
+# ---- values longer than we keep (limits.py): a failed record with its reason, never truncated ----
+
+
+def _person_resource(**attributes: object) -> Resource:
+    attrs = {"first_name": "Ada", "last_name": "Lovelace", "updated_at": "2026-01-01T00:00:00Z", **attributes}
+    return Resource.model_validate({"type": "Person", "id": "9", "attributes": attrs})
+
+
+def test_given_a_name_at_the_limit_then_it_is_kept_whole() -> None:
+    name = "A" * limits.NAME_MAX
+    assert PcoPerson.from_resource(_person_resource(first_name=name)).first_name == name
+
+
+@pytest.mark.parametrize(
+    ("attribute", "limit"),
+    [("first_name", limits.NAME_MAX), ("last_name", limits.NAME_MAX), ("gender", limits.GENDER_MAX)],
+)
+def test_given_a_person_value_over_the_limit_then_the_record_fails_naming_the_field(
+    attribute: str, limit: int
+) -> None:
+    with pytest.raises(ValueTooLong) as raised:
+        PcoPerson.from_resource(_person_resource(**{attribute: "x" * 300_000}))
+    assert str(raised.value) == (
+        f"PCO Person 9 holds a value too long to keep: {attribute} is 300000 characters (at most {limit})"
+    )
+    assert isinstance(raised.value, SkippableRecordError)
+
+
+def test_given_an_included_email_over_the_limit_then_its_person_fails_naming_the_email() -> None:
+    address = "a" * limits.EMAIL_MAX + "@x.org"
+    document = Document.model_validate(
+        {
+            "data": [
+                {
+                    "type": "Person",
+                    "id": "9",
+                    "attributes": {"first_name": "Ada", "updated_at": "2026-01-01T00:00:00Z"},
+                    "relationships": {"emails": {"data": [{"type": "Email", "id": "e1"}]}},
+                }
+            ],
+            "included": [{"type": "Email", "id": "e1", "attributes": {"address": address}}],
+        }
+    )
+    (resource,) = document.resources()
+    with pytest.raises(ValueTooLong, match=r"PCO Email e1 .* address is 260 characters \(at most 254\)"):
+        PcoPerson.from_resource(resource, document)
+
+
+@pytest.mark.parametrize(
+    ("model", "type_", "attribute", "limit"),
+    [
+        (PcoHousehold, "Household", "name", limits.FAMILY_NAME_MAX),
+        (PcoGroup, "Group", "name", limits.GROUP_NAME_MAX),
+        (PcoAddress, "Address", "city", limits.CITY_MAX),
+        (PcoAddress, "Address", "street_line_1", limits.STREET_MAX),
+    ],
+)
+def test_given_other_records_over_the_limit_then_they_fail(
+    model: type[PcoHousehold | PcoGroup | PcoAddress], type_: str, attribute: str, limit: int
+) -> None:
+    too_long = {attribute: "y" * (limit + 1)}
+    resource = Resource.model_validate({"type": type_, "id": "5", "attributes": too_long})
+    with pytest.raises(ValueTooLong, match=f"PCO {type_} 5 holds a value too long to keep"):
+        model.from_resource(resource)

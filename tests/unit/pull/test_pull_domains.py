@@ -113,6 +113,18 @@ def test_given_new_people_then_they_are_created_with_deterministic_ids_and_all_f
     assert request.url.params["per_page"] == "100"
 
 
+def test_given_a_pco_person_with_a_value_too_long_to_keep_then_it_fails_and_the_page_goes_on() -> None:
+    # Given a page where one person's last name is far longer than we keep
+    pco, records = FakePco(), FakeRecords()
+    pco.people = [pco_person("1", "Ada", "L" * 5000), pco_person("2", "Bob", "Kahn")]
+    # When the page is pulled
+    page = PullPeople().run(context(pco, records), {})
+    # Then that one is counted failed, the other created, and the too-long one is neither stored nor cut
+    assert counts(page) == (1, 0, 0, 1)
+    assert [p.pco_id for p in records.people.values()] == ["2"]
+    assert page.next_position is None
+
+
 def test_given_an_unchanged_pco_person_then_a_later_run_skips_it_and_writes_nothing() -> None:
     pco, records = FakePco(), FakeRecords()
     pco.people = [pco_person("1", "Ada", "Lovelace")]
@@ -345,3 +357,33 @@ def test_given_many_groups_then_a_page_stops_at_the_request_budget_and_resumes_a
     assert page.processed == 10
     assert len(pco.requests) == 20
     assert not any(isinstance(r, Family) for r in records.groups.values())
+
+
+def test_given_pco_fails_one_groups_read_then_the_groups_before_it_are_merged_and_the_page_stops() -> None:
+    # Given three linked groups, and PCO answering 503 for the second one's memberships
+    pco, records = FakePco(), FakeRecords()
+    people_imported(pco, records)
+    for n in (1, 2, 3):
+        records.add(Group(id=f"g{n}", pco_id=f"G{n}", name=f"G{n}", updated_at=START))
+        pco.memberships[f"G{n}"] = [{"id": f"m{n}", "person": "1"}]
+    pco.unavailable = lambda request: request.url.path == "/groups/v2/groups/G2/memberships"
+    # When a page runs (the context's client does not retry: the engine's retries are tested elsewhere)
+    page = PullMemberships().run(context(pco, records), {})
+    # Then G1 is merged and the page resumes at G2, which is not touched
+    assert counts(page) == (1, 0, 0, 0)
+    assert page.next_position == AfterIdPosition(after_id="g1", processed=1)
+    assert [len(records.groups[g].members) for g in ("g1", "g2", "g3")] == [1, 0, 0]
+    # And once PCO is back, the next page does the rest
+    pco.unavailable = lambda request: False
+    rest = PullMemberships().run(context(pco, records), page.next_position)
+    assert (counts(rest), rest.next_position) == ((2, 0, 0, 0), None)
+
+
+def test_given_pco_fails_the_first_groups_read_then_the_page_fails_and_merges_nothing() -> None:
+    from pco_core.errors import PcoUnavailable
+
+    pco, records = FakePco(), FakeRecords()
+    records.add(Group(id="g1", pco_id="G1", name="G1", updated_at=START))
+    pco.unavailable = lambda request: True
+    with pytest.raises(PcoUnavailable):
+        PullMemberships().run(context(pco, records), {})

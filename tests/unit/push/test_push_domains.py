@@ -594,3 +594,53 @@ def test_given_a_gender_pco_refuses_when_a_person_is_created_then_the_failure_na
         422,
     )
     assert entry.message == "PCO refused the person gender (422): Gender is not included in the list."
+
+
+@pytest.mark.parametrize("lost", ["request", "answer"])
+def test_given_pco_fails_a_write_mid_page_then_the_records_before_it_are_committed_and_none_twice(
+    pco, records, lost
+):
+    # Given three new people (a birthdate confirms a lost create's person), and PCO failing the second
+    # create before it arrives, or after it made the person (its answer lost)
+    records.add(*(person(f"p{n}", first=f"N{n}", birthdate=date(1990, 1, n)) for n in (1, 2, 3)))
+    creates = 0
+
+    def drop_second_create(request: httpx.Request) -> httpx.Response | None:
+        nonlocal creates
+        if (request.method, request.url.path) != ("POST", "/people/v2/people"):
+            return None
+        creates += 1
+        if creates != 2:
+            return None
+        if lost == "answer":
+            pco.forward(request)
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+
+    pco.on_request = drop_second_create
+    # When the page runs
+    first = PushPeople().run(ctx(pco, records), {})
+    # Then the first person is committed as created and the page stops where PCO failed
+    assert totals([first]) == {"created": 1, "updated": 0, "skipped": 0, "failed": 0}
+    assert first.next_position == WalkPosition(cursor=None, after_id="p1", processed=1)
+    # And the next page goes on from the failed one: every person is in PCO exactly once
+    rest = walk_from(PushPeople().run, ctx(pco, records), first.next_position)
+    assert totals([first, *rest])["created"] == 3
+    assert len({records.people[f"p{n}"].pco_id for n in (1, 2, 3)}) == 3
+    names = [p.first_name for p in pco.people() if p.first_name.startswith("N")]
+    assert sorted(names) == ["N1", "N2", "N3"]
+
+
+def test_given_pco_fails_the_first_write_of_a_page_then_the_page_fails_for_the_state_machine_to_retry(
+    pco, records
+):
+    from pco_core.errors import PcoUnavailable
+
+    records.add(person("p1", emails=[Email(address="ada@example.org")]))
+
+    def drop(request: httpx.Request) -> None:
+        if request.method == "POST":
+            raise httpx.RemoteProtocolError("dropped", request=request)
+
+    pco.on_request = drop
+    with pytest.raises(PcoUnavailable):
+        PushPeople().run(ctx(pco, records), {})

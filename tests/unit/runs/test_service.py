@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 import pytest
@@ -18,9 +17,7 @@ from pco_core.runstate import (
     RunProgress,
 )
 from pco_core.store.executions import ExecutionStarter
-from pco_core.store.runs import RunStore
-from tests.unit.runs.support import LEASE, T0
-from tests.unit.store.clients import AtomicRequestsClient
+from tests.unit.runs.support import LEASE, T0, at_once, rival_services
 
 
 class BrokenStarter(ExecutionStarter):
@@ -98,31 +95,8 @@ def test_given_an_active_run_then_a_second_start_is_a_conflict_naming_it(service
 
 
 def test_given_concurrent_starts_then_exactly_one_wins(store, sfn, clock, dynamodb):
-    client, arn = sfn
-    services = [
-        RunService(
-            RunStore(store.table_name, client=AtomicRequestsClient(dynamodb)),
-            ExecutionStarter(arn, client=client),
-            clock,
-            LEASE,
-        )
-        for _ in range(4)
-    ]
-    barrier = threading.Barrier(len(services))
-    outcomes: list[str] = []
-
-    def start(svc: RunService) -> None:
-        barrier.wait(timeout=10)
-        try:
-            outcomes.append(svc.start_run("people", "admin").id)
-        except RunActive:
-            outcomes.append("conflict")
-
-    threads = [threading.Thread(target=start, args=(svc,)) for svc in services]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    services = rival_services(store, sfn, clock, dynamodb)
+    outcomes = at_once(services, lambda svc: svc.start_run("people", "admin").id)
 
     winners = [o for o in outcomes if o != "conflict"]
     assert len(outcomes) == 4

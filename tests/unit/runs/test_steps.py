@@ -1,12 +1,58 @@
-"""The state machine's bookkeeping steps on moto: a run failed with the error it caught, and what a run
-refused by PCO (401/403) tells the connection card."""
+"""The state machine's bookkeeping steps: the FailRun step's reason for the run history (what failed, and
+whether it was retried first), and on moto what a run refused by PCO (401/403) tells the connection card."""
 
 from __future__ import annotations
 
 import json
 
-from pco_core.runs.steps import CaughtError, FailStep, RunSteps
+import pytest
+
+from pco_core.runs.steps import GAVE_UP, MAX_ERROR_LENGTH, CaughtError, FailStep, RunStep, RunSteps
 from pco_core.store.connection_checks import ConnectionChecks
+
+
+def caught(error: str, cause: str | None) -> CaughtError:
+    event = {"action": "fail", "run_id": "r", "error": {"Error": error, "Cause": cause}}
+    step = RunStep.model_validate(event).root
+    assert isinstance(step, FailStep)
+    return step.error
+
+
+def test_a_fatal_error_is_told_as_the_lambda_raised_it() -> None:
+    cause = json.dumps({"errorType": "PcoAuthError", "errorMessage": "PCO rejected the credentials (401)"})
+    assert caught("PcoAuthError", cause).describe() == "PcoAuthError: PCO rejected the credentials (401)"
+
+
+@pytest.mark.parametrize(
+    ("error", "cause", "message"),
+    [
+        (
+            "PcoUnavailable",
+            json.dumps(
+                {"errorType": "PcoUnavailable", "errorMessage": "PCO answered 503: Service Unavailable"}
+            ),
+            "PcoUnavailable: PCO answered 503: Service Unavailable",
+        ),
+        # A killed process: Lambda's cause is not the handler's JSON
+        (
+            "Runtime.ExitError",
+            "RequestId: 42 Error: Runtime exited with error: signal: killed",
+            "Runtime.ExitError: RequestId: 42 Error: Runtime exited with error: signal: killed",
+        ),
+        ("States.Timeout", None, "States.Timeout"),
+    ],
+)
+def test_an_error_the_state_machine_retried_says_it_gave_up_and_how_to_go_on(
+    error: str, cause: str | None, message: str
+) -> None:
+    assert caught(error, cause).describe() == message + GAVE_UP
+
+
+def test_a_long_reason_is_cut_but_keeps_the_advice() -> None:
+    described = caught("PcoUnavailable", "x" * 2000).describe()
+    assert len(described) == MAX_ERROR_LENGTH
+    assert described.startswith("PcoUnavailable: xxx")
+    assert described.endswith(GAVE_UP)
 
 
 def fail(steps: RunSteps, run_id: str, error: str, message: str) -> None:

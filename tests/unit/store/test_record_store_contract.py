@@ -4,7 +4,7 @@ logic tests use, so the fake cannot drift from what the deployed store does."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,12 +17,33 @@ from tests.unit.fakes import FakeRecords
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
+class WriteClock:
+    """When the store writes: moved on by the tests, one second per tick."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def tick(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+@pytest.fixture
+def writes() -> WriteClock:
+    return WriteClock()
+
+
 @pytest.fixture(params=["dynamodb", "fake"])
-def store(request: pytest.FixtureRequest) -> Any:
+def store(request: pytest.FixtureRequest, writes: WriteClock) -> Any:
     if request.param == "fake":
-        return FakeRecords()
+        return FakeRecords(clock=writes)
     dynamodb = request.getfixturevalue("dynamodb")
-    return RecordStore(request.getfixturevalue("records_table"), client=dynamodb)
+    return RecordStore(
+        request.getfixturevalue("records_table"), client=dynamodb, now=lambda: writes().timestamp()
+    )
 
 
 def person(pid: str, pco_id: str | None = None, **extra: Any) -> Person:
@@ -106,6 +127,37 @@ def test_two_families_cannot_link_one_household(store):
         store.save_families([(Family(id="f2", pco_id="h1", name="Two", updated_at=NOW), None)])
 
     assert store.families_by_pco_ids(["h1"]) == {"h1": one}
+
+
+def test_given_a_read_time_then_records_written_since_are_left_alone_and_named(store, writes):
+    # Given p1 written before a run read PCO, and p2 written (by a webhook) after that read
+    p1, p2 = person("p1", "1"), person("p2", "2")
+    store.save_people([(p1, None)])
+    read_at = writes.tick()
+    writes.tick()
+    store.save_people([(p2, None)])
+    # When the run saves its versions of both with its read time
+    older = [
+        (p1.model_copy(update={"first_name": "Run"}), p1),
+        (p2.model_copy(update={"first_name": "Run"}), p2),
+    ]
+    newer = store.save_people(older, read_at=read_at)
+    # Then only p1 is written; p2 keeps the newer write and is named
+    assert newer == {"p2"}
+    assert {p.id: p.first_name for p in store.get_people(["p1", "p2"]).values()} == {"p1": "Run", "p2": "Pat"}
+    # And a save without a read time writes whatever it is given
+    assert store.save_people(older) == set()
+    assert store.get_people(["p2"])["p2"].first_name == "Run"
+
+
+def test_a_record_created_after_the_read_is_not_replaced_by_the_runs_creation_of_it(store, writes):
+    read_at = writes.tick()
+    writes.tick()
+    by_webhook = person("p9", "9", first_name="Webhook")
+    store.save_people([(by_webhook, None)])
+    newer = store.save_people([(person("p9", "9", first_name="Run"), None)], read_at=read_at)
+    assert newer == {"p9"}
+    assert store.get_people(["p9"])["p9"].first_name == "Webhook"
 
 
 def conflict(n: int, field: str = "last_name") -> FieldConflict:

@@ -6,9 +6,12 @@ import itertools
 from datetime import UTC, date, datetime
 from typing import Any
 
+import httpx
 import pytest
 
+from pco_core.errors import PcoUnavailable
 from pco_core.merge.common import record_id_for
+from pco_core.pco.client import PcoClient
 from pco_core.records import (
     Address,
     ConflictEvent,
@@ -117,6 +120,19 @@ def test_an_older_update_changes_nothing_and_an_echo_is_skipped(
     after = by_pco(records, "101")
     assert after == before
     assert after.sync == before.sync
+
+
+def test_a_person_with_a_300_kb_name_is_refused_with_its_reason_and_nothing_is_stored(
+    applier: WebhookApplier, records: RecordStore
+) -> None:
+    # Given a signed person.created whose first name is 300 KB
+    huge, _ = ev.person("102", "x" * 300_000, "Lovelace", "2026-03-01T10:00:00Z")
+    # When it is applied
+    result = send(applier, P + "person.created", huge)
+    # Then it is a failed record naming the field, and no person is stored (none truncated either)
+    assert result.outcome == "skipped"
+    assert "first_name is 300000 characters (at most 100)" in result.detail
+    assert records.people_by_pco_ids(["102"]) == {}
 
 
 def test_person_destroyed_is_marked_inactive_and_unlinked_never_deleted(
@@ -626,3 +642,81 @@ def test_an_event_whose_save_failed_is_applied_when_retried(
     assert addresses == expected
     if event == "person.updated":
         assert person.last_name == "King"
+
+
+class KeptPersonPco:
+    """PCO as a merger check sees it: answers GET /people/v2/people/<id> with `status`."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        self.requests: list[str] = []
+
+    def client(self) -> PcoClient:
+        def answer(request: httpx.Request) -> httpx.Response:
+            self.requests.append(f"{request.method} {request.url.path}")
+            if self.status == 200:
+                person = {"type": "Person", "id": request.url.path.rsplit("/", 1)[-1], "attributes": {}}
+                return httpx.Response(200, json={"data": person})
+            return httpx.Response(self.status, json={"errors": [{"status": str(self.status), "title": "x"}]})
+
+        return PcoClient("https://pco.test", "app", "secret", transport=httpx.MockTransport(answer))
+
+
+def _merger_with_unknown_kept_person(
+    records: RecordStore, trail: WebhookTrail, pco: KeptPersonPco
+) -> tuple[WebhookApplier, str]:
+    checking = WebhookApplier(records, trail, lambda: NOW, pco=pco.client)
+    _people(checking, "802")
+    return checking, by_pco(records, "802").id
+
+
+def test_a_merger_whose_kept_person_pco_confirms_relinks_the_removed_record(
+    records: RecordStore, trail: WebhookTrail
+) -> None:
+    # Given PCO merged 802 into 801, a person we do not have, and PCO answers for 801
+    pco = KeptPersonPco(200)
+    applier, removed_id = _merger_with_unknown_kept_person(records, trail, pco)
+    # When the merger arrives
+    result = send(applier, P + "person_merger.created", ev.merger("m8", "801", "802"))
+    # Then PCO was asked once, and our record of 802 is now linked to 801
+    assert result.outcome == "applied"
+    assert pco.requests == ["GET /people/v2/people/801"]
+    assert by_pco(records, "801").id == removed_id
+    assert records.people_by_pco_ids(["802"]) == {}
+
+
+def test_a_merger_whose_kept_person_pco_does_not_have_links_nothing(
+    records: RecordStore, trail: WebhookTrail
+) -> None:
+    # Given PCO answers 404 for the kept person the merger names
+    pco = KeptPersonPco(404)
+    applier, removed_id = _merger_with_unknown_kept_person(records, trail, pco)
+    before = records.get_person(removed_id)
+    # When the merger arrives
+    result = send(applier, P + "person_merger.created", ev.merger("m9", "899", "802"))
+    # Then nothing is relinked or retired: the record stays linked to 802, and no tombstone is left
+    assert result.outcome == "unknown"
+    assert "899 is not in PCO" in result.detail
+    assert records.people_by_pco_ids(["899"]) == {}
+    assert records.get_person(removed_id) == before
+    assert trail.tombstone("person", "802") is None
+
+
+def test_a_merger_check_that_pco_cannot_answer_fails_the_delivery_for_sqs_to_retry(
+    records: RecordStore, trail: WebhookTrail
+) -> None:
+    pco = KeptPersonPco(503)
+    applier, removed_id = _merger_with_unknown_kept_person(records, trail, pco)
+    before = records.get_person(removed_id)
+    with pytest.raises(PcoUnavailable):
+        send(applier, P + "person_merger.created", ev.merger("m10", "801", "802"))
+    assert records.get_person(removed_id) == before
+    assert trail.tombstone("person", "802") is None
+
+
+def test_a_merger_of_two_known_people_asks_pco_nothing(records: RecordStore, trail: WebhookTrail) -> None:
+    pco = KeptPersonPco(500)
+    applier = WebhookApplier(records, trail, lambda: NOW, pco=pco.client)
+    _people(applier, "811", "812")
+    assert send(applier, P + "person_merger.created", ev.merger("m11", "811", "812")).outcome == "applied"
+    assert pco.requests == []

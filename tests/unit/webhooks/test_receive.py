@@ -11,6 +11,7 @@ import pytest
 
 from local.sandbox.clock import FakeClock
 from local.sandbox.webhooks import WebhookHub, sign
+from pco_core.limits import WEBHOOK_BODY_MAX_BYTES
 from pco_core.store.deliveries import DeliveryLog
 from pco_core.store.queue import DeliveryQueue
 from pco_core.webhooks.receive import QueuedDelivery, receive_delivery
@@ -166,6 +167,41 @@ def test_given_no_webhook_secret_configured_then_even_a_signed_delivery_is_refus
     assert answer["statusCode"] == 401
     assert "not configured" in json.loads(answer["body"])["message"]
     assert queued_messages(sqs, queue_url) == []
+
+
+@pytest.mark.parametrize("b64", [False, True], ids=["plain", "base64"])
+def test_given_a_signed_body_over_the_size_limit_then_413_and_nothing_written(
+    log: DeliveryLog,
+    queue: DeliveryQueue,
+    sqs: Any,
+    queue_url: str,
+    dynamodb: Any,
+    state_table: str,
+    b64: bool,
+) -> None:
+    # Given a correctly signed delivery one byte over the limit (a 300 KB-name person, many times over)
+    name = "x" * WEBHOOK_BODY_MAX_BYTES
+    body = signed_body({"data": {**PERSON, "attributes": {**PERSON["attributes"], "first_name": name}}})
+    assert len(body) > WEBHOOK_BODY_MAX_BYTES
+    # When it arrives
+    answer = receive(log, queue, body, {"X-PCO-Webhooks-Authenticity": sign(SECRET, body)}, b64=b64)
+    # Then it is refused as too large, with the limit in the message, and nothing is logged or queued
+    assert answer["statusCode"] == 413
+    assert str(WEBHOOK_BODY_MAX_BYTES) in json.loads(answer["body"])["message"]
+    assert table_items(dynamodb, state_table) == []
+    assert queued_messages(sqs, queue_url) == []
+
+
+def test_given_a_signed_body_at_the_size_limit_then_it_is_accepted(
+    log: DeliveryLog, queue: DeliveryQueue, sqs: Any, queue_url: str
+) -> None:
+    small = signed_body({"data": PERSON, "included": [], "meta": {}})
+    padding = WEBHOOK_BODY_MAX_BYTES - len(small)
+    body = small.replace(b'"attempt": 1', b'"attempt": 1' + b" " * padding)
+    assert len(body) == WEBHOOK_BODY_MAX_BYTES
+    answer = receive(log, queue, body, {"X-PCO-Webhooks-Authenticity": sign(SECRET, body)})
+    assert answer["statusCode"] == 200
+    assert len(queued_messages(sqs, queue_url)) == 1
 
 
 @pytest.mark.parametrize(

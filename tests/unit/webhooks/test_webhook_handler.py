@@ -92,6 +92,24 @@ def test_a_blank_webhook_secret_refuses_every_delivery(
     assert queued_messages(sqs, queue_url) == []
 
 
+def test_the_deployed_handler_flushes_its_metrics_in_the_templates_namespace(
+    webhook: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the namespace template.yaml gives every function
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ChurchSync")
+    capsys.readouterr()
+    # When a delivery with a wrong signature arrives
+    answer = webhook.handler(http_event(BODY, {"X-PCO-Webhooks-Authenticity": "0" * 64}), FakeContext())
+    # Then the handler, on its way out, printed one EMF line counting one refused delivery
+    assert answer["statusCode"] == 401
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith('{"_aws"')]
+    (line,) = lines
+    (directive,) = line["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "ChurchSync"
+    assert [m["Name"] for m in directive["Metrics"]] == ["WebhookDeliveriesRefused"]
+    assert line["WebhookDeliveriesRefused"] in (1.0, [1.0])
+
+
 @pytest.mark.parametrize(
     ("secret_json", "expected"),
     [

@@ -65,4 +65,6 @@ def test_webhook_function_may_only_claim_delivery_ids_send_to_the_queue_and_read
     assert worker == [
         {"DynamoDBCrudPolicy": {"TableName": {"Ref": "RecordsTable"}}},
         {"DynamoDBCrudPolicy": {"TableName": {"Ref": "SyncStateTable"}}},
+        # PCO's credentials, to confirm a merger's kept person with one GET before linking it
+        {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "PcoCredentialsSecret"}}},
     ]

@@ -38,6 +38,9 @@ class FakeContext:
 def worker(monkeypatch: pytest.MonkeyPatch, records_table: str, state_table: str) -> Iterator[ModuleType]:
     monkeypatch.setenv("RECORDS_TABLE", records_table)
     monkeypatch.setenv("STATE_TABLE", state_table)
+    # Read only when a merger's kept person must be confirmed: none of these deliveries needs PCO.
+    monkeypatch.setenv("PCO_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:pco-x")
+    monkeypatch.setenv("PCO_BASE_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("CONFLICT_POLICY", "review")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "pco-sync")
     spec = importlib.util.spec_from_file_location(

@@ -40,7 +40,9 @@ from pco_core.errors import (
     ReplayRunning,
     RunActive,
     RunAlreadyEnded,
+    RunAlreadyResumed,
     RunNotFound,
+    RunNotResumable,
     RunStopping,
 )
 from pco_core.observability import logger
@@ -58,6 +60,8 @@ STATUS_OF: Mapping[type[Refused], int] = {
     RunNotFound: 404,
     RunActive: 409,
     RunAlreadyEnded: 409,
+    RunNotResumable: 409,
+    RunAlreadyResumed: 409,
     ReplayRunning: 409,
     RunStopping: 409,
     ConflictNotFound: 404,
@@ -95,8 +99,10 @@ def refusal(err: Refused) -> Response[Any]:
 def _details(err: Refused) -> list[dict[str, Any]]:
     if isinstance(err, RunActive):
         return [{"run_id": err.run_id}]
-    if isinstance(err, RunAlreadyEnded):
+    if isinstance(err, RunAlreadyEnded | RunNotResumable):
         return [{"run_id": err.run_id, "status": err.status}]
+    if isinstance(err, RunAlreadyResumed):
+        return [{"run_id": err.run_id, "resumed_by": err.resumed_by}]
     return [{"field": p.field, "problem": p.problem} for p in err.problems]
 
 

@@ -1,4 +1,5 @@
-"""/api/runs: start a run, watch the current one, read the history and a run's failed records, cancel."""
+"""/api/runs: start a run, watch the current one, read the history and a run's failed records, cancel a run,
+resume a failed one."""
 
 from __future__ import annotations
 
@@ -55,3 +56,9 @@ def list_failures(run_id: RecordId) -> RunFailures:
 @router.post("/api/runs/<run_id>/cancel", status_code=202, responses=documented(202, Run, 404, 409))
 def cancel_run(run_id: RecordId) -> Run:
     return services().runs.cancel_run(run_id)
+
+
+@router.post("/api/runs/<run_id>/resume", status_code=202, responses=documented(202, Run, 404, 409))
+def resume_run(run_id: RecordId) -> Run:
+    """A new run that goes on from where the failed run `run_id` stopped (its last committed page)."""
+    return services().runs.resume_run(run_id, started_by=caller().display_name)

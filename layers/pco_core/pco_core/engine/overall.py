@@ -30,7 +30,8 @@ COUNTED_RUN_TYPES = frozenset({"full_sync", "groups"})
 
 def needs_totals(run: Run) -> bool:
     """Whether this page reads the totals first: a whole-walk run of several steps, on its first page."""
-    return run.type in COUNTED_RUN_TYPES and run.page_seq == 0 and not run.progress.step_totals
+    first_page = run.page_seq == 0 and not run.progress.step_totals
+    return run.type in COUNTED_RUN_TYPES and len(run.domains) > 1 and first_page
 
 
 def read_totals(run: Run, domains: Mapping[DomainName, Domain[Any]], ctx: DomainContext) -> dict[str, int]:

@@ -9,17 +9,20 @@ the deployment once the run completes, so a failed or cancelled run never moves 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from pco_core.clock import Clock
+from pco_core.clock import Clock, Sleep
 from pco_core.engine.domain import Domain, DomainContext, DomainPage
 from pco_core.engine.overall import needs_totals, read_totals, whole_run
 from pco_core.engine.ports import AuditLedger, Pco, Records, RunLedger
 from pco_core.errors import LeaseLost, RateLimited
+from pco_core.observability import Metric, count, count_run
+from pco_core.pco.retry import RetryingReads
 from pco_core.records import ConflictPolicy
 from pco_core.runstate import (
     Cursor,
@@ -42,13 +45,17 @@ PAGES_BEFORE_CONTINUE_AS_NEW = 1000
 DEFAULT_PAGE_SECONDS = 120
 # Requests kept in hand when PCO's rate headers say the window is nearly spent.
 RATE_RESERVE = 10
+# The last seconds of a page's time budget are kept for merging, writing and committing: failed PCO reads
+# are retried in the page only before that.
+WRITE_RESERVE_SECONDS = 30
 
 type Domains = Mapping[DomainName, Domain]  # type: ignore[type-arg]
 
 
 @dataclass(frozen=True)
 class PageDeps:
-    """Everything a page needs, injected: PCO, both stores, the clock, the lease and the domain table."""
+    """Everything a page needs, injected: PCO, both stores, the clock, the lease and the domain table, how
+    to pause between retried PCO reads, and the conflict policy of its three-way merges."""
 
     pco: Pco
     records: Records
@@ -57,6 +64,7 @@ class PageDeps:
     lease_seconds: int
     domains: Domains
     audit: AuditLedger | None = None
+    sleep: Sleep = time.sleep
     policy: ConflictPolicy = "review"
 
 
@@ -73,8 +81,9 @@ def run_page(
         logger.info("run is not running: nothing to do", extra={"status": run.status if run else None})
         return _finished(run_id, run, deps)
 
+    began = deps.clock()
     try:
-        deps.runs.begin_page(run_id, deps.clock(), deps.lease_seconds, page_seconds)
+        deps.runs.begin_page(run_id, began, deps.lease_seconds, page_seconds)
     except LeaseLost:
         # Cancelled between our read and the refresh: the run is over, not failed. Another run holding
         # the lock while this one is still RUNNING is a real loss: the state machine fails the run.
@@ -83,13 +92,15 @@ def run_page(
             return _finished(run_id, fresh, deps)
         raise
     try:
-        return _page(run, max_wait_seconds, deps)
+        return _page(
+            run, max_wait_seconds, deps, began + timedelta(seconds=page_seconds - WRITE_RESERVE_SECONDS)
+        )
     finally:
         # Whatever happened, this page writes nothing more (a crash leaves the mark until it expires).
         deps.runs.end_page(run_id)
 
 
-def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
+def _page(run: Run, max_wait_seconds: int, deps: PageDeps, reads_until: datetime) -> PageResult:
     run_id = run.id
     index = run.cursor.domain_index
     counts = PageCounts()
@@ -102,7 +113,7 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
     else:
         domain = run.domains[index]
         context = DomainContext(
-            pco=deps.pco,
+            pco=RetryingReads(deps.pco, deadline=reads_until, clock=deps.clock, sleep=deps.sleep),
             records=deps.records,
             run_id=run_id,
             clock=deps.clock,
@@ -147,6 +158,7 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps) -> PageResult:
         return _after_lost_commit(run_id, deps)
     if done:
         deps.runs.save_watermarks(reached, run_id=run_id)
+    _count_page(run, counts, done)
     logger.info(
         "page committed",
         extra={
@@ -171,6 +183,17 @@ def _rate_wait(deps: PageDeps, seconds: int) -> RunWait | None:
     if seconds <= 0:
         return None
     return RunWait(reason="rate_limit", until=deps.clock() + timedelta(seconds=seconds))
+
+
+def _count_page(run: Run, counts: PageCounts, done: bool) -> None:
+    """Metrics of a committed page (an attempt whose commit was refused counted nothing)."""
+    count(Metric.PAGES)
+    count(Metric.RECORDS_CREATED, counts.created)
+    count(Metric.RECORDS_UPDATED, counts.updated)
+    count(Metric.RECORDS_SKIPPED, counts.skipped)
+    count(Metric.RECORDS_FAILED, counts.failed)
+    if done:
+        count_run(Metric.RUNS_COMPLETED, run.type)
 
 
 def _still_running(run_id: str, deps: PageDeps) -> bool:

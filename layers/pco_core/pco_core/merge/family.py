@@ -252,11 +252,15 @@ class HouseholdStore(Protocol):
 
     def get_people(self, ids: Iterable[str]) -> dict[str, Person]: ...
 
-    def save_people(self, changes: Sequence[tuple[Person, Person | None]]) -> None: ...
+    def save_people(
+        self, changes: Sequence[tuple[Person, Person | None]], *, read_at: datetime | None = None
+    ) -> set[str]: ...
 
     def families_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Family]: ...
 
-    def save_families(self, changes: Sequence[tuple[Family, Family | None]]) -> None: ...
+    def save_families(
+        self, changes: Sequence[tuple[Family, Family | None]], *, read_at: datetime | None = None
+    ) -> set[str]: ...
 
 
 def merge_households(
@@ -266,9 +270,13 @@ def merge_households(
     run_id: str,
     now: datetime,
     policy: ConflictPolicy = "review",
+    read_at: datetime | None = None,
 ) -> dict[str, Merged[Family]]:
     """Merge PCO households into families three ways and keep members' `family_id` in step, in a few
-    store calls. Answers, per household id, the merge (the family written, how it counts, conflicts)."""
+    store calls. Answers, per household id, the merge (the family written, how it counts, conflicts).
+
+    With `read_at` (when a run read the households from PCO) a family or person written since is left as
+    it is: it holds a newer change (such a family answers no record, skipped, and no conflicts)."""
     families = store.families_by_pco_ids([h.id for h in households])
     kept_ids = [
         pid for h in households if not h.person_ids and h.id in families for pid in families[h.id].member_ids
@@ -299,9 +307,11 @@ def merge_households(
         if family is not None:
             links.link(family, previous=existing)
 
-    if changes:
-        store.save_families(changes)
-    links.save(store)
+    newer = store.save_families(changes, read_at=read_at) if changes else set()
+    for household_id, result in list(merged.items()):
+        if result.record is not None and result.record.id in newer:
+            merged[household_id] = Merged(None, "skipped")
+    links.save(store, read_at=read_at)
     return merged
 
 
@@ -332,13 +342,14 @@ class FamilyLinks:
             if person.family_id == self._departed.get(person.id):
                 self._set(person, None)
 
-    def save(self, store: HouseholdStore) -> None:
-        """Write the `family_id` changes, reading first the departed members not known yet."""
+    def save(self, store: HouseholdStore, *, read_at: datetime | None = None) -> None:
+        """Write the `family_id` changes, reading first the departed members not known yet (with
+        `read_at`, a person written since is left as it is)."""
         departed = self.departed_ids()
         if departed:
             self.unlink_departed(store.get_people(departed).values())
         if self.changes():
-            store.save_people(self.changes())
+            store.save_people(self.changes(), read_at=read_at)
 
     def changes(self) -> list[tuple[Person, Person | None]]:
         return [(self._current[pid], self._original[pid]) for pid in self._current]

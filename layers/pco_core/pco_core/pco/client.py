@@ -1,25 +1,27 @@
 """The HTTP client for PCO's People, Groups and Webhooks APIs: the only code in pco_core that does HTTP.
 
-It never sleeps and never retries (the state machine does both); it classifies every answer into the
-exception tree of pco_core.errors and remembers PCO's rate-limit headers so a page can ask how long to wait.
+It never sleeps and never retries (pco/retry.py retries a page's reads, the state machine whole pages); it
+classifies every answer into the exception tree of pco_core.errors and remembers PCO's rate-limit headers
+so a page can ask how long to wait.
 """
 
 from __future__ import annotations
 
 import base64
-import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 import httpx
+from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
 from pco_core.errors import ConfigError, PcoAuthError, PcoRequestError, PcoUnavailable, RateLimited
+from pco_core.observability import Metric, count
 from pco_core.pco.jsonapi import Document
 
-logger = logging.getLogger(__name__)
+logger = Logger(child=True)
 
 # The one place versions are pinned, per product (PCO resolves a date to the nearest version at or before
 # it); see PCO_API.md. People 2026-06-04 is the newest seen answering (vrwarp/pcomirror tests/golden,
@@ -135,7 +137,11 @@ def raise_for_pco_status(response: httpx.Response, *, redact: Iterable[str] = ()
         # Only PCO's error text, never the request: the Authorization header must not reach a log.
         raise PcoAuthError(f"PCO rejected the credentials ({status}): {detail}")
     if status >= 500:
-        raise PcoUnavailable(f"PCO answered {status}: {detail}")
+        # A 503 may say when to come back; a negative or unreadable one is no advice at all.
+        advised = _leading_int(response.headers.get("Retry-After"))
+        raise PcoUnavailable(
+            f"PCO answered {status}: {detail}", retry_after=advised if advised and advised > 0 else None
+        )
     raise PcoRequestError(status, detail, errors)
 
 
@@ -251,6 +257,7 @@ class PcoClient:
         if version is not None:
             request.headers[VERSION_HEADER] = version
         self._request_count += 1
+        count(Metric.PCO_REQUESTS)
         try:
             response = self._http.send(request)
         except httpx.RequestError as exc:
@@ -270,6 +277,8 @@ class PcoClient:
             },
         )
         _warn_if_processed_as_another(version, response, self._warned_versions)
+        if response.status_code == 429:
+            count(Metric.PCO_RATE_LIMITED)
         raise_for_pco_status(response, redact=self._redact)
         return response
 

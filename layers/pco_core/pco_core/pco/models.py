@@ -3,6 +3,8 @@
 Each model has `from_resource(resource, document)`: the document resolves included sub-records
 (emails, phone numbers, addresses, people). Values PCO may send in more than one shape (ids as numbers,
 "M" or "Male", street or street_line_1/2) are normalised here so the sync code sees one shape.
+A value we store that is longer than limits.py keeps makes the record unreadable (ValueTooLong, a failed
+record with its reason): it is never truncated.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from pco_core.errors import SkippableRecordError
+from pco_core import limits
+from pco_core.errors import SkippableRecordError, ValueTooLong
 from pco_core.pco.jsonapi import Document, Resource, as_int
 
 _GENDERS = {"m": "Male", "male": "Male", "f": "Female", "female": "Female"}
@@ -126,6 +129,16 @@ class _PcoRecord(BaseModel):
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
+            too_long = [
+                f"{'.'.join(str(part) for part in error['loc'])} is {len(str(error['input']))} characters "
+                f"(at most {error['ctx']['max_length']})"
+                for error in exc.errors()
+                if error["type"] == "string_too_long"
+            ]
+            if too_long:
+                raise ValueTooLong(
+                    f"PCO {resource.type} {resource.id} holds a value too long to keep: {'; '.join(too_long)}"
+                ) from None
             raise SkippableRecordError(f"PCO {resource.type} {resource.id} is unreadable: {exc}") from None
 
     @classmethod
@@ -142,8 +155,8 @@ class _PersonOwned(_PcoRecord):
 
 
 class PcoEmail(_PersonOwned):
-    address: Text = None
-    location: Text = None
+    address: Text = Field(default=None, max_length=limits.EMAIL_MAX)
+    location: Text = Field(default=None, max_length=limits.LOCATION_MAX)
     primary: Flag = False
     blocked: Flag = False
     person_id: str | None = None
@@ -151,8 +164,8 @@ class PcoEmail(_PersonOwned):
 
 
 class PcoPhone(_PersonOwned):
-    number: Text = None
-    location: Text = None
+    number: Text = Field(default=None, max_length=limits.PHONE_MAX)
+    location: Text = Field(default=None, max_length=limits.LOCATION_MAX)
     primary: Flag = False
     carrier: Text = None
     e164: Text = None
@@ -164,15 +177,15 @@ class PcoPhone(_PersonOwned):
 
 
 class PcoAddress(_PersonOwned):
-    street: Text = None
+    street: Text = Field(default=None, max_length=limits.STREET_MAX)
     """One string: `street` (API 2022-07-14) or street_line_1 + newline + street_line_2 (since 2023-03)."""
     street_line_1: Text = None
     street_line_2: Text = None
-    city: Text = None
-    state: Text = None
-    zip: Text = None
+    city: Text = Field(default=None, max_length=limits.CITY_MAX)
+    state: Text = Field(default=None, max_length=limits.STATE_MAX)
+    zip: Text = Field(default=None, max_length=limits.ZIP_MAX)
     country_code: Text = None
-    location: Text = None
+    location: Text = Field(default=None, max_length=limits.LOCATION_MAX)
     primary: Flag = False
     person_id: str | None = None
     updated_at: Timestamp = None
@@ -188,12 +201,12 @@ class PcoAddress(_PersonOwned):
 
 
 class PcoPerson(_PcoRecord):
-    first_name: Name = ""
-    last_name: Name = ""
+    first_name: Name = Field(default="", max_length=limits.NAME_MAX)
+    last_name: Name = Field(default="", max_length=limits.NAME_MAX)
     given_name: Text = None
     nickname: Text = None
     middle_name: Text = None
-    gender: Gender = None
+    gender: Gender = Field(default=None, max_length=limits.GENDER_MAX)
     birthdate: LenientDate = None
     status: Literal["active", "inactive"] = "active"
     inactivated_at: Timestamp = None
@@ -237,7 +250,7 @@ class PcoPerson(_PcoRecord):
 
 
 class PcoHousehold(_PcoRecord):
-    name: Text = None
+    name: Text = Field(default=None, max_length=limits.FAMILY_NAME_MAX)
     primary_contact_id: str | None = None
     primary_contact_name: Text = None
     member_count: Count = None
@@ -260,7 +273,7 @@ class PcoHousehold(_PcoRecord):
 
 
 class PcoGroup(_PcoRecord):
-    name: Name = ""
+    name: Name = Field(default="", max_length=limits.GROUP_NAME_MAX)
     description: Text = None
     archived_at: Timestamp = None
     contact_email: Text = None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping
+from datetime import datetime
 from typing import ClassVar, Literal
 
 from aws_lambda_powertools import Logger
@@ -153,6 +154,7 @@ class Audit(Domain[AuditPosition]):
 
     def _fetch(self, ctx: DomainContext, pco_id: str, tally: Tally, *, unlink_if_gone: bool = False) -> bool:
         """Read one record from PCO and merge it; whether PCO had it. Gone: unlinked when asked."""
+        read_at = ctx.clock()
         try:
             document = ctx.pco.get(f"{self.path}/{pco_id}", self.fetch_query)
         except PcoRequestError as exc:
@@ -161,7 +163,7 @@ class Audit(Domain[AuditPosition]):
             if unlink_if_gone:
                 self.unlink(ctx, pco_id, tally)
             return False
-        self.merge_fetched(ctx, document, tally)
+        self.merge_fetched(ctx, document, tally, read_at)
         return True
 
     @staticmethod
@@ -182,7 +184,7 @@ class Audit(Domain[AuditPosition]):
         """Which of `pco_ids` a local record is linked to."""
 
     @abstractmethod
-    def merge_fetched(self, ctx: DomainContext, document: Document, tally: Tally) -> None:
+    def merge_fetched(self, ctx: DomainContext, document: Document, tally: Tally, read_at: datetime) -> None:
         """Merge the one record `document` holds."""
 
     @abstractmethod
@@ -200,8 +202,10 @@ class AuditPeople(Audit):
     def linked(self, ctx: DomainContext, pco_ids: list[str]) -> set[str]:
         return set(ctx.records.people_by_pco_ids(pco_ids)) if pco_ids else set()
 
-    def merge_fetched(self, ctx: DomainContext, document: Document, tally: Tally) -> None:
-        PullPeople().merge(ctx, PullPeople().parse(ctx, document.resources(), document, tally), tally)
+    def merge_fetched(self, ctx: DomainContext, document: Document, tally: Tally, read_at: datetime) -> None:
+        PullPeople().merge(
+            ctx, PullPeople().parse(ctx, document.resources(), document, tally), tally, read_at
+        )
 
     def unlink(self, ctx: DomainContext, pco_id: str, tally: Tally) -> None:
         person = ctx.records.people_by_pco_ids([pco_id]).get(pco_id)
@@ -226,8 +230,10 @@ class AuditHouseholds(Audit):
     def linked(self, ctx: DomainContext, pco_ids: list[str]) -> set[str]:
         return set(ctx.records.families_by_pco_ids(pco_ids)) if pco_ids else set()
 
-    def merge_fetched(self, ctx: DomainContext, document: Document, tally: Tally) -> None:
-        PullFamilies().merge(ctx, PullFamilies().parse(ctx, document.resources(), document, tally), tally)
+    def merge_fetched(self, ctx: DomainContext, document: Document, tally: Tally, read_at: datetime) -> None:
+        PullFamilies().merge(
+            ctx, PullFamilies().parse(ctx, document.resources(), document, tally), tally, read_at
+        )
 
     def unlink(self, ctx: DomainContext, pco_id: str, tally: Tally) -> None:
         family = ctx.records.families_by_pco_ids([pco_id]).get(pco_id)

@@ -19,6 +19,7 @@ from aws_lambda_powertools import Logger
 from pydantic import Field
 
 from pco_core.engine.domain import Domain, DomainContext, DomainPage, KeysetPosition, Position, Tally
+from pco_core.merge.common import Outcome
 from pco_core.merge.contact_item import ContactList, known_items, merge_contacts, placed
 from pco_core.merge.contacts import local_contact
 from pco_core.pco import paths
@@ -46,12 +47,14 @@ class _ContactMerge[C: (PcoEmail, PcoPhone, PcoAddress)](RecordMerging[C]):
         reached = {self.watermark_name: Watermark(at=ctx.watermark_cap, ids=cap_ids)}
         return DomainPage(tally.counts, None, processed, processed, reached=reached)
 
-    def merge(self, ctx: DomainContext, records: list[C], tally: Tally) -> None:
+    def merge(self, ctx: DomainContext, records: list[C], tally: Tally, read_at: datetime) -> None:
         people = ctx.records.people_by_pco_ids({item.person_id for item in records if item.person_id})
         # A mark of its own, so a retried page counts a person it already changed as the first attempt did.
         mark = f"{ctx.run_id}#{self.watermark_name}"
         current: dict[str, Person] = {}
-        events: list[ConflictEvent] = []
+        outcomes: dict[str, list[Outcome]] = {}
+        conflict_counts: dict[str, int] = {}
+        events: dict[str, list[ConflictEvent]] = {}
         now = ctx.clock()
         for item in records:
             local = local_contact(item)
@@ -71,12 +74,29 @@ class _ContactMerge[C: (PcoEmail, PcoPhone, PcoAddress)](RecordMerging[C]):
             )
             if merged.record is not None:
                 current[item.person_id or ""] = merged.record
-            tally.add(merged.outcome)
-            tally.add_counts({"conflicts": merged.conflict_count})
-            events.extend(merged.conflicts)
-        if current:
-            ctx.records.save_people([(new, people[pid]) for pid, new in current.items()])
-        ctx.records.log_conflicts(events)
+            outcomes.setdefault(item.person_id or "", []).append(merged.outcome)
+            events.setdefault(item.person_id or "", []).extend(merged.conflicts)
+            conflict_counts[item.person_id or ""] = (
+                conflict_counts.get(item.person_id or "", 0) + merged.conflict_count
+            )
+        newer = (
+            ctx.records.save_people([(new, people[pid]) for pid, new in current.items()], read_at=read_at)
+            if current
+            else set()
+        )
+        # A person written after this page read PCO (a webhook, an edit) keeps that newer change: its
+        # contacts count as skipped and their conflicts wait for the next run.
+        newer_pco_ids = {new.pco_id for new in current.values() if new.id in newer}
+        for pco_id, kinds in outcomes.items():
+            if pco_id in newer_pco_ids:
+                tally.add_counts({"skipped": len(kinds)})
+                continue
+            for outcome in kinds:
+                tally.add(outcome)
+            tally.add_counts({"conflicts": conflict_counts[pco_id]})
+        ctx.records.log_conflicts(
+            [e for pid, found in events.items() if pid not in newer_pco_ids for e in found]
+        )
 
 
 class _ContactKeysetChanges[C: (PcoEmail, PcoPhone)](_ContactMerge[C], PcoKeysetListing[C]):
@@ -141,6 +161,7 @@ class PullAddressChanges(_ContactMerge[PcoAddress], Domain[NewestFirstPosition])
             "per_page": MAX_PER_PAGE,
             "offset": position.offset,
         }
+        read_at = ctx.clock()
         document = ctx.pco.get(paths.ADDRESSES, query)
         rows = document.resources()
         floor, cap = position.floor, ctx.watermark_cap
@@ -154,7 +175,7 @@ class PullAddressChanges(_ContactMerge[PcoAddress], Domain[NewestFirstPosition])
         tally = Tally()
         records = self.parse(ctx, fresh, document, tally)
         if records:
-            self.merge(ctx, records, tally)
+            self.merge(ctx, records, tally, read_at)
         processed = position.processed + len(fresh)
         cap_ids = position.cap_ids + [row.id for row in fresh if stamp(row, "updated_at") == cap]
         if below or not document.has_next:

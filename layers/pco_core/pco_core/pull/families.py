@@ -7,6 +7,8 @@ Households are walked by keyset on `created_at`, so none is skipped when others 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pco_core.engine.domain import DomainContext, Tally
 from pco_core.merge.family import merge_households
 from pco_core.pco import paths
@@ -23,8 +25,10 @@ class PullFamilies(PcoKeysetListing[PcoHousehold]):
     model = PcoHousehold
     kind = "family"
 
-    def merge(self, ctx: DomainContext, records: list[PcoHousehold], tally: Tally) -> None:
-        merged = merge_households(ctx.records, records, run_id=ctx.run_id, now=ctx.clock(), policy=ctx.policy)
+    def merge(self, ctx: DomainContext, records: list[PcoHousehold], tally: Tally, read_at: datetime) -> None:
+        merged = merge_households(
+            ctx.records, records, run_id=ctx.run_id, now=ctx.clock(), policy=ctx.policy, read_at=read_at
+        )
         for result in merged.values():
             tally.add(result.outcome)
             tally.add_counts({"conflicts": result.conflict_count})

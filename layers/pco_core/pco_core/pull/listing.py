@@ -4,12 +4,15 @@ A domain declares what differs (path, query, the record model, how a page of rec
 streams do; these classes do the walking. `PcoListing` walks by offset (groups: a short listing);
 `PcoKeysetListing` walks by keyset on a timestamp (pco.paginate.Keyset), from the start of the listing or
 from a watermark, and reports the watermarks it brings up to the run's start once it has read to the end.
+The merge is told when the page read PCO (`read_at`): a local record written since then holds a newer
+change than that read and is not overwritten (store/records.py).
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import ClassVar, Protocol, Self
 
 from aws_lambda_powertools import Logger
@@ -66,8 +69,9 @@ class RecordMerging[R: PcoRecordModel]:
         return records
 
     @abstractmethod
-    def merge(self, ctx: DomainContext, records: list[R], tally: Tally) -> None:
-        """Merge one page of PCO records into the local records and count each one."""
+    def merge(self, ctx: DomainContext, records: list[R], tally: Tally, read_at: datetime) -> None:
+        """Merge one page of PCO records, read from PCO at `read_at`, into the local records and count each
+        one (a record left alone because it was written since `read_at` counts as skipped)."""
 
 
 class PcoListing[R: PcoRecordModel](RecordMerging[R], Domain[OffsetPosition]):
@@ -77,11 +81,12 @@ class PcoListing[R: PcoRecordModel](RecordMerging[R], Domain[OffsetPosition]):
 
     def page(self, ctx: DomainContext, position: OffsetPosition) -> DomainPage:
         paginator = OffsetPaginator(position.offset, PER_PAGE)
+        read_at = ctx.clock()
         document = ctx.pco.get(self.path, {**paginator.params(), **self.query})
         tally = Tally()
         records = self.parse(ctx, document.resources(), document, tally)
         if records:
-            self.merge(ctx, records, tally)
+            self.merge(ctx, records, tally, read_at)
         processed = position.processed + len(document.resources())
         following = paginator.advance(document)
         return DomainPage(
@@ -153,11 +158,12 @@ class PcoKeysetListing[R: PcoRecordModel](RecordMerging[R], Domain[KeysetPositio
         """One PCO page of the walk, merged: where the walk stands after it, and whether the listing ended
         (then only its counts mean anything)."""
         keyset = position.keyset(self.attr)
+        read_at = ctx.clock()
         document = ctx.pco.get(self.path, {**keyset.params(), **self.query})
         step = keyset.advance(document)
         records = self.parse(ctx, step.fresh, document, tally)
         if records:
-            self.merge(ctx, records, tally)
+            self.merge(ctx, records, tally, read_at)
         processed = position.processed + len(step.fresh)
         cap = ctx.watermark_cap
         cap_ids = position.cap_ids + [r.id for r in step.fresh if stamp(r, self.attr) == cap]

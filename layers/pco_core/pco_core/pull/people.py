@@ -42,7 +42,7 @@ class PullPeople(PcoKeysetListing[PcoPerson]):
     model = PcoPerson
     kind = "person"
 
-    def merge(self, ctx: DomainContext, records: list[PcoPerson], tally: Tally) -> None:
+    def merge(self, ctx: DomainContext, records: list[PcoPerson], tally: Tally, read_at: datetime) -> None:
         matches = PersonMatch(ctx.records).match_page(records)
         now = ctx.clock()
         changes: list[tuple[Person, Person | None]] = []
@@ -61,22 +61,30 @@ class PullPeople(PcoKeysetListing[PcoPerson]):
             if result.record is not None:
                 changes.append((result.record, existing))
         refused: set[str] = set()
+        newer: set[str] = set()
         if changes:
             try:
-                ctx.records.save_people(changes)
+                written_since = ctx.records.save_people(changes, read_at=read_at)
             except PcoLinkTaken as exc:
                 # Another local person holds that PCO id (a race with a webhook or a push): not linked twice.
                 logger.warning("PCO person not linked", extra={"reason": str(exc)})
                 refused = set(exc.taken.values())
+            else:
+                # Changed by a webhook (or an edit) after this page read PCO: that newer change stays, and
+                # the conflicts this merge found are not logged (it wrote nothing; the next run merges again).
+                newer = {new.pco_id for new, _ in changes if new.id in written_since and new.pco_id}
         for pco_id, result in merged.items():
             if pco_id in refused:
                 tally.failed()
                 ctx.report(_not_linked(pco_id, result, records, now))
                 continue
+            if pco_id in newer:
+                tally.add("skipped")
+                continue
             tally.add(result.outcome)
             tally.add_counts({"conflicts": result.conflict_count})
         ctx.records.log_conflicts(
-            [e for pco_id, r in merged.items() if pco_id not in refused for e in r.conflicts]
+            [e for pco_id, r in merged.items() if pco_id not in refused | newer for e in r.conflicts]
         )
 
 

@@ -1,8 +1,10 @@
 """What every push domain shares: a budgeted walk over local records, the request count, PCO's answers.
 
 A push page walks local records in id order (the kind-index GSI), about RECORDS_PER_PAGE at a time, and
-stops early once its PCO request budget is spent; its position names the listing page it read (`cursor`)
-and the last record it finished (`after_id`), so a retried or continued page starts at the next record.
+stops early once its PCO request budget is spent, or once PCO fails a request after some records were
+finished (those are committed; the failed record is tried again by the next page); its position names the
+listing page it read (`cursor`) and the last record it finished (`after_id`), so a retried or continued
+page starts at the next record.
 A domain declares how to list its records, what a record will cost and how to push one.
 """
 
@@ -17,7 +19,7 @@ from aws_lambda_powertools import Logger
 from pco_core.engine.domain import Domain, DomainContext, DomainPage, Tally, WalkPosition
 from pco_core.engine.failures import failure_of
 from pco_core.engine.ports import Pco, QueryParams, Records
-from pco_core.errors import FatalError, PcoRequestError, RunStopped, SkippableRecordError
+from pco_core.errors import FatalError, PcoRequestError, PcoUnavailable, RunStopped, SkippableRecordError
 from pco_core.pco.jsonapi import Document, Resource
 from pco_core.records import Family, Group, Person
 from pco_core.runstate import RecordFailure
@@ -121,6 +123,13 @@ class PushDomain[R: Person | Family | Group, Prepared](Domain[WalkPosition]):
                     ensure_running(ctx)
                 tally.add_counts(self.push(ctx, pco, record, prepared))
             except RunStopped:
+                break
+            except PcoUnavailable:
+                if not done:
+                    raise
+                logger.warning(
+                    "PCO failed a request: the records finished so far are committed", exc_info=True
+                )
                 break
             except (PcoRequestError, SkippableRecordError) as exc:
                 logger.warning(

@@ -12,10 +12,12 @@ from pco_core.errors import (
     InvalidRunType,
     RunActive,
     RunAlreadyEnded,
+    RunAlreadyResumed,
     RunNotFound,
+    RunNotResumable,
     RunStopping,
 )
-from pco_core.observability import logger
+from pco_core.observability import Metric, count_run, logger
 from pco_core.runs.ids import new_run_id
 from pco_core.runstate import RUN_DOMAINS, RUN_LABELS, SKIPPED_ACTIVE, Run, RunFailures, RunProgress
 from pco_core.settings import RunEnv
@@ -66,9 +68,7 @@ class RunService:
         """Create a RUNNING run, take the lock for it and start its first execution."""
         if run_type not in RUN_LABELS:
             raise InvalidRunType(run_type, list(RUN_LABELS))
-        starter = self._starter()
         now = self.clock()
-        self._clear_dead_runs(now)
         domains = list(RUN_DOMAINS[run_type])
         run = Run(
             id=new_run_id(now),
@@ -80,8 +80,55 @@ class RunService:
             domains=domains,
             progress=RunProgress(domain=domains[0]),
         )
-        if not self.runs.acquire_lock(run.id, now, self.lease_seconds):
-            raise RunActive(self.runs.lock_holder(now))
+        return self._launch(run)
+
+    def resume_run(self, run_id: str, started_by: str) -> Run:
+        """Resume a FAILED run: a new run of its type that starts at the cursor its last committed page left.
+
+        A new run rather than the same one brought back to life: a finished run never changes status again
+        (a late FailRun of its old execution cannot end the resumed work), its failure stays in the history,
+        and the lock and cancel rules need no exception. Its counters are its own work. Each failed run is
+        resumed at most once; a resumed run that fails can be resumed in turn.
+        """
+        failed = self.get_run(run_id)
+        if failed.status != "FAILED":
+            raise RunNotResumable(run_id, failed.status)
+        if failed.resumed_by is not None:
+            raise RunAlreadyResumed(run_id, failed.resumed_by)
+        now = self.clock()
+        run = Run(
+            id=new_run_id(now),
+            type=failed.type,
+            label=failed.label,
+            status="RUNNING",
+            started_at=now,
+            started_by=started_by,
+            domains=list(failed.domains),
+            cursor=failed.cursor,
+            progress=failed.progress,
+            resumed_from=failed.id,
+        )
+
+        def claim() -> None:
+            if not self.runs.claim_resume(failed.id, run.id):
+                latest = self.get_run(failed.id)
+                if latest.resumed_by is not None:
+                    raise RunAlreadyResumed(run_id, latest.resumed_by)
+                raise RunNotResumable(run_id, latest.status)
+
+        return self._launch(run, before_start=claim)
+
+    def _launch(self, run: Run, before_start: Callable[[], None] = lambda: None) -> Run:
+        """Take the lock for `run`, run `before_start`, write the run and start its first execution."""
+        starter = self._starter()
+        self._clear_dead_runs(run.started_at)
+        if not self.runs.acquire_lock(run.id, run.started_at, self.lease_seconds):
+            raise RunActive(self.runs.lock_holder(run.started_at))
+        try:
+            before_start()
+        except (RunNotResumable, RunAlreadyResumed):
+            self.runs.release_lock(run.id)
+            raise
         try:
             # Where its incremental domains begin: what the runs completed before it (none runs now) read.
             run = run.model_copy(update={"watermarks": self.runs.get_watermarks()})
@@ -97,7 +144,10 @@ class RunService:
             )
             self.runs.release_lock(run.id)
             raise
-        logger.info("run started", extra={"run_id": run.id, "run_type": run_type})
+        logger.info(
+            "run started", extra={"run_id": run.id, "run_type": run.type, "resumed_from": run.resumed_from}
+        )
+        count_run(Metric.RUNS_STARTED, run.type)
         return run
 
     def current_run(self) -> Run | None:
@@ -127,9 +177,11 @@ class RunService:
 
     def fail_run(self, run_id: str, error: str) -> None:
         """Mark the run FAILED (if still RUNNING) and release its lock; calling it again changes nothing."""
-        if not self.runs.finish_run(run_id, "FAILED", error=error, finished_at=self.clock()):
-            self.get_run(run_id)  # RunNotFound for an unknown run; a finished run stays as it ended
+        failed = self.runs.finish_run(run_id, "FAILED", error=error, finished_at=self.clock())
+        run = self.get_run(run_id)  # RunNotFound for an unknown run; a finished run stays as it ended
         self.runs.release_lock(run_id)
+        if failed:
+            count_run(Metric.RUNS_FAILED, run.type)
         logger.info("run failed", extra={"run_id": run_id, "error": error})
 
     def cancel_run(self, run_id: str) -> Run:
@@ -145,7 +197,9 @@ class RunService:
             raise RunAlreadyEnded(run_id, ended.status, "cancel")
         released = self.runs.release_lock_if_idle(run_id, self.clock())
         logger.info("run cancelled", extra={"run_id": run_id, "lock_released": released})
-        return self.get_run(run_id)
+        cancelled = self.get_run(run_id)
+        count_run(Metric.RUNS_CANCELLED, cancelled.type)
+        return cancelled
 
     def record_skipped_run(self, run_type: str, started_by: str, active_run_id: str | None) -> Run:
         """Record in the history a start that did not happen because a run was active (no lock taken)."""
@@ -225,7 +279,8 @@ class RunService:
             if not never_began or holder.page_seq > 0:
                 raise RunActive(lock.run_id)
             # Its start died after writing the run and before its execution ran a page.
-            self.runs.finish_run(holder.id, "FAILED", error=NEVER_STARTED, finished_at=now)
+            if self.runs.finish_run(holder.id, "FAILED", error=NEVER_STARTED, finished_at=now):
+                count_run(Metric.RUNS_FAILED, holder.type)
             logger.warning("run never started; marked failed", extra={"run_id": holder.id})
         # Otherwise the run ended but its lock outlived it (e.g. a crash before the release).
         self.runs.release_lock(lock.run_id)
@@ -233,3 +288,5 @@ class RunService:
     def _fail_dead(self, run_id: str, now: datetime) -> None:
         if self.runs.finish_run(run_id, "FAILED", error=LEASE_EXPIRED, finished_at=now):
             logger.warning("run lease expired; marked failed", extra={"run_id": run_id})
+            dead = self.runs.get_run(run_id)
+            count_run(Metric.RUNS_FAILED, dead.type if dead is not None else "unknown")

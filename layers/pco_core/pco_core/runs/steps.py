@@ -8,12 +8,13 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from pco_core.errors import PcoAuthError
+from pco_core import errors
 from pco_core.runs.service import RunService
 from pco_core.settings import RunStepEnv
 from pco_core.store.connection_checks import ConnectionCheck, ConnectionChecks, refused_check
 
 MAX_ERROR_LENGTH = 500
+GAVE_UP = " (still failing after the retries; Resume goes on from the last committed page)"
 
 
 class CaughtError(BaseModel):
@@ -25,7 +26,9 @@ class CaughtError(BaseModel):
     cause: str | None = Field(default=None, alias="Cause")
 
     def describe(self) -> str:
-        """A one-line reason for the run history: the Lambda's errorMessage when the cause carries one."""
+        """A one-line reason for the run history: the error's name (the page's sentences key on it), the
+        Lambda's errorMessage when the cause carries one, and, unless the error is fatal (never retried),
+        that the state machine retried before giving up."""
         message = self.cause or ""
         try:
             parsed: Any = json.loads(message)
@@ -34,7 +37,9 @@ class CaughtError(BaseModel):
         if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
             message = parsed["errorMessage"]
         text = f"{self.error}: {message}" if message else self.error
-        return text[:MAX_ERROR_LENGTH]
+        fatal = getattr(errors, self.error, None)
+        suffix = "" if isinstance(fatal, type) and issubclass(fatal, errors.FatalError) else GAVE_UP
+        return text[: MAX_ERROR_LENGTH - len(suffix)] + suffix
 
 
 class FailStep(BaseModel):
@@ -69,7 +74,7 @@ class RunSteps:
     def apply(self, step: FailStep | ContinueStep) -> dict[str, Any]:
         if isinstance(step, FailStep):
             self.runs.fail_run(step.run_id, step.error.describe())
-            if step.error.error == PcoAuthError.__name__:
+            if step.error.error == errors.PcoAuthError.__name__:
                 # The connection card says the credentials were refused until a test succeeds.
                 self.checks.record(refused_check(step.run_id, self.runs.clock()))
             return {"run_id": step.run_id, "status": "FAILED"}

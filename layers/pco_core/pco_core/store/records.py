@@ -8,6 +8,11 @@ so a lookup item left behind by an abandoned save never produces a wrong match.
 A PCO-id lookup item is also the link's guard: it is claimed with a conditional write, so one PCO record
 is linked to at most one local record. A save that would link a second one writes every other record and
 raises PcoLinkTaken naming the refused ones.
+
+Every record item carries `written_at` (when it was last saved). A run's page that merges what it read
+from PCO at `read_at` saves with that time: a record written since (by a webhook, an admin's edit) holds a
+newer change than that read, so it is left as it is (a conditional PutItem, checked by DynamoDB at the
+write itself) and the save names it, never overwrites it.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ import base64
 import binascii
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
@@ -47,6 +53,7 @@ from pco_core.store._dynamo import (
     deserialise,
     key,
     serialise,
+    serialise_value,
 )
 
 if TYPE_CHECKING:
@@ -62,7 +69,8 @@ PENDING = "pending"
 CONFLICTS_PK = "CONFLICT#"
 UNLINKED_KIND = "unlinked"
 _RECORD_PREFIX: dict[Kind, str] = {"person": "PERSON#", "family": "FAMILY#", "group": "GROUP#"}
-_STORAGE_KEYS = ("pk", "sk", "kind", PENDING)
+WRITTEN_AT = "written_at"
+_STORAGE_KEYS = ("pk", "sk", "kind", PENDING, WRITTEN_AT)
 MAX_LIST_LIMIT = 1000
 # Claims of new PCO links sent at once (boto3 clients are thread-safe).
 CLAIM_WORKERS = 10
@@ -112,14 +120,18 @@ def _lookup_keys(kind: Kind, record: Person | Family | Group | None) -> set[Key]
     return keys
 
 
-def _record_item(kind: Kind, record: Person | Family | Group) -> Item:
+def _epoch(seconds: float) -> Decimal:
+    return Decimal(str(round(seconds, 6)))
+
+
+def _record_item(kind: Kind, record: Person | Family | Group, written_at: float) -> Item:
     # `sync` is excluded from API dumps but is part of what we store.
     item: Item = record.model_dump(mode="json")
     item["sync"] = record.sync.model_dump(mode="json")
     pk, sk = record_key(kind, record.id)
     if has_pending_changes(record):
         item[PENDING] = kind  # in the sparse pending-index: a push visits it
-    return {"pk": pk, "sk": sk, "kind": kind, **item}
+    return {"pk": pk, "sk": sk, "kind": kind, **item, WRITTEN_AT: _epoch(written_at)}
 
 
 def _lookup_item(kind: Kind, lookup: Key, record_id: str) -> Item:
@@ -162,10 +174,16 @@ class RecordStore(DynamoTable):
     """People, families and groups in the RecordsTable (items described in README's data model)."""
 
     def __init__(
-        self, table_name: str, *, client: DynamoDBClient | None = None, sleep: Sleep = time.sleep
+        self,
+        table_name: str,
+        *,
+        client: DynamoDBClient | None = None,
+        sleep: Sleep = time.sleep,
+        now: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(table_name, client=client)
         self._sleep = sleep
+        self._now = now
 
     # people
 
@@ -212,8 +230,11 @@ class RecordStore(DynamoTable):
         )
         return bool(answer.get("Items"))
 
-    def save_people(self, changes: Sequence[tuple[Person, Person | None]]) -> None:
-        self._save("person", changes)
+    def save_people(
+        self, changes: Sequence[tuple[Person, Person | None]], *, read_at: datetime | None = None
+    ) -> set[str]:
+        """Write `changes` (new, as read); with `read_at`, the ids of records left alone: written since."""
+        return self._save("person", changes, read_at)
 
     def list_people(self, limit: int, cursor: str | None) -> tuple[list[Person], str | None]:
         return self._list("person", Person, limit, cursor)
@@ -233,8 +254,11 @@ class RecordStore(DynamoTable):
     def families_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Family]:
         return self._by_pco_ids("family", Family, pco_ids)
 
-    def save_families(self, changes: Sequence[tuple[Family, Family | None]]) -> None:
-        self._save("family", changes)
+    def save_families(
+        self, changes: Sequence[tuple[Family, Family | None]], *, read_at: datetime | None = None
+    ) -> set[str]:
+        """Write `changes` (new, as read); with `read_at`, the ids of records left alone: written since."""
+        return self._save("family", changes, read_at)
 
     def list_families(self, limit: int, cursor: str | None) -> tuple[list[Family], str | None]:
         return self._list("family", Family, limit, cursor)
@@ -253,8 +277,11 @@ class RecordStore(DynamoTable):
     def groups_by_pco_ids(self, pco_ids: Iterable[str]) -> dict[str, Group]:
         return self._by_pco_ids("group", Group, pco_ids)
 
-    def save_groups(self, changes: Sequence[tuple[Group, Group | None]]) -> None:
-        self._save("group", changes)
+    def save_groups(
+        self, changes: Sequence[tuple[Group, Group | None]], *, read_at: datetime | None = None
+    ) -> set[str]:
+        """Write `changes` (new, as read); with `read_at`, the ids of records left alone: written since."""
+        return self._save("group", changes, read_at)
 
     def list_groups(self, limit: int, cursor: str | None) -> tuple[list[Group], str | None]:
         return self._list("group", Group, limit, cursor)
@@ -368,7 +395,9 @@ class RecordStore(DynamoTable):
         found = self.get_people(ids)
         return [found[i] for i in sorted(found)]
 
-    def _save[M: Person | Family | Group](self, kind: Kind, changes: Sequence[tuple[M, M | None]]) -> None:
+    def _save[M: Person | Family | Group](
+        self, kind: Kind, changes: Sequence[tuple[M, M | None]], read_at: datetime | None = None
+    ) -> set[str]:
         for new, previous in changes:
             if previous is not None and previous.id != new.id:
                 raise ValueError(f"previous version of {kind} {new.id} has id {previous.id}")
@@ -391,6 +420,7 @@ class RecordStore(DynamoTable):
         lookup_puts: list[Item] = []
         lookup_deletes: list[Key] = []
         records: list[Item] = []
+        written_at = self._now()
         for new, previous in changes:
             if new.id in refused:
                 continue
@@ -398,12 +428,41 @@ class RecordStore(DynamoTable):
             claimed = {claims[new.id]} if new.id in claims else set()
             lookup_deletes.extend(sorted(before - after - claimed_now))
             lookup_puts.extend(_lookup_item(kind, k, new.id) for k in sorted(after - before - claimed))
-            records.append(_record_item(kind, new))
+            records.append(_record_item(kind, new, written_at))
         batch_write(self.client, self.table_name, lookup_puts, lookup_deletes, sleep=self._sleep)
-        batch_write(self.client, self.table_name, records, sleep=self._sleep)
+        newer: set[str] = set()
+        if read_at is None:
+            batch_write(self.client, self.table_name, records, sleep=self._sleep)
+        else:
+            newer = self._write_unless_newer(records, read_at)
         if refused:
             taken = {record_id: claims[record_id][0].split("#")[-1] for record_id in refused}
             raise PcoLinkTaken(kind, taken)
+        return newer
+
+    def _write_unless_newer(self, records: Sequence[Item], read_at: datetime) -> set[str]:
+        """Put each record unless it was written at or after `read_at`; the ids of those left alone.
+
+        One conditional PutItem per record: BatchWriteItem takes no condition, and a transaction would
+        cancel the whole page for one refused record (and costs twice the writes)."""
+        newer: set[str] = set()
+        since = {":read_at": serialise_value(_epoch(read_at.timestamp()))}
+        condition = (
+            f"attribute_not_exists(pk) OR attribute_not_exists({WRITTEN_AT}) OR {WRITTEN_AT} < :read_at"
+        )
+        for item in records:
+            try:
+                self.client.put_item(
+                    TableName=self.table_name,
+                    Item=serialise(item),
+                    ConditionExpression=condition,
+                    ExpressionAttributeValues=since,
+                )
+            except ClientError as exc:
+                if not condition_failed(exc):
+                    raise
+                newer.add(str(item["id"]))
+        return newer
 
     def _claim_pco_links(self, kind: Kind, claims: dict[str, Key], released: dict[Key, str]) -> set[str]:
         """Claim each record's new PCO-id lookup item; the ids of the records refused (held by another).

@@ -346,6 +346,31 @@ class RunStore(DynamoTable):
             raise
         return True
 
+    def claim_resume(self, run_id: str, by_run_id: str) -> bool:
+        """Record that `by_run_id` resumes the FAILED run `run_id`; False if it is not FAILED or was resumed
+        already (so two clicks on Resume start one run)."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=key(RUN_PK, run_id),
+                UpdateExpression="SET resumed_by = :by",
+                ConditionExpression=(
+                    "#status = :failed"
+                    " AND (attribute_not_exists(resumed_by) OR attribute_type(resumed_by, :null))"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":by": {"S": by_run_id},
+                    ":failed": {"S": "FAILED"},
+                    ":null": {"S": "NULL"},
+                },
+            )
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
     def reset_execution_pages(self, run_id: str) -> None:
         """Start counting pages afresh for a new execution of the run (continue-as-new)."""
         try:

@@ -7,8 +7,10 @@ deleted: destroyed PCO records unlink their local records.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cache
 from typing import Protocol
 
 from aws_lambda_powertools import Logger
@@ -16,20 +18,26 @@ from aws_lambda_powertools import Logger
 from pco_core.clock import Clock
 from pco_core.engine.ports import Records
 from pco_core.errors import SkippableRecordError
+from pco_core.observability import Metric, count
 from pco_core.pco.jsonapi import Document
 from pco_core.records import ConflictPolicy
+from pco_core.settings import WebhookWorkerEnv
 from pco_core.webhooks.appliers.contacts import ADDRESS, EMAIL, PHONE_NUMBER, ContactApplier
 from pco_core.webhooks.appliers.group import GroupApplier, MembershipApplier
 from pco_core.webhooks.appliers.household import HouseholdApplier
 from pco_core.webhooks.appliers.merger import PersonMergerApplier
 from pco_core.webhooks.appliers.person import PersonApplier
-from pco_core.webhooks.event import Applied, Applier, ApplierPorts, Event, WebhookTrailPort
+from pco_core.webhooks.event import Applied, Applier, ApplierPorts, Event, PcoReader, WebhookTrailPort
 from pco_core.webhooks.receive import QueuedDelivery, parse_payload
 
 logger = Logger(child=True)
 
 FINISHED: frozenset[str] = frozenset({"applied", "skipped", "stale", "unknown"})
 ACTIONS: frozenset[str] = frozenset({"created", "updated", "destroyed"})
+# WebhookQueue's RedrivePolicy maxReceiveCount (template.yaml): SQS moves a message that failed on its
+# fifth receive to the dead-letter queue.
+DEAD_LETTER_AFTER_RECEIVES = 5
+_OUTCOME_METRICS = {"applied": Metric.WEBHOOKS_APPLIED, "stale": Metric.WEBHOOKS_STALE}
 
 
 class DeliveryOutcomes(Protocol):
@@ -40,10 +48,22 @@ class DeliveryOutcomes(Protocol):
     ) -> None: ...
 
 
-def apply_queued(body: str, applier: WebhookApplier, log: DeliveryOutcomes) -> Applied:
-    """One SQS message: the delivery applied once and its outcome logged. A message that is not a queued
-    delivery raises (pydantic's ValidationError), so the batch reports it failed and SQS retries it,
-    then moves it to the dead-letter queue."""
+def apply_queued(
+    body: str, applier: WebhookApplier, log: DeliveryOutcomes, *, receive_count: int = 1
+) -> Applied:
+    """One SQS message (received `receive_count` times so far): the delivery applied once and its outcome
+    logged. A message that is not a queued delivery raises (pydantic's ValidationError), as does any failure
+    to apply it, so the batch reports it failed and SQS retries it, then moves it to the dead-letter queue."""
+    try:
+        return _apply_queued(body, applier, log)
+    except Exception:
+        if receive_count >= DEAD_LETTER_AFTER_RECEIVES:
+            count(Metric.WEBHOOKS_DEAD_LETTERED)
+            logger.exception("webhook delivery failed for the last time: SQS dead-letters it")
+        raise
+
+
+def _apply_queued(body: str, applier: WebhookApplier, log: DeliveryOutcomes) -> Applied:
     message = QueuedDelivery.model_validate_json(body)
     logged = log.get(message.delivery_id)
     if logged is not None and logged.get("status") in FINISHED:
@@ -62,6 +82,7 @@ def apply_queued(body: str, applier: WebhookApplier, log: DeliveryOutcomes) -> A
         "webhook delivery applied",
         extra={"delivery_id": message.delivery_id, "event": message.name, "outcome": result.outcome},
     )
+    count(_OUTCOME_METRICS.get(result.outcome, Metric.WEBHOOKS_SKIPPED))
     return result
 
 
@@ -105,10 +126,35 @@ class WebhookApplier:
     trail: WebhookTrailPort
     clock: Clock
     policy: ConflictPolicy = "review"
+    pco: Callable[[], PcoReader] | None = None
     appliers: dict[str, Applier] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.appliers = appliers_for(ApplierPorts(self.records, self.trail, self.policy))
+        self.appliers = appliers_for(ApplierPorts(self.records, self.trail, self.policy, self.pco))
+
+    @classmethod
+    def from_env(cls, env: WebhookWorkerEnv) -> WebhookApplier:
+        """The deployed wiring: the records and state tables, and PCO opened (credentials read) when first
+        needed."""
+        # Imported here so the applier logic (and its tests) never load boto3 or open a connection.
+        from pco_core.clock import utc_now
+        from pco_core.pco.client import PcoClient
+        from pco_core.store.deliveries import WebhookTrail
+        from pco_core.store.records import RecordStore
+        from pco_core.store.secrets import load_pco_credentials
+
+        @cache
+        def pco() -> PcoClient:
+            credentials = load_pco_credentials(env.pco_secret_arn)
+            return PcoClient(env.pco_base_url, credentials.app_id, credentials.secret.get_secret_value())
+
+        return cls(
+            RecordStore(env.records_table),
+            WebhookTrail(env.state_table),
+            utc_now,
+            policy=env.conflict_policy,
+            pco=pco,
+        )
 
     def apply(self, name: str, payload: str, delivery_id: str) -> Applied:
         try:

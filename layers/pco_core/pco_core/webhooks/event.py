@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -50,6 +50,12 @@ class WebhookTrailPort(Protocol):
     def trace_sub_record(self, type_: str, pco_id: str, trace: SubRecordTrace) -> None: ...
 
 
+class PcoReader(Protocol):
+    """What an applier may ask PCO: one read (a merger's kept person is checked before it is linked)."""
+
+    def get(self, path: str, params: Mapping[str, str | int] | None = None) -> Document: ...
+
+
 class Applier(Protocol):
     """Applies the events of one PCO record kind."""
 
@@ -58,11 +64,13 @@ class Applier(Protocol):
 
 @dataclass(frozen=True)
 class ApplierPorts:
-    """What every applier may use: the record store and the webhook trail (tombstones, sub-record traces)."""
+    """What every applier may use: the record store, the webhook trail (tombstones, sub-record traces) and
+    PCO (`pco()` opens the client on first use; None where no PCO is configured)."""
 
     records: Records
     trail: WebhookTrailPort
     policy: ConflictPolicy = "review"
+    pco: Callable[[], PcoReader] | None = None
 
     def stale_if_destroyed(self, kind: str, pco_id: str) -> Applied | None:
         """A `created`/`updated` of a PCO record destroyed before is stale: it never brings it back."""

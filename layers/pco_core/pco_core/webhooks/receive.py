@@ -1,5 +1,6 @@
 """The webhook endpoint's logic: verify PCO's signature on the raw body, then log and queue each delivery.
 
+A body over limits.WEBHOOK_BODY_MAX_BYTES is answered 413 and nothing of it is stored or queued.
 Order per delivery: claim its id (`receiving`), send it to SQS, mark it `queued`. A failed send drops the
 claim and answers 503 so PCO retries; a receiver that dies between claim and send leaves a `receiving`
 item, which a retry may claim again. So no delivery is lost, and a duplicate message is possible only
@@ -23,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pco_core.clock import Clock
 from pco_core.errors import PcoSyncError, RetriableError
+from pco_core.limits import WEBHOOK_BODY_MAX_BYTES
+from pco_core.observability import Metric, count
 from pco_core.pco.jsonapi import Document, Resource
 
 logger = Logger(child=True)
@@ -131,6 +134,11 @@ def _answer(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _refused(status: int, message: str) -> dict[str, Any]:
+    count(Metric.WEBHOOKS_REFUSED)
+    return _answer(status, {"message": message})
+
+
 def _raw_body(event: Mapping[str, Any]) -> bytes | None:
     body = event.get("body")
     if body is None:
@@ -171,12 +179,17 @@ def receive_delivery(
     """An API Gateway HTTP API (payload v2) event -> the answer for PCO."""
     if not webhook_secret:
         logger.warning("webhook refused: no webhook secret is configured")
-        return _answer(401, {"message": "webhook secret not configured; deliveries cannot be verified"})
+        return _refused(401, "webhook secret not configured; deliveries cannot be verified")
     raw = _raw_body(event)
+    if raw is not None and len(raw) > WEBHOOK_BODY_MAX_BYTES:
+        logger.warning("webhook refused: body too large", extra={"bytes": len(raw)})
+        return _refused(
+            413, f"the delivery is {len(raw)} bytes; at most {WEBHOOK_BODY_MAX_BYTES} bytes are accepted"
+        )
     signature = _signature(event)
     if raw is None or not signature or not signature_is_valid(webhook_secret, raw, signature):
         logger.warning("webhook refused: missing or wrong signature")
-        return _answer(401, {"message": "missing or wrong X-PCO-Webhooks-Authenticity signature"})
+        return _refused(401, "missing or wrong X-PCO-Webhooks-Authenticity signature")
 
     try:
         envelope = Envelope.model_validate_json(raw)
@@ -185,7 +198,7 @@ def receive_delivery(
     except (ValidationError, ValueError) as exc:
         detail = f"{exc.error_count()} problems" if isinstance(exc, ValidationError) else str(exc)
         logger.warning("webhook refused: malformed envelope", extra={"detail": detail})
-        return _answer(400, {"message": f"malformed EventDelivery envelope: {detail}"})
+        return _refused(400, f"malformed EventDelivery envelope: {detail}")
 
     now = clock()
     accepted = duplicates = 0
@@ -199,6 +212,7 @@ def receive_delivery(
             )
         accepted += fresh
         duplicates += not fresh
+    count(Metric.WEBHOOKS_RECEIVED, accepted)
     logger.info(
         "webhook deliveries received",
         extra={

@@ -1,14 +1,20 @@
 """person_merger.created: PCO merged two people; locally the kept one takes the removed one's data, family
-place and group memberships, and the removed record is made inactive and unlinked (never deleted)."""
+place and group memberships, and the removed record is made inactive and unlinked (never deleted).
+
+When we do not know the kept PCO person, the removed one's record becomes it, but only once one GET has
+confirmed PCO has that person: a merger naming a person PCO does not hold links nothing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pco_core.errors import ConfigError, PcoRequestError
 from pco_core.merge.contacts import union
 from pco_core.merge.group import group_member
 from pco_core.merge.person import unlinked_person
+from pco_core.pco import paths
 from pco_core.pco.models import PcoPersonMerger
 from pco_core.records import Group, GroupMember, Person
 from pco_core.webhooks.event import Applied, ApplierPorts, Event
@@ -35,6 +41,10 @@ class PersonMergerApplier:
             return Applied("unknown", f"removed PCO person {remove_id} is not known locally")
         if keep is not None and keep.id == remove.id:
             return Applied("skipped", "both PCO people are one local person")
+        if keep is None and not self._pco_has_person(keep_id):
+            return Applied(
+                "unknown", f"kept PCO person {keep_id} is not in PCO: person {remove.id} was not relinked"
+            )
         trail.bury("person", remove_id, event.happened_at, remove.id)
         if keep is None:
             # The kept PCO person has no local record: the removed one's record becomes it.
@@ -50,6 +60,19 @@ class PersonMergerApplier:
             records.save_people([(relinked, remove)])
             return Applied("applied", f"person {remove.id} relinked to kept PCO person {keep_id}")
         return self._merge(keep, remove, event)
+
+    def _pco_has_person(self, pco_id: str) -> bool:
+        """One GET of the person: False when PCO answers 404; PCO being unavailable raises (the delivery is
+        retried by SQS)."""
+        if self.ports.pco is None:
+            raise ConfigError("the webhook worker has no PCO client to confirm a merger's kept person")
+        try:
+            self.ports.pco().get(f"{paths.PEOPLE}/{pco_id}")
+        except PcoRequestError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
     def _merge(self, keep: Person, remove: Person, event: Event) -> Applied:
         # The kept person takes the removed one's place in its family when it has none of its own.
