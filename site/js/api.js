@@ -80,6 +80,16 @@ export class ApiClient {
     return Array.isArray(data?.runs) ? data.runs : [];
   }
 
+  /** {schedules: [{expression, timezone, enabled, next_run_at, run_type}]}, most frequent first */
+  schedule() {
+    return this.request("GET", "/api/schedule");
+  }
+
+  /** {run_id, total, kept, failures: [{kind, record_id, pco_id, name, operation, status, message, at}]} */
+  runFailures(id) {
+    return this.request("GET", `/api/runs/${encodeURIComponent(id)}/failures`);
+  }
+
   cancelRun(id) {
     return this.request("POST", `/api/runs/${encodeURIComponent(id)}/cancel`);
   }

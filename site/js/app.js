@@ -7,9 +7,11 @@ import { Auth, loadConfig } from "./auth.js";
 import { ConflictsCard } from "./conflicts.js";
 import { ConnectionCard } from "./connection.js";
 import { explainCaught } from "./errors.js";
+import { FailuresDialog } from "./failures.js";
 import { HistoryCard } from "./history.js";
 import { Poller } from "./poller.js";
 import { RunsCard } from "./runs.js";
+import { ScheduleNote } from "./schedule.js";
 import { Session } from "./session.js";
 import { Shell } from "./shell.js";
 import { WebhooksCard } from "./webhooks.js";
@@ -32,6 +34,7 @@ function createDashboard(config) {
     onEnded: () => {
       idle.stop();
       runs.stop();
+      failures.close();
     },
   });
   const deps = {
@@ -57,14 +60,19 @@ function createDashboard(config) {
   const connection = new ConnectionCard(deps);
   const webhooks = new WebhooksCard(deps);
   const conflicts = new ConflictsCard(deps);
+  const schedule = new ScheduleNote(deps);
+  const failures = new FailuresDialog(deps);
+  const openFailures = (run, opener) => failures.open(run, opener);
   const history = new HistoryCard(deps, {
     onRefresh: () => refreshLists(),
     onResume: (run) => runs.resume(run),
+    openFailures,
   });
   runs = new RunsCard(deps, {
     refreshAfterRun: () => refreshLists(),
     findRun: (id) => history.run(id),
     onWatching: (watching) => (watching ? idle.stop() : idle.start()),
+    openFailures,
   });
 
   async function refreshLists() {
@@ -72,6 +80,7 @@ function createDashboard(config) {
       load(history, "the sync history"),
       load(webhooks, "the webhook deliveries"),
       load(conflicts, "the conflicts"),
+      load(schedule, "the sync schedule"),
     ]);
   }
 

@@ -1,7 +1,10 @@
 // Pure formatting and estimation for the admin page: no DOM, no fetch, so it can be tested on its own.
 
+// Keyed by a run's status or, better, its outcome (the API's derived reading of how it ended).
 export const STATUS_CLASSES = Object.freeze({
   COMPLETED: "badge--completed",
+  COMPLETED_WITH_FAILURES: "badge--warning",
+  SKIPPED: "badge--cancelled",
   FAILED: "badge--failed",
   RUNNING: "badge--running",
   CANCELLED: "badge--cancelled",
@@ -9,6 +12,8 @@ export const STATUS_CLASSES = Object.freeze({
 
 const STATUS_TEXT = Object.freeze({
   COMPLETED: "Completed",
+  COMPLETED_WITH_FAILURES: "Completed with failures",
+  SKIPPED: "Skipped",
   FAILED: "Failed",
   RUNNING: "Running",
   CANCELLED: "Cancelled",
@@ -30,6 +35,32 @@ const DOMAIN_LABELS = Object.freeze({
   push_families: "Families",
   push_memberships: "Group memberships",
 });
+
+/** How a run ended, as the page shows it: its outcome when the API gave one, else its status. */
+export function runOutcome(run) {
+  return run?.outcome || run?.status;
+}
+
+const KIND_TEXT = Object.freeze({ person: "Person", family: "Family", group: "Group", membership: "Membership" });
+
+/** One failed record's heading: "Ada Lovelace (person)", or its ids when it has no name. */
+export function failureTitle(failure) {
+  const kind = KIND_TEXT[failure?.kind] ?? "Record";
+  const name = String(failure?.name ?? "").trim();
+  if (name) return `${name} (${kind.toLowerCase()})`;
+  if (failure?.pco_id) return `${kind} with PCO id ${failure.pco_id}`;
+  return failure?.record_id ? `${kind} ${failure.record_id}` : kind;
+}
+
+/** "Showing the first 200 of 312 failed records." / "2 records failed." */
+export function failuresSummary(total, kept) {
+  const all = Number(total ?? 0);
+  const shown = Number(kept ?? 0);
+  if (all === 0) return "No record failed.";
+  const noun = all === 1 ? "record" : "records";
+  if (shown < all) return `Showing the first ${formatCount(shown)} of ${formatCount(all)} failed ${noun}.`;
+  return `${formatCount(all)} ${noun} failed.`;
+}
 
 /** The badge modifier class for a run status ("" for an unknown one). */
 export function statusClass(status) {
@@ -116,13 +147,57 @@ export function elapsedSeconds(startedIso, nowMs) {
   return Math.max(0, (nowMs - start) / 1000);
 }
 
-/** "People: 120 of 500", "People: 120 processed" when the total is unknown; "" with no domain. */
+/**
+ * "People: 120 of 500", "People: 120 processed" when the total is unknown, "Step 2 of 3: Families: 12 of
+ * 80" in a run of several steps; "" with no domain.
+ */
 export function progressText(progress, locale) {
   if (!progress || !progress.domain) return "";
   const label = domainLabel(progress.domain);
+  const steps = Number(progress.steps);
+  const step = steps > 1 && progress.step ? `Step ${progress.step} of ${steps}: ` : "";
   const done = formatCount(progress.processed, locale);
-  if (progress.total === null || progress.total === undefined) return `${label}: ${done} processed`;
-  return `${label}: ${done} of ${formatCount(progress.total, locale)}`;
+  if (progress.total === null || progress.total === undefined) return `${step}${label}: ${done} processed`;
+  return `${step}${label}: ${done} of ${formatCount(progress.total, locale)}`;
+}
+
+/** The whole run's percentage: the API's (weighted over every step, never backwards), else the step's. */
+export function overallPercent(progress) {
+  const given = progress?.percent;
+  if (given !== null && given !== undefined && Number.isFinite(Number(given))) {
+    return Math.min(100, Math.max(0, Math.floor(Number(given))));
+  }
+  return percentDone(progress?.processed, progress?.total);
+}
+
+/**
+ * A run's counters per step, when it has several: "Groups: 12 created; Group memberships: 125 created, 3
+ * updated". "" for a run of one step (its counters say it all).
+ */
+export function countsSplitText(byDomain, locale) {
+  const steps = Object.entries(byDomain ?? {});
+  if (steps.length < 2) return "";
+  return steps
+    .map(([domain, counts]) => {
+      const parts = ["created", "updated", "failed"]
+        .filter((name) => Number(counts?.[name]) > 0)
+        .map((name) => `${formatCount(counts[name], locale)} ${name}`);
+      return `${domainLabel(domain)}: ${parts.length ? parts.join(", ") : "no changes"}`;
+    })
+    .join("; ");
+}
+
+/** Whole seconds until a running run's wait ends ({reason, until} from the API), or null when it is not waiting. */
+export function waitSecondsLeft(run, nowMs) {
+  const until = Date.parse(run?.waiting?.until ?? "");
+  if (run?.status !== "RUNNING" || Number.isNaN(until)) return null;
+  const left = Math.ceil((until - nowMs) / 1000);
+  return left > 0 ? left : null;
+}
+
+/** "Waiting for Planning Center's rate limit: continuing in 14 s". */
+export function waitText(seconds) {
+  return `Waiting for Planning Center's rate limit (it allows 100 requests per 20 s): continuing in ${formatDuration(seconds)}`;
 }
 
 /** Who started a run, for the history's "By" column ("schedule" reads as "Schedule"). */
@@ -137,7 +212,7 @@ export function runSummary(run, locale) {
   const counts =
     `${formatCount(run.created, locale)} created, ${formatCount(run.updated, locale)} updated, ` +
     `${formatCount(run.skipped, locale)} skipped, ${formatCount(run.failed, locale)} failed`;
-  return `${run.label || run.type} ${statusText(run.status).toLowerCase()}: ${counts}.`;
+  return `${run.label || run.type} ${statusText(runOutcome(run)).toLowerCase()}: ${counts}.`;
 }
 
 // The first domain each run type walks (mirrors pco_core.runstate.RUN_DOMAINS).
@@ -159,6 +234,7 @@ const FIRST_DOMAIN = Object.freeze({
  * a run still in its first domain the run's own start is the baseline; otherwise it is "now".
  */
 export function nextBaseline(previous, run, nowMs) {
+  if (hasOverall(run)) return overallBaseline(previous, run, nowMs);
   const domain = run?.progress?.domain ?? null;
   if (previous && previous.runId === run.id && previous.domain === domain) return previous;
   const firstLook = !previous || previous.runId !== run.id;
@@ -169,10 +245,32 @@ export function nextBaseline(previous, run, nowMs) {
   return { runId: run.id, domain, startMs: nowMs, startProcessed: Number(run?.progress?.processed ?? 0) };
 }
 
+function hasOverall(run) {
+  const given = run?.progress?.percent;
+  return given !== null && given !== undefined;
+}
+
+/**
+ * With the whole run's percentage the rate is measured over the run, not per step: from the run's start
+ * on the first look, else from the first look at it.
+ */
+function overallBaseline(previous, run, nowMs) {
+  if (previous && previous.runId === run.id && previous.overall) return previous;
+  const started = Date.parse(run.started_at);
+  if (!previous || previous.runId !== run.id) {
+    if (!Number.isNaN(started)) return { runId: run.id, overall: true, startMs: started, startProcessed: 0 };
+  }
+  return { runId: run.id, overall: true, startMs: nowMs, startProcessed: overallPercent(run.progress) ?? 0 };
+}
+
 /** Seconds left for `run` measured from `baseline` (see nextBaseline); null when unknown. */
 export function runSecondsLeft(run, baseline, nowMs) {
   const progress = run?.progress;
   if (!progress || !baseline) return null;
+  if (baseline.overall) {
+    const done = overallPercent(progress) - baseline.startProcessed;
+    return estimateSecondsLeft(done, 100 - baseline.startProcessed, (nowMs - baseline.startMs) / 1000);
+  }
   const total = progress.total;
   if (total === null || total === undefined) return null;
   const doneSince = Number(progress.processed ?? 0) - baseline.startProcessed;

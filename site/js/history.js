@@ -1,13 +1,24 @@
-// The "Sync History" card: the last runs, most recent first; a failed (or skipped) run's row opens to say
+// The "Sync History" card: the last runs, most recent first; a failed (or cancelled) run's row opens to say
 // why, and a failed run's offers Resume (a new run that goes on from where the failed one stopped); a
-// warning above it when the latest completed Full Sync left PCO and the local records apart.
+// skipped one says so in grey; a run's failed records open in the failures dialog; a warning above it when
+// the latest completed Full Sync left PCO and the local records apart.
 
 import { explainError } from "./errors.js";
-import { driftWarning, formatCount, formatDuration, formatLocalTime, startedByText, totalsText } from "./format.js";
+import {
+  countsSplitText,
+  driftWarning,
+  formatCount,
+  formatDuration,
+  formatLocalTime,
+  runOutcome,
+  startedByText,
+  totalsText,
+} from "./format.js";
 import { cell, detailsDisclosure, renderStatusBadge, showMessage } from "./ui.js";
 
 const HISTORY_LIMIT = 20;
-const COLUMNS = 9;
+const COLUMNS = 10;
+const SKIPPED_TEXT = "another run was active";
 
 /** The "By" cell: an address stays on one line (cut with an ellipsis when too long, whole in the title). */
 function byCell(text) {
@@ -18,6 +29,21 @@ function byCell(text) {
   span.title = text;
   td.append(span);
   return td;
+}
+
+/** The failed records of `run` open in the failures dialog from this button. */
+function failuresButton(run, openFailures, text) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "link-button";
+  button.textContent = text;
+  const when = formatLocalTime(run.started_at);
+  button.setAttribute("aria-label", `View the ${formatCount(run.failed)} failed records of ${run.label || run.type}, ${when}`);
+  button.addEventListener("click", (event) => {
+    event.stopPropagation(); // inside an expandable row: open the dialog, leave the row as it is
+    openFailures(run, button);
+  });
+  return button;
 }
 
 /** Resume for a failed run not resumed yet; once resumed, a note saying so. */
@@ -44,7 +70,7 @@ function resumeControl(run, onResume) {
   return button;
 }
 
-function reasonRow(run, detailId, what, onResume) {
+function reasonRow(run, detailId, what, { openFailures, onResume }) {
   const detail = document.createElement("tr");
   detail.id = detailId;
   detail.className = "history__detail";
@@ -58,6 +84,11 @@ function reasonRow(run, detailId, what, onResume) {
   text.textContent = sentence;
   td.append(heading, text);
   if (details) td.append(detailsDisclosure(details));
+  if (Number(run.failed) > 0) {
+    const more = document.createElement("p");
+    more.append(failuresButton(run, openFailures, "View failed records"));
+    td.append(more);
+  }
   if (run.status === "FAILED" && onResume) td.append(resumeControl(run, onResume));
   detail.appendChild(td);
   return detail;
@@ -66,11 +97,14 @@ function reasonRow(run, detailId, what, onResume) {
 export class HistoryCard {
   /**
    * @param {{api: import("./api.js").ApiClient}} deps
-   * @param {{onRefresh: () => void, onResume: (run: object) => Promise<void>}} hooks onRefresh is what the
-   *   Refresh button does (the app refreshes every list together); onResume resumes a failed run.
+   * @param {{onRefresh: () => void, onResume: (run: object) => Promise<void>,
+   *          openFailures: (run: object, opener: HTMLElement) => void}} hooks onRefresh is what the Refresh
+   *   button does (the app refreshes every list together); onResume resumes a failed run; openFailures
+   *   shows a run's failed records.
    */
-  constructor({ api }, { onRefresh, onResume }, doc = document) {
+  constructor({ api }, { onRefresh, onResume, openFailures }, doc = document) {
     this.api = api;
+    this.openFailures = openFailures;
     this.doc = doc;
     this.onResume = onResume;
     this.expanded = new Set(); // ids of the runs whose reason row is open, kept across refreshes
@@ -125,8 +159,15 @@ export class HistoryCard {
     const statusTd = cell("", "Status");
     const statusWrap = document.createElement("span");
     const badge = document.createElement("span");
-    renderStatusBadge(badge, run.status);
+    const outcome = runOutcome(run);
+    renderStatusBadge(badge, outcome);
     statusWrap.appendChild(badge);
+    if (outcome === "SKIPPED") {
+      const why = document.createElement("span");
+      why.className = "history__note";
+      why.textContent = run.skip_reason || SKIPPED_TEXT;
+      statusWrap.appendChild(why);
+    }
     statusTd.appendChild(statusWrap);
     tr.appendChild(statusTd);
 
@@ -135,14 +176,25 @@ export class HistoryCard {
     tr.appendChild(started);
     const duration = run.status === "RUNNING" ? "Running…" : formatDuration(run.duration_seconds);
     tr.appendChild(cell(duration, "Duration"));
-    tr.appendChild(cell(formatCount(run.created), "Created", "num"));
+    const created = cell(formatCount(run.created), "Created", "num");
+    const split = countsSplitText(run.counts_by_domain);
+    if (split) created.title = split; // e.g. groups and their memberships apart
+    tr.appendChild(created);
     tr.appendChild(cell(formatCount(run.updated), "Updated", "num"));
     tr.appendChild(cell(formatCount(run.skipped), "Skipped", "num"));
+    const failedTd = cell(formatCount(run.failed), "Failed", "num");
+    tr.appendChild(failedTd);
     tr.appendChild(cell(formatCount(run.conflicts ?? 0), "Conflicts", "num"));
     tr.appendChild(byCell(startedByText(run.started_by)));
 
-    // A failed run always has its error; a cancelled one may carry why (e.g. a scheduled run skipped).
-    if (!run.error || (run.status !== "FAILED" && run.status !== "CANCELLED")) return [tr];
+    // A failed run always has its error; a cancelled one may carry why. A skipped one said why above.
+    const expandable = run.error && outcome !== "SKIPPED" && (run.status === "FAILED" || run.status === "CANCELLED");
+    if (!expandable) {
+      if (Number(run.failed) > 0) {
+        failedTd.replaceChildren(failuresButton(run, this.openFailures, formatCount(run.failed)));
+      }
+      return [tr];
+    }
     const detailId = `run-error-${index}`;
     const what = run.status === "FAILED" ? "error" : "reason";
     tr.classList.add("history__row--expandable");
@@ -156,7 +208,7 @@ export class HistoryCard {
     hint.textContent = `View ${what}`;
     statusWrap.appendChild(hint);
 
-    const detail = reasonRow(run, detailId, what, this.onResume);
+    const detail = reasonRow(run, detailId, what, { openFailures: this.openFailures, onResume: this.onResume });
     const open = this.expanded.has(run.id);
     tr.setAttribute("aria-expanded", String(open));
     detail.hidden = !open;

@@ -4,6 +4,7 @@
 import { ApiError } from "./api.js";
 import { explainCaught, explainError } from "./errors.js";
 import {
+  countsSplitText,
   domainLabel,
   driftWarning,
   elapsedSeconds,
@@ -12,17 +13,21 @@ import {
   formatLocalTime,
   formatTimeLeft,
   nextBaseline,
-  percentDone,
+  overallPercent,
   progressText,
+  runOutcome,
   runSecondsLeft,
   runSummary,
   startedByText,
   totalsText,
+  waitSecondsLeft,
+  waitText,
 } from "./format.js";
 import { Poller } from "./poller.js";
 import { renderStatusBadge, showMessage } from "./ui.js";
 
 const RUN_POLL_MS = 3000;
+const WAIT_TICK_MS = 1000; // the wait's countdown moves every second between polls
 const CURRENT_RUN = "the current run"; // names this section's page error, so a later success clears it
 
 export class RunsCard {
@@ -32,7 +37,8 @@ export class RunsCard {
    *          showPageError: (message: object, prefix: string, source: string) => void,
    *          clearPageError: (source: string) => void}} deps
    * @param {{refreshAfterRun: () => Promise<void>, findRun: (id: string) => object | undefined,
-   *          onWatching: (watching: boolean) => void}} hooks
+   *          onWatching: (watching: boolean) => void,
+   *          openFailures: (run: object, opener: HTMLElement) => void}} hooks
    *   refreshAfterRun reloads the lists once a run ended; findRun then reads the ended run from them;
    *   onWatching says when watching a run starts and stops (the app pauses its idle refresh meanwhile).
    */
@@ -69,8 +75,11 @@ export class RunsCard {
       totals: doc.getElementById("progress-totals"),
       drift: doc.getElementById("progress-drift"),
       progressError: doc.getElementById("progress-error"),
+      failuresNote: doc.getElementById("progress-failures-note"),
+      failures: doc.getElementById("progress-failures"),
       dialog: doc.getElementById("cancel-dialog"),
       dialogRun: doc.getElementById("cancel-dialog-run"),
+      split: doc.getElementById("count-split"),
       counts: {
         created: doc.getElementById("count-created"),
         updated: doc.getElementById("count-updated"),
@@ -82,6 +91,41 @@ export class RunsCard {
     for (const button of this.el.buttons) button.addEventListener("click", (event) => this.start(event));
     this.el.cancel.addEventListener("click", () => this.askToCancel());
     this.el.dialog.addEventListener("close", () => this.onDialogClosed());
+    this.el.failures.addEventListener("click", () => {
+      if (this.shownRun) this.hooks.openFailures(this.shownRun, this.el.failures);
+    });
+    this.shownRun = null; // the run the card shows, for its "View failed records" button
+    this.waits = new Map(); // until (ISO) -> when this page first saw that wait (ms): the ETA leaves them out
+    this.waitTicker = null;
+  }
+
+  /** Milliseconds the watched run has spent waiting (as far as this page saw), up to `nowMs`. */
+  waitedMs(nowMs) {
+    let total = 0;
+    for (const [until, seenMs] of this.waits) total += Math.max(0, Math.min(nowMs, Date.parse(until)) - seenMs);
+    return total;
+  }
+
+  renderWait(run, now) {
+    const left = waitSecondsLeft(run, now);
+    if (left === null) {
+      this.stopWaitTicker();
+      return false;
+    }
+    if (!this.waits.has(run.waiting.until)) this.waits.set(run.waiting.until, now);
+    const elapsed = formatDuration(elapsedSeconds(run.started_at, now));
+    this.el.eta.textContent = `${waitText(left)} · running for ${elapsed}`;
+    if (!this.waitTicker) {
+      this.waitTicker = setInterval(() => {
+        if (!this.activeRun || this.renderWait(this.activeRun, Date.now()) === false) this.stopWaitTicker();
+      }, WAIT_TICK_MS);
+    }
+    return true;
+  }
+
+  stopWaitTicker() {
+    if (this.waitTicker) clearInterval(this.waitTicker);
+    this.waitTicker = null;
   }
 
   get watching() {
@@ -152,6 +196,7 @@ export class RunsCard {
 
   watch(run) {
     this.activeRun = run;
+    this.waits = new Map();
     this.baseline = nextBaseline(null, run, Date.now());
     this.lastMilestone = -1;
     this.renderProgress(run);
@@ -163,6 +208,7 @@ export class RunsCard {
   /** Stop watching without a word (signed out, session ended). */
   stop() {
     this.poller.stop();
+    this.stopWaitTicker();
     this.activeRun = null;
     this.baseline = null;
     if (this.el.dialog.open) this.el.dialog.close();
@@ -200,6 +246,8 @@ export class RunsCard {
     for (const [name, el] of Object.entries(this.el.counts)) el.textContent = formatCount(run[name]);
     this.el.counts.failed.closest(".counter").classList.toggle("counter--alert", Number(run.failed) > 0);
     this.el.counts.conflicts.closest(".counter").classList.toggle("counter--alert", Number(run.conflicts) > 0);
+    this.el.split.textContent = countsSplitText(run.counts_by_domain);
+    this.el.split.hidden = !this.el.split.textContent;
   }
 
   setBar(pct) {
@@ -224,7 +272,10 @@ export class RunsCard {
     const running = run.status === "RUNNING";
     card.hidden = false;
     card.classList.toggle("card--progress-done", !running);
-    card.classList.toggle("card--progress-completed", run.status === "COMPLETED");
+    const outcome = runOutcome(run);
+    this.shownRun = run;
+    card.classList.toggle("card--progress-completed", outcome === "COMPLETED");
+    card.classList.toggle("card--progress-warning", outcome === "COMPLETED_WITH_FAILURES");
     card.classList.toggle("card--progress-failed", run.status === "FAILED");
     card.setAttribute("aria-busy", running ? "true" : "false");
     this.el.spinner.hidden = !running;
@@ -232,23 +283,27 @@ export class RunsCard {
     cancel.disabled = false;
     cancel.textContent = "Cancel run";
     this.el.label.textContent = run.label || run.type;
-    renderStatusBadge(this.el.status, run.status);
+    renderStatusBadge(this.el.status, outcome);
     const by = run.started_by ? ` by ${startedByText(run.started_by)}` : "";
     this.el.started.textContent = `Started ${formatLocalTime(run.started_at)}${by}`;
     this.renderCounters(run);
 
     const progress = run.progress || {};
     if (running) {
-      const pct = percentDone(progress.processed, progress.total);
+      const pct = overallPercent(progress);
       this.el.domain.textContent = progressText(progress) || "Starting…";
       this.setBar(progress.domain ? pct : null);
       const now = Date.now();
-      const left = runSecondsLeft(run, this.baseline, now);
-      const elapsed = formatDuration(elapsedSeconds(run.started_at, now));
-      this.el.eta.textContent = `${formatTimeLeft(left)} · running for ${elapsed}`;
+      if (!this.renderWait(run, now)) {
+        // Time spent waiting for PCO is not time the run was slow: the rate leaves it out.
+        const left = runSecondsLeft(run, this.baseline, now - this.waitedMs(now));
+        const elapsed = formatDuration(elapsedSeconds(run.started_at, now));
+        this.el.eta.textContent = `${formatTimeLeft(left)} · running for ${elapsed}`;
+      }
       this.announceMilestone(run, pct);
     } else {
-      const pct = run.status === "COMPLETED" ? 100 : percentDone(progress.processed, progress.total);
+      this.stopWaitTicker();
+      const pct = run.status === "COMPLETED" ? 100 : overallPercent(progress);
       this.el.domain.textContent =
         run.status === "COMPLETED" ? "All done" : progressText(progress) || domainLabel(progress.domain);
       this.setBar(pct ?? 0);
@@ -261,6 +316,7 @@ export class RunsCard {
     showMessage(this.el.drift, driftWarning(run) || null);
     const failed = run.status === "FAILED" && run.error;
     showMessage(this.el.progressError, failed ? explainError(run.error) : null, "Error");
+    this.el.failuresNote.hidden = running || !(Number(run.failed) > 0);
   }
 
   announceMilestone(run, pct) {

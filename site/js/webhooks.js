@@ -20,7 +20,8 @@ function deliveryRow(delivery) {
   const event = cell(eventLabel(delivery.event), "Event", "history__type");
   if (delivery.event) event.title = delivery.event;
   tr.appendChild(event);
-  const resource = cell(resourceLabel(delivery.resource), "Resource");
+  // The record's name when it is linked here ("Ada Lovelace"), else PCO's type and id in words.
+  const resource = cell(delivery.name || resourceLabel(delivery.resource), "Resource");
   if (delivery.resource) resource.title = delivery.resource;
   tr.appendChild(resource);
   const received = cell(formatLocalTime(delivery.received_at), "Received", "history__when");

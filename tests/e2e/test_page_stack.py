@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from local.stack.harness import LocalStack
 from local.stack.pco_sandbox import RunningSandbox
+from pco_core.store.records import RecordStore
 from tests.stack import running_sandbox, running_stack
 
 pytestmark = pytest.mark.e2e
@@ -252,8 +253,10 @@ def test_given_a_slow_pco_when_cancelling_mid_run_then_cancelled_grey_with_count
     expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_have_attribute("data-run-id", skipped["run_id"])
     skipped_run = served.api("GET", f"/api/runs/{skipped['run_id']}")
-    assert skipped_run["error"] == f"skipped: run {run['id']} was active"
-    expect_history_row(page, skipped_run, "Cancelled", "badge--cancelled")
+    assert (skipped_run["outcome"], skipped_run["error"]) == ("SKIPPED", None)
+    # Informational and grey, saying why in words: not a red or raw "cancelled".
+    expect_history_row(page, skipped_run, "Skipped", "badge--cancelled")
+    expect(rows.nth(0).locator(".history__note")).to_have_text("another run was active")
     expect(rows.nth(0).locator('td[data-label="By"]')).to_have_text("Schedule")
     expect(rows.nth(1)).to_have_attribute("data-run-id", run["id"])
     shot(page, "history-after-cancel")
@@ -271,3 +274,62 @@ def test_given_a_volunteer_when_signing_in_then_the_page_says_they_lack_pco_mana
     assert status == 403
     assert "pco.manage" in body["message"]
     shot(page, "volunteer-forbidden")
+
+
+def test_given_pco_refuses_a_persons_email_when_pushing_then_after_a_reload_the_page_says_which_and_why(
+    page: Page, served: ServedStack
+) -> None:
+    # Given a new local person whose email PCO will refuse (stored as an older version accepted it)
+    status, created = served.stack.api(
+        "POST",
+        "/api/people",
+        json={"first_name": "Ada", "last_name": "Refused", "emails": [{"address": "ada@example.org"}]},
+        role="TECH_ADMIN",
+    )
+    assert status == 201, created
+    store = RecordStore(served.stack.env("RECORDS_TABLE"), client=served.stack.dynamodb)
+    person = store.get_people([created["id"]])[created["id"]]
+    bad = person.model_copy(
+        update={"emails": [person.emails[0].model_copy(update={"address": "ada@nowhere"})]}
+    )
+    store.save_people([(bad, person)])
+    sign_in(page, served)
+    expect(page.locator("#dashboard-view")).to_be_visible()
+
+    # When the admin pushes people
+    page.get_by_role("button", name="Push People").click()
+
+    # Then the run completes with failures, in its own colour, with its failed records one click away
+    status_badge = page.locator("#progress-status")
+    expect(status_badge).to_have_text("Completed with failures", timeout=RUN_TIMEOUT_MS)
+    expect(status_badge).to_have_class("badge badge--warning")
+    expect(page.locator("#count-failed")).to_have_text("1")
+    expect(page.locator("#announcer")).to_contain_text("Push People completed with failures:")
+    expect(page.get_by_role("button", name="View failed records")).to_be_visible()
+    [run] = served.api("GET", "/api/runs")["runs"]
+    pco_id = store.get_people([created["id"]])[created["id"]].pco_id
+    assert pco_id is not None  # the person was created in PCO, without the email
+
+    # And after a reload, Sync History still says which record failed and why
+    page.reload()
+    expect(page.locator("#dashboard-view")).to_be_visible()
+    row = history_row(page, run["id"])
+    expect(row.locator(".badge")).to_have_text("Completed with failures")
+    failed_cell = row.locator('td[data-label="Failed"]')
+    expect(failed_cell).to_have_text("1")
+    failed_cell.get_by_role("button").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#failures-dialog-summary")).to_have_text("1 record failed.")
+    item = dialog.locator(".failure")
+    expect(item).to_have_count(1)
+    expect(item.locator(".failure__title")).to_have_text("Ada Refused (person)")
+    expect(item.locator(".failure__what")).to_contain_text("create in PCO")
+    expect(item.locator(".failure__why")).to_have_text(
+        f"Created in PCO (id {pco_id}), but not completely: "
+        "PCO refused the email address (422): Address is invalid."
+    )
+    shot(page, "run-with-failures")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(failed_cell.get_by_role("button")).to_be_focused()

@@ -39,7 +39,8 @@ from pco_core.errors import (
     RunNotResumable,
 )
 from pco_core.records import ConflictEvent, Email, FieldConflict, Person
-from pco_core.runstate import RUN_DOMAINS, Run
+from pco_core.runs.schedule_info import ScheduledRun, SyncSchedule
+from pco_core.runstate import RUN_DOMAINS, RecordFailure, Run, RunFailures
 from tests.unit.api.events import http_event
 from tests.unit.fakes import FakeRecords
 
@@ -136,6 +137,7 @@ class FakeAdminApi:
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: int = 0
     replay_running: bool = False
+    failures: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     records: FakeRecords = field(default_factory=FakeRecords)
 
@@ -148,6 +150,12 @@ class FakeAdminApi:
             deliveries=FakeDeliveries(self),  # type: ignore[arg-type]
             dead_letters=FakeDeadLetters(self),  # type: ignore[arg-type]
             clock=lambda: self.now,
+            schedules=[
+                ScheduledRun(
+                    "incremental_sync", SyncSchedule.of("cron(15 * * * ? *)", "America/Chicago", False)
+                ),
+                ScheduledRun("full_sync", SyncSchedule.of("cron(0 2 * * ? *)", "America/Chicago", True)),
+            ],
         )
         self.resolver = create_app(lambda: services)
 
@@ -325,6 +333,11 @@ class FakeRuns:
 
     def list_runs(self, limit: int) -> list[Run]:
         return [Run.model_validate(run) for run in self.api.runs[:limit]]
+
+    def list_failures(self, run_id: str) -> RunFailures:
+        run = self.get_run(run_id)
+        kept = [RecordFailure.model_validate(f) for f in self.api.failures.get(run_id, [])]
+        return RunFailures(run_id=run_id, total=run.failed, kept=len(kept), failures=kept)
 
     def get_run(self, run_id: str) -> Run:
         found = next((run for run in self.api.runs if run["id"] == run_id), None)
@@ -590,7 +603,7 @@ def test_local_sign_in_shows_connection_indicators_and_history(make_harness: Any
     rows = page.locator("#history-body tr:not(.history__detail)")
     expect(rows).to_have_count(3)
     expect(rows.nth(0).locator(".badge")).to_have_class("badge badge--cancelled")
-    expect(rows.nth(0).locator("td").nth(8)).to_have_text("Schedule")
+    expect(rows.nth(0).locator('td[data-label="By"]')).to_have_text("Schedule")
     expect(rows.nth(1).locator(".badge")).to_have_class("badge badge--failed")
     completed = rows.nth(2)
     expect(completed.locator(".badge")).to_have_class("badge badge--completed")
@@ -603,7 +616,8 @@ def test_local_sign_in_shows_connection_indicators_and_history(make_harness: Any
             "12",
             "1,234",
             "5",
-            "0",
+            "0",  # failed
+            "0",  # conflicts
             "tech_admin@church.local",
         ]
     )
@@ -681,6 +695,18 @@ def test_failed_run_error_opens_on_click_and_enter(make_harness: Any) -> None:
     page.keyboard.press("Enter")
     expect(detail).to_be_visible()
     h.shot("history-failed-open")
+
+
+def test_the_run_card_says_when_the_scheduled_full_sync_starts_next(make_harness: Any) -> None:
+    h = make_harness()
+    h.sign_in()
+    # 02:00 in Chicago on 25 Nov is 08:00 UTC: 3:00 AM for this admin in New York
+    expect(h.page.locator("#schedule-note .schedule-note__line")).to_have_text(
+        [
+            "The scheduled Incremental Sync is off (cron(15 * * * ? *), America/Chicago).",
+            "Next scheduled Full Sync: Nov 25, 2026, 3:00 AM (cron(0 2 * * ? *), America/Chicago).",
+        ]
+    )
 
 
 def test_a_failed_run_resumes_from_its_error_row_and_the_history_says_so(make_harness: Any) -> None:
@@ -808,6 +834,66 @@ def test_full_sync_progress_runs_to_completed_with_buttons_locked_meanwhile(make
     h.shot("desktop-completed")
 
 
+def test_a_full_sync_shows_its_step_and_one_percentage_for_the_whole_run(make_harness: Any) -> None:
+    h = make_harness()
+    start_full_sync(h)
+    page = h.page
+    # Given the run is on its second step, 40% through the whole run by the API's weighting
+    progress = h.api.active["progress"]  # type: ignore[index]
+    progress.update(domain="families", processed=0, total=4000, step=2, steps=4, percent=40)
+
+    h.advance(POLL_MS)
+
+    # Then the step is named and the bar shows the whole run, not the step's 2%
+    expect(page.locator("#progress-domain")).to_have_text("Step 2 of 4: Families: 100 of 4,000")
+    expect(page.locator("#progress-percent")).to_have_text("40%")
+    expect(page.locator("#progress-bar")).to_have_attribute("aria-valuenow", "40")
+    # And the time left follows the whole run's rate (10% in 3 s: the other 50% in about 15 s)
+    progress["percent"] = 50
+    h.advance(POLL_MS)
+    expect(page.locator("#progress-percent")).to_have_text("50%")
+    expect(page.locator("#progress-eta")).to_contain_text("Less than a minute left")
+    # And the step's own numbers move on without the percentage going back
+    progress.update(domain="groups", processed=0, total=10, step=3)
+    h.advance(POLL_MS)
+    expect(page.locator("#progress-domain")).to_have_text("Step 3 of 4: Groups: 10 of 10")
+    expect(page.locator("#progress-percent")).to_have_text("50%")
+    # And "Created" is told apart per step: groups and their memberships are not lumped together
+    h.api.active["counts_by_domain"] = {  # type: ignore[index]
+        "groups": {"created": 12},
+        "memberships": {"created": 125, "updated": 3},
+    }
+    h.advance(POLL_MS)
+    expect(page.locator("#count-split")).to_have_text(
+        "Groups: 12 created; Group memberships: 125 created, 3 updated"
+    )
+
+
+def test_a_rate_limit_wait_is_said_in_words_with_a_countdown_and_left_out_of_the_time_left(
+    make_harness: Any,
+) -> None:
+    h = make_harness()
+    start_full_sync(h)
+    page = h.page
+    # Given PCO's rate limit holds the run until 23 s after it started
+    h.api.active["waiting"] = {"reason": "rate_limit", "until": iso(T0 + timedelta(seconds=23))}  # type: ignore[index]
+
+    h.advance(POLL_MS)
+
+    eta = page.locator("#progress-eta")
+    expect(eta).to_contain_text("Waiting for Planning Center's rate limit")
+    expect(eta).to_contain_text("continuing in 20 s")
+    # Then the countdown moves every second between polls
+    h.advance(1000)
+    expect(eta).to_contain_text("continuing in 19 s")
+    h.shot("desktop-rate-limit-wait")
+    # And once the wait is over the time left comes back
+    h.api.active["waiting"] = None  # type: ignore[index]
+    h.advance(POLL_MS * 2)
+    expect(eta).not_to_contain_text("Waiting")
+    expect(eta).to_contain_text("left")
+
+
 def test_cancel_stops_the_run_and_shows_a_grey_cancelled_badge(make_harness: Any) -> None:
     h = make_harness()
     start_full_sync(h)
@@ -919,6 +1005,7 @@ def test_webhook_deliveries_list_the_last_50_and_replay_the_dead_letters(make_ha
     # Given 55 deliveries logged and 3 waiting in the dead-letter queue
     h = make_harness()
     h.api.seed_deliveries(55, dead_letters=3)
+    h.api.records.add(Person(id="p-153", pco_id="153", first_name="Ada", last_name="Lovelace", updated_at=T0))
     h.sign_in()
     page = h.page
     card = page.get_by_role("region", name="Webhook deliveries", exact=True)
@@ -929,6 +1016,9 @@ def test_webhook_deliveries_list_the_last_50_and_replay_the_dead_letters(make_ha
         ["person.updated", "Person 154", "Nov 24, 2026, 8:59 AM", "Unknown event"]
     )
     expect(rows.nth(0).locator(".badge")).to_have_class("badge badge--cancelled")
+    # A person linked here is shown by name, PCO's type and id kept in the title
+    expect(rows.nth(1).locator('td[data-label="Resource"]')).to_have_text("Ada Lovelace")
+    expect(rows.nth(1).locator('td[data-label="Resource"]')).to_have_attribute("title", "Person 153")
     expect(rows.nth(1).locator(".badge")).to_have_class("badge badge--cancelled")
     expect(rows.nth(3).locator(".badge")).to_have_text("Applied")
     expect(rows.nth(3).locator(".badge")).to_have_class("badge badge--completed")
@@ -1409,6 +1499,7 @@ def test_on_a_desktop_the_by_column_keeps_each_address_on_one_line(make_harness:
             "COMPLETED",
             T0 - timedelta(minutes=20),
             30,
+            failed=2,  # "Completed with failures", the widest status
             started_by=long_address,
         ),
     ]
@@ -1492,6 +1583,38 @@ def axe_violations(page: Page) -> AxeResults:
     raise AssertionError("axe did not finish within 1 s of the page's clock")
 
 
+def seed_failures(h: Harness) -> str:
+    """A Full Push that completed with 3 failed records, 2 of them kept; its run id."""
+    run_id = "20261124T135000Z-99999999"
+    h.api.runs.insert(
+        0, history_run(run_id, "full_push", "COMPLETED", T0 - timedelta(minutes=10), 40, created=4, failed=3)
+    )
+    h.api.failures[run_id] = [
+        {
+            "kind": "person",
+            "record_id": "p-ada",
+            "pco_id": "10000301",
+            "name": "Ada Lovelace",
+            "operation": "create in PCO",
+            "status": 422,
+            "message": "Created in PCO (id 10000301), but not completely: PCO refused the email address "
+            "(422): Address is invalid.",
+            "at": iso(T0 - timedelta(minutes=9)),
+        },
+        {
+            "kind": "membership",
+            "record_id": "g-choir",
+            "pco_id": "77",
+            "name": "Byron King in Choir",
+            "operation": "add to the group in PCO",
+            "status": 422,
+            "message": "PCO refused the request (422): Person must be active.",
+            "at": iso(T0 - timedelta(minutes=8)),
+        },
+    ]
+    return run_id
+
+
 def reach_signed_out(h: Harness) -> None:
     h.page.goto(h.base + "/")
     expect(h.page.locator("#signin-view")).to_be_visible()
@@ -1537,6 +1660,13 @@ def reach_forbidden(h: Harness) -> None:
     expect(h.page.locator("#forbidden-view")).to_be_visible()
 
 
+def reach_failures_dialog(h: Harness) -> None:
+    seed_failures(h)
+    signed_in(h)
+    h.page.locator('#history-body td[data-label="Failed"] button').click()
+    expect(h.page.locator("#failures-dialog .failure")).to_have_count(2)
+
+
 PHONE = {"width": 390, "height": 844}
 
 
@@ -1550,9 +1680,11 @@ PHONE = {"width": 390, "height": 844}
         (reach_failed, None),
         (reach_forbidden, None),
         (reach_conflicts, None),
+        (reach_failures_dialog, None),
         (reach_idle, PHONE),
         (reach_running, PHONE),
         (reach_conflicts, PHONE),
+        (reach_failures_dialog, PHONE),
     ],
     ids=[
         "signed-out",
@@ -1562,9 +1694,11 @@ PHONE = {"width": 390, "height": 844}
         "failed",
         "forbidden",
         "conflicts",
+        "failures-dialog",
         "phone-idle",
         "phone-running",
         "phone-conflicts",
+        "phone-failures-dialog",
     ],
 )
 def test_axe_finds_no_serious_or_critical_violation(
@@ -1575,6 +1709,50 @@ def test_axe_finds_no_serious_or_critical_violation(
     results = axe_violations(h.page)
     blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING_IMPACTS]
     assert not blocking, AxeResults({"violations": blocking}).generate_report()
+
+
+def test_a_runs_failed_records_open_by_keyboard_from_history_and_say_which_and_why(make_harness: Any) -> None:
+    h = make_harness()
+    run_id = seed_failures(h)
+    signed_in(h)
+    row = h.page.locator(f'#history-body tr[data-run-id="{run_id}"]')
+    expect(row.locator(".badge")).to_have_text("Completed with failures")
+    expect(row.locator(".badge")).to_have_class("badge badge--warning")
+    count = row.locator('td[data-label="Failed"]').get_by_role("button")
+    expect(count).to_have_text("3")
+
+    count.focus()
+    h.page.keyboard.press("Enter")
+
+    dialog = h.page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#failures-dialog-summary")).to_have_text(
+        "Showing the first 2 of 3 failed records."
+    )
+    items = dialog.locator(".failure")
+    expect(items.nth(0).locator(".failure__title")).to_have_text("Ada Lovelace (person)")
+    expect(items.nth(1).locator(".failure__title")).to_have_text("Byron King in Choir (membership)")
+    expect(items.nth(1).locator(".failure__why")).to_have_text(
+        "PCO refused the request (422): Person must be active."
+    )
+    h.shot("desktop-failures-dialog", full_page=False)
+    h.page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(count).to_be_focused()
+
+
+def test_on_a_phone_the_failed_records_fit_the_screen(make_harness: Any) -> None:
+    h = make_harness(viewport=PHONE)
+    seed_failures(h)
+    signed_in(h)
+    h.page.locator('#history-body td[data-label="Failed"] button').click()
+    dialog = h.page.locator("#failures-dialog")
+    expect(dialog.locator(".failure")).to_have_count(2)
+    box = dialog.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= PHONE["width"]
+    h.shot("phone-failures-dialog", full_page=False)
 
 
 # --- conflicts: side by side, resolved with one click ---------------------------------------------------

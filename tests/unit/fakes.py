@@ -25,12 +25,15 @@ from pco_core.records import (
     normalise_name,
 )
 from pco_core.runstate import (
+    MAX_KEPT_FAILURES,
     Cursor,
     Domain,
     PageCounts,
+    RecordFailure,
     RecordTotals,
     Run,
     RunProgress,
+    RunWait,
     TotalsKind,
     Watermark,
 )
@@ -293,6 +296,7 @@ class FakeRuns:
         self.lock: str | None = run.id
         self.page_in_flight = False
         self.commits = 0
+        self.failures: dict[str, dict[int, RecordFailure]] = {}
         self.watermarks: dict[str, Watermark] = {}
         self.audit: dict[tuple[str, str, int], list[str]] = {}
 
@@ -321,11 +325,18 @@ class FakeRuns:
         complete_at: datetime | None = None,
         reached: Mapping[str, Watermark] | None = None,
         totals: Mapping[TotalsKind, RecordTotals] | None = None,
+        failures: Sequence[RecordFailure] = (),
+        failures_before: int = 0,
+        domain: str | None = None,
+        waiting: RunWait | None = None,
     ) -> bool:
         run = self.runs[run_id]
         if run.page_seq != seen_seq or run.status != "RUNNING":
             return False
         self.commits += 1
+        for n, failure in enumerate(failures, start=failures_before):
+            if n < MAX_KEPT_FAILURES:
+                self.failures.setdefault(run_id, {})[n] = failure
         update: dict[str, Any] = {
             "reached": dict(reached if reached is not None else run.reached),
             "totals": dict(totals if totals is not None else run.totals),
@@ -339,11 +350,21 @@ class FakeRuns:
             "page_seq": seen_seq + 1,
             "pages_in_execution": pages_in_execution,
         }
+        update["waiting"] = waiting
+        if domain is not None:
+            step = run.counts_by_domain.get(domain, PageCounts())
+            added = {k: getattr(step, k) + getattr(counts, k) for k in PageCounts.model_fields}
+            update["counts_by_domain"] = {**run.counts_by_domain, domain: PageCounts(**added)}
         if complete_at is not None:
             update.update(status="COMPLETED", finished_at=complete_at)
             self.lock = None
         self.runs[run_id] = run.model_copy(update=update)
         return True
+
+    def note_wait(self, run_id: str, waiting: RunWait | None) -> None:
+        run = self.runs[run_id]
+        if run.status == "RUNNING":
+            self.runs[run_id] = run.model_copy(update={"waiting": waiting})
 
     def release_lock(self, run_id: str) -> bool:
         if self.lock == run_id:

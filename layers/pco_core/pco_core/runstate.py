@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 RunType = Literal[
     "incremental_sync",
@@ -19,6 +19,15 @@ RunType = Literal[
     "full_push",
 ]
 RunStatus = Literal["RUNNING", "COMPLETED", "FAILED", "CANCELLED"]
+# How a run ended as an admin reads it: the stored status, told apart where the status alone misleads
+# (a completed run whose records partly failed; a scheduled start skipped because a run was active).
+RunOutcome = Literal["RUNNING", "COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED", "SKIPPED"]
+SKIPPED_ACTIVE = "another run was active"
+# What record_skipped_run wrote before `skip_reason` existed; such runs still read as skipped.
+_LEGACY_SKIP_PREFIX = "skipped: run "
+# The failed records a run keeps (the first ones); its `failed` counter still counts every one.
+MAX_KEPT_FAILURES = 200
+RecordKind = Literal["person", "family", "group", "membership"]
 Domain = Literal[
     "people",
     "people_changes",
@@ -106,9 +115,17 @@ TotalsKind = Literal["people", "households", "groups"]
 
 
 class RunProgress(BaseModel):
+    """Where a run is: its current step's records (`processed` of `total`), which step of how many, and
+    the whole run's percentage (never lower than at the page before)."""
+
     domain: Domain | None = None
     processed: int = 0
     total: int | None = None
+    step: int | None = None
+    steps: int | None = None
+    percent: int | None = Field(default=None, ge=0, le=100)
+    # Each step's record total as far as known (what the percentage is weighted by).
+    step_totals: dict[str, int] = Field(default_factory=dict)
 
 
 class Cursor(BaseModel):
@@ -118,6 +135,14 @@ class Cursor(BaseModel):
 
     domain_index: int = 0
     position: dict[str, Any] = Field(default_factory=dict)
+
+
+class PageCounts(BaseModel):
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    failed: int = 0
+    conflicts: int = 0
 
 
 class Run(BaseModel):
@@ -139,6 +164,12 @@ class Run(BaseModel):
     resumed_from: str | None = None
     resumed_by: str | None = None
     progress: RunProgress = Field(default_factory=RunProgress)
+    # The counters split by step ("groups" and "memberships" apart), for the steps that counted anything.
+    counts_by_domain: dict[str, PageCounts] = Field(default_factory=dict)
+    # Set while the run waits before its next page (PCO's rate limit); cleared by the next page's commit.
+    waiting: RunWait | None = None
+    # Set when the run never started because another one held the lock (a skipped scheduled start).
+    skip_reason: str | None = None
     # PCO's totals beside the local linked counts, per kind the run counted (Full Sync counts all three).
     totals: dict[TotalsKind, RecordTotals] = Field(default_factory=dict)
     # Internal state, not part of the API answer.
@@ -151,13 +182,44 @@ class Run(BaseModel):
     page_seq: int = Field(default=0, exclude=True)
     pages_in_execution: int = Field(default=0, exclude=True)
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def outcome(self) -> RunOutcome:
+        if self.status == "COMPLETED" and self.failed > 0:
+            return "COMPLETED_WITH_FAILURES"
+        legacy_skip = self.error is not None and self.error.startswith(_LEGACY_SKIP_PREFIX)
+        if self.status == "CANCELLED" and (self.skip_reason is not None or legacy_skip):
+            return "SKIPPED"
+        return self.status
 
-class PageCounts(BaseModel):
-    created: int = 0
-    updated: int = 0
-    skipped: int = 0
-    failed: int = 0
-    conflicts: int = 0
+
+class RunWait(BaseModel):
+    """What a running run is waiting for, and until when (the page shows it with a countdown)."""
+
+    reason: Literal["rate_limit"]
+    until: datetime
+
+
+class RecordFailure(BaseModel):
+    """One record a run could not sync, kept with the run so an admin can see which and why."""
+
+    kind: RecordKind
+    record_id: str | None = None  # the local id (None: a PCO record never stored here)
+    pco_id: str | None = None
+    name: str | None = None  # the person's, family's or group's name, as an admin knows it
+    operation: str  # what was tried, in words: "create in PCO", "pull from PCO", ...
+    status: int | None = None  # PCO's HTTP status, when PCO refused
+    message: str  # why, in plain words
+    at: datetime
+
+
+class RunFailures(BaseModel):
+    """What `GET /api/runs/{id}/failures` answers: the first `kept` failures and how many there were."""
+
+    run_id: str
+    total: int
+    kept: int
+    failures: list[RecordFailure]
 
 
 class PageResult(BaseModel):

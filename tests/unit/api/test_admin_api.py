@@ -20,7 +20,8 @@ from pco_core.errors import (
     RunNotResumable,
 )
 from pco_core.records import Person
-from pco_core.runstate import RUN_LABELS, Run
+from pco_core.runs.schedule_info import ScheduledRun, SyncSchedule
+from pco_core.runstate import RUN_LABELS, RecordFailure, Run, RunFailures
 from tests.unit.api.events import ADMIN, VOLUNTEER, http_event
 
 NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
@@ -62,6 +63,19 @@ class FakeRuns:
             if run.id == run_id:
                 return run
         raise RunNotFound(run_id)
+
+    def list_failures(self, run_id: str) -> RunFailures:
+        run = self.get_run(run_id)
+        refused = RecordFailure(
+            kind="person",
+            record_id="p-1",
+            name="Zoë Smith-Jones",
+            operation="create in PCO",
+            status=422,
+            message="PCO refused the email address (422): Address is invalid.",
+            at=NOW,
+        )
+        return RunFailures(run_id=run.id, total=run.failed, kept=1, failures=[refused])
 
     def cancel_run(self, run_id: str) -> Run:
         if self.active is not None and self.active.id == run_id:
@@ -388,3 +402,86 @@ def test_two_resolvers_in_one_process_each_answer_with_their_own_services():
         answer = app.resolve(http_event("GET", "/api/connection", claims=ADMIN), None)
         # Then each answers from its own services
         assert json.loads(answer["body"])["webhook_url"] == f"https://{expected}.example/webhooks/pco"
+
+
+def test_given_a_run_with_failures_when_asking_for_them_then_200_with_each_and_404_for_an_unknown_run(
+    call, fakes
+):
+    run = make_run(status="COMPLETED", failed=1)
+    fakes[0].history = [run]
+
+    status, body = call("GET", f"/api/runs/{run.id}/failures")
+
+    assert status == 200
+    assert (body["run_id"], body["total"], body["kept"]) == (run.id, 1, 1)
+    assert body["failures"][0]["message"] == "PCO refused the email address (422): Address is invalid."
+    assert call("GET", "/api/runs/nope/failures")[0] == 404
+    assert call("GET", f"/api/runs/{run.id}/failures", claims=VOLUNTEER)[0] == 403
+
+
+def test_a_completed_run_with_failed_records_is_served_with_its_own_outcome(call, fakes):
+    fakes[0].history = [make_run(status="COMPLETED", failed=2)]
+    status, body = call("GET", "/api/runs")
+    assert status == 200
+    assert [(r["status"], r["outcome"]) for r in body["runs"]] == [("COMPLETED", "COMPLETED_WITH_FAILURES")]
+
+
+def schedule_app(schedules: list[ScheduledRun]) -> Any:
+    services = AdminServices(
+        runs=FakeRuns(),  # type: ignore[arg-type]
+        records=None,  # type: ignore[arg-type]
+        role_permissions={"TECH_ADMIN": ["pco.manage"]},
+        connection=FakeConnection(),  # type: ignore[arg-type]
+        deliveries=None,  # type: ignore[arg-type]
+        dead_letters=None,  # type: ignore[arg-type]
+        clock=lambda: NOW,
+        schedules=schedules,
+    )
+    app = create_app(lambda: services)
+
+    def _get(claims: dict[str, Any] = ADMIN) -> tuple[int, Any]:
+        answer = app.resolve(http_event("GET", "/api/schedule", claims=claims), None)  # type: ignore[arg-type]
+        return answer["statusCode"], json.loads(answer["body"])
+
+    return _get
+
+
+def test_given_a_nightly_schedule_then_the_api_answers_its_next_start_in_utc():
+    # 02:00 in Chicago on 25 Nov 2026 (CST, UTC-6) is 08:00 UTC; it is 14:00 UTC on the 24th now.
+    nightly = ScheduledRun("full_sync", SyncSchedule.of("cron(0 2 * * ? *)", "America/Chicago", True))
+    hourly = ScheduledRun("incremental_sync", SyncSchedule.of("cron(15 * * * ? *)", "America/Chicago", True))
+    get = schedule_app([hourly, nightly])
+
+    assert get() == (
+        200,
+        {
+            "schedules": [
+                {
+                    "expression": "cron(15 * * * ? *)",
+                    "timezone": "America/Chicago",
+                    "enabled": True,
+                    "next_run_at": "2026-11-24T14:15:00Z",
+                    "run_type": "incremental_sync",
+                },
+                {
+                    "expression": "cron(0 2 * * ? *)",
+                    "timezone": "America/Chicago",
+                    "enabled": True,
+                    "next_run_at": "2026-11-25T08:00:00Z",
+                    "run_type": "full_sync",
+                },
+            ]
+        },
+    )
+    assert get(VOLUNTEER)[0] == 403
+
+
+def test_given_a_disabled_schedule_then_no_next_start_and_without_one_a_500_naming_the_setting():
+    off = schedule_app(
+        [ScheduledRun("full_sync", SyncSchedule.of("cron(0 2 * * ? *)", "America/Chicago", False))]
+    )
+    [answer] = off()[1]["schedules"]
+    assert (answer["enabled"], answer["next_run_at"]) == (False, None)
+    status, body = schedule_app([])()
+    assert status == 500
+    assert "SYNC_SCHEDULE" in body["message"]

@@ -14,9 +14,11 @@ from botocore.stub import Stubber
 
 from pco_core.api import create_app
 from pco_core.api.services import AdminServices
+from pco_core.records import Family, Person
 from pco_core.store.deliveries import DeliveryLog
 from pco_core.store.queue import DeadLetterQueue
 from tests.unit.api.events import ADMIN, VOLUNTEER, http_event
+from tests.unit.fakes import FakeRecords
 from tests.unit.store.tables import REGION
 
 T0 = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
@@ -24,10 +26,10 @@ DLQ_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/webhook-dlq"
 DLQ_ARN = "arn:aws:sqs:us-east-1:123456789012:webhook-dlq"
 
 
-def app_for(log: DeliveryLog | None, dead_letters: DeadLetterQueue) -> Any:
+def app_for(log: DeliveryLog | None, dead_letters: DeadLetterQueue, records: Any = None) -> Any:
     services = AdminServices(
         runs=None,  # type: ignore[arg-type]
-        records=None,  # type: ignore[arg-type]
+        records=records if records is not None else FakeRecords(),
         role_permissions={"TECH_ADMIN": ["pco.manage"]},
         connection=None,  # type: ignore[arg-type]
         deliveries=log,  # type: ignore[arg-type]
@@ -91,11 +93,39 @@ def test_given_60_deliveries_and_3_dead_letters_then_the_last_50_newest_first_an
         "id": "d-059",
         "event": "people.v2.events.person.updated",
         "resource": "Person 159",
+        "name": None,  # nobody here is linked to PCO person 159
         "received_at": (T0 + timedelta(minutes=59)).isoformat(),
         "outcome": "applied",
     }
     assert deliveries[3]["id"] == "d-056"
     assert deliveries[3]["outcome"] == "stale"  # 56 % 7 == 0
+
+
+def test_given_deliveries_about_linked_records_then_each_carries_the_records_name(
+    state_table: str, dynamodb: Any, sqs: Any, dlq_url: str
+) -> None:
+    log = DeliveryLog(state_table, client=dynamodb)
+    for n, resource in enumerate(["Person 101", "Household 7", "Email 55", "Person 999"]):
+        log.begin(f"d-{n}", "people.v2.events.person.updated", T0 + timedelta(minutes=n))
+        log.mark_queued(f"d-{n}")
+        log.finish(f"d-{n}", "people.v2.events.person.updated", "applied", "ok", T0, resource=resource)
+    records = FakeRecords()
+    records.add(
+        Person(id="p1", pco_id="101", first_name="Ada", last_name="Lovelace", updated_at=T0),
+        Family(id="f1", pco_id="7", name="Lovelace household", updated_at=T0),
+    )
+    call = app_for(log, DeadLetterQueue(dlq_url, client=sqs), records)
+
+    status, body = call("GET", "/api/webhooks/deliveries")
+
+    assert status == 200
+    named = {d["resource"]: d["name"] for d in body["deliveries"]}
+    assert named == {
+        "Person 101": "Ada Lovelace",
+        "Household 7": "Lovelace household",
+        "Email 55": None,  # a contact's id says nothing of its person
+        "Person 999": None,  # not linked here
+    }
 
 
 def test_given_no_deliveries_then_an_empty_list_and_zero(

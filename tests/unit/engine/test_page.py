@@ -12,7 +12,7 @@ from pco_core.errors import LeaseLost
 from pco_core.pull.families import PullFamilies
 from pco_core.pull.people import PullPeople
 from pco_core.runs.page import DOMAINS, PageRequest, run_sync_page
-from pco_core.runstate import Cursor, PageCounts, Watermark
+from pco_core.runstate import Cursor, PageCounts, RecordFailure, Watermark
 from tests.unit.fakes import START, FakeClock, FakePco, FakeRecords, FakeRuns, make_run, pco_person
 
 
@@ -52,6 +52,13 @@ def test_given_a_full_sync_then_pages_walk_every_domain_and_complete_the_run() -
     assert run.finished_at is not None
     assert runs.lock is None
     assert [r.cursor["domain_index"] for r in results] == [0, 0, 1, 2, 3, 4]
+    # Groups and their memberships are counted apart as well as together
+    assert {d: c.created for d, c in run.counts_by_domain.items()} == {
+        "people": 2,
+        "families": 1,
+        "groups": 1,
+        "memberships": 1,
+    }
 
 
 def test_given_a_429_then_the_page_waits_and_commits_nothing() -> None:
@@ -206,6 +213,74 @@ def test_given_the_completing_page_died_before_storing_the_watermarks_then_its_r
     # When the state machine retries the page
     assert run_page("R1", 60, deps).done
     assert runs.watermarks["people"].ids == ["42"]
+
+
+class _RefusingDomain(Domain[Position]):
+    """Each page fails one record and reports it; two pages."""
+
+    position_type = Position
+
+    def page(self, ctx: DomainContext, position: Position) -> DomainPage:
+        n = position.processed
+        ctx.report(
+            RecordFailure(
+                kind="person", record_id=f"p{n}", operation="create in PCO", message="no", at=ctx.clock()
+            )
+        )
+        following = Position(processed=n + 1) if n == 0 else None
+        return DomainPage(counts=PageCounts(failed=1), next_position=following, processed=n + 1)
+
+
+def test_given_pages_that_fail_records_then_each_failure_is_committed_after_the_ones_before() -> None:
+    runs = FakeRuns(make_run(["people"]))
+    deps = PageDeps(
+        pco=FakePco().client(),
+        records=FakeRecords(),
+        runs=runs,
+        clock=FakeClock(),
+        lease_seconds=900,
+        domains={"people": _RefusingDomain()},
+    )
+
+    assert not run_page("R1", 60, deps).done
+    assert run_page("R1", 60, deps).done
+
+    run = runs.run()
+    assert (run.status, run.failed, run.outcome) == ("COMPLETED", 2, "COMPLETED_WITH_FAILURES")
+    assert {n: f.record_id for n, f in runs.failures["R1"].items()} == {0: "p0", 1: "p1"}
+
+
+def test_given_a_429_then_the_run_says_it_waits_for_pcos_rate_limit_until_when_and_the_next_page_clears_it():
+    pco, records = FakePco(), FakeRecords()
+    pco.people = [pco_person("1", "Ada", "L")]
+    pco.rate_limited = True
+    runs = FakeRuns(make_run(["people"]))
+    deps = deps_for(pco, records, runs)
+
+    run_page("R1", 5, deps)
+
+    waiting = runs.run().waiting
+    assert waiting is not None
+    assert (waiting.reason, waiting.until) == ("rate_limit", deps.clock() + timedelta(seconds=5))
+    pco.rate_limited = False
+    results = [run_page("R1", 5, deps) for _ in range(5)]
+    assert results[-1].done
+    assert (runs.run().status, runs.run().waiting) == ("COMPLETED", None)
+
+
+def test_given_the_rate_budget_is_nearly_spent_then_the_committed_page_says_the_run_waits():
+    pco, records = FakePco(), FakeRecords()
+    pco.per_page_cap = 1
+    pco.people = [pco_person("1", "Ada", "L"), pco_person("2", "Bob", "K")]
+    pco.rate_count = 95
+    runs = FakeRuns(make_run(["people"]))
+    deps = deps_for(pco, records, runs)
+
+    result = run_page("R1", 60, deps)
+
+    waiting = runs.run().waiting
+    assert waiting is not None
+    assert waiting.until == deps.clock() + timedelta(seconds=result.wait_seconds)
 
 
 class _Pauses:

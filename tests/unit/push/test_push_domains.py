@@ -551,6 +551,51 @@ def test_a_duplicate_membership_answer_counts_as_already_there(pco, records, mon
     assert totals(pages) == {"created": 0, "updated": 0, "skipped": 1, "failed": 0}
 
 
+def test_given_an_email_pco_refuses_when_a_new_person_is_pushed_then_a_partial_create_failure_says_so(
+    pco, records
+):
+    records.add(person("p1", emails=[Email(address="ada@nowhere", location="Home", primary=True)]))
+    context = ctx(pco, records)
+
+    pages = walk(PushPeople().run, context)
+
+    assert totals(pages) == {"created": 0, "updated": 0, "skipped": 0, "failed": 1}
+    created_id = records.people["p1"].pco_id
+    assert created_id is not None
+    assert pco.person(created_id).emails == []  # created, without the email
+    [entry] = context.failures
+    assert (entry.kind, entry.record_id, entry.pco_id, entry.name) == (
+        "person",
+        "p1",
+        created_id,
+        "Ada Lovelace",
+    )
+    assert (entry.operation, entry.status) == ("create in PCO", 422)
+    assert entry.message == (
+        f"Created in PCO (id {created_id}), but not completely: "
+        "PCO refused the email address (422): Address is invalid."
+    )
+    assert entry.at == START
+
+
+def test_given_a_gender_pco_refuses_when_a_person_is_created_then_the_failure_names_it_and_no_pco_id(
+    pco, records
+):
+    records.add(person("p1", gender="Unknown-ish"))
+    context = ctx(pco, records)
+
+    walk(PushPeople().run, context)
+
+    [entry] = context.failures
+    assert (entry.record_id, entry.pco_id, entry.operation, entry.status) == (
+        "p1",
+        None,
+        "create in PCO",
+        422,
+    )
+    assert entry.message == "PCO refused the person gender (422): Gender is not included in the list."
+
+
 @pytest.mark.parametrize("lost", ["request", "answer"])
 def test_given_pco_fails_a_write_mid_page_then_the_records_before_it_are_committed_and_none_twice(
     pco, records, lost

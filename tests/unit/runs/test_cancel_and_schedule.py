@@ -129,7 +129,12 @@ def test_given_an_active_run_when_the_schedule_fires_then_it_is_skipped_and_reco
     assert skipped.status == "CANCELLED"
     assert skipped.type == "full_sync"
     assert skipped.started_by == "schedule"
-    assert skipped.error == f"skipped: run {active.id} was active"
+    # An informational entry for the page ("Skipped: another run was active"), not a failure text.
+    assert (skipped.outcome, skipped.skip_reason, skipped.error) == (
+        "SKIPPED",
+        "another run was active",
+        None,
+    )
     assert skipped.started_at == skipped.finished_at == clock()
     assert skipped.duration_seconds == 0
     # The active run is untouched and keeps the lock; nothing was queued or started.

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pco_core.errors import LeaseLost, RunNotFound
-from pco_core.runstate import Cursor, PageCounts, Run, RunProgress
+from pco_core.runstate import MAX_KEPT_FAILURES, Cursor, PageCounts, RecordFailure, Run, RunProgress, RunWait
 from pco_core.store.runs import RunStore
 from tests.unit.store.clients import AtomicRequestsClient
 
@@ -191,3 +191,91 @@ def test_given_a_page_retried_concurrently_then_exactly_one_commit_counts(store,
     assert sorted(outcomes) == [False, False, False, True]
     after = store.get_run(run.id)
     assert (after.created, after.page_seq) == (10, 1)
+
+
+def failure(n: int) -> RecordFailure:
+    return RecordFailure(
+        kind="person",
+        record_id=f"p{n}",
+        pco_id=None,
+        name=f"Person {n}",
+        operation="create in PCO",
+        status=422,
+        message=f"PCO refused the email address (422): Address is invalid #{n}.",
+        at=T0,
+    )
+
+
+def test_given_a_page_with_failures_when_committed_then_they_are_kept_in_order_and_not_listed_as_runs(store):
+    run = make_run()
+    store.put_run(run)
+
+    assert commit(store, run.id, 0, failures=[failure(0), failure(1)], failures_before=0)
+
+    assert store.list_failures(run.id) == [failure(0), failure(1)]
+    assert [r.id for r in store.list_runs(10)] == [run.id]  # failures live beside the runs, not among them
+
+
+def test_given_a_page_committed_already_when_its_retry_commits_then_its_failures_are_not_kept_twice(store):
+    run = make_run()
+    store.put_run(run)
+    assert commit(store, run.id, 0, failures=[failure(0)], failures_before=0)
+
+    # The retry of the same page (same seen_seq) is refused as a whole: counts and failures.
+    assert not commit(store, run.id, 0, failures=[failure(7)], failures_before=0)
+
+    assert store.list_failures(run.id) == [failure(0)]
+
+
+def test_given_a_run_near_its_limit_when_more_fail_then_only_the_first_ones_are_kept(store):
+    run = make_run()
+    store.put_run(run)
+    before = MAX_KEPT_FAILURES - 2
+
+    assert commit(store, run.id, 0, failures=[failure(n) for n in range(5)], failures_before=before)
+
+    kept = store.list_failures(run.id)
+    assert [f.record_id for f in kept] == ["p0", "p1"]
+
+
+def test_given_no_failures_when_listing_then_none(store):
+    run = make_run()
+    store.put_run(run)
+    assert commit(store, run.id, 0)
+    assert store.list_failures(run.id) == []
+
+
+def test_given_pages_of_two_steps_then_their_counts_are_also_kept_per_step(store):
+    run = make_run()
+    store.put_run(run)
+
+    assert commit(store, run.id, 0, created=2, domain="groups")
+    assert commit(store, run.id, 1, created=5, domain="memberships")
+    assert commit(store, run.id, 2, created=1, domain="memberships")
+
+    stored = store.get_run(run.id)
+    assert stored.created == 8
+    assert stored.counts_by_domain == {
+        "groups": PageCounts(created=2, updated=2, skipped=3),
+        "memberships": PageCounts(created=6, updated=4, skipped=6),
+    }
+    assert store.list_runs(1)[0].counts_by_domain == stored.counts_by_domain
+
+
+def test_a_wait_is_kept_with_the_run_until_the_next_page_commits_and_never_on_a_run_that_is_over(store):
+    run = make_run()
+    store.put_run(run)
+    wait = RunWait(reason="rate_limit", until=T0 + timedelta(seconds=20))
+
+    assert commit(store, run.id, 0, waiting=wait)
+    assert store.get_run(run.id).waiting == wait
+    assert commit(store, run.id, 1)
+    assert store.get_run(run.id).waiting is None
+
+    store.note_wait(run.id, wait)
+    assert store.get_run(run.id).waiting == wait
+    store.note_wait(run.id, None)
+    assert store.get_run(run.id).waiting is None
+    assert store.finish_run(run.id, "CANCELLED", error=None, finished_at=T0)
+    store.note_wait(run.id, wait)  # the run is over: nothing to wait for
+    assert store.get_run(run.id).waiting is None

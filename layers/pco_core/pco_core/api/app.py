@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
     OpenAPIResponseValidationMiddleware,
 )
 
-from pco_core.api import answers, conflicts, connection, record_writes, records, runs, webhooks
+from pco_core.api import answers, conflicts, connection, record_writes, records, runs, schedule, webhooks
 from pco_core.api.auth import authorise
 from pco_core.api.body import read_body
 from pco_core.api.common import SERVICES, serve_with
@@ -51,7 +51,7 @@ def create_app(services_factory: Callable[[], AdminServices]) -> APIGatewayHttpR
             OpenAPIResponseValidationMiddleware(has_response_validation_error=True),
         ]
     )
-    routers = (runs, records, record_writes, connection, webhooks, conflicts)
+    routers = (runs, schedule, records, record_writes, connection, webhooks, conflicts)
     for router in (module.router for module in routers):
         app.include_router(router)
 

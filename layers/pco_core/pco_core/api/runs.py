@@ -1,4 +1,5 @@
-"""/api/runs: start a run, watch the current one, read the history, cancel a run, resume a failed one."""
+"""/api/runs: start a run, watch the current one, read the history and a run's failed records, cancel a run,
+resume a failed one."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel
 from pco_core.api.answers import documented
 from pco_core.api.bodies import RunStart
 from pco_core.api.common import RecordId, caller, services
-from pco_core.runstate import Run
+from pco_core.runstate import Run, RunFailures
 
 router = APIGatewayHttpRouter()
 
@@ -44,6 +45,12 @@ def list_runs(
 @router.get("/api/runs/<run_id>", responses=documented(200, Run, 404))
 def get_run(run_id: RecordId) -> Run:
     return services().runs.get_run(run_id)
+
+
+@router.get("/api/runs/<run_id>/failures", responses=documented(200, RunFailures, 404))
+def list_failures(run_id: RecordId) -> RunFailures:
+    """The records the run could not sync, with why (the first ones kept), and how many failed."""
+    return services().runs.list_failures(run_id)
 
 
 @router.post("/api/runs/<run_id>/cancel", status_code=202, responses=documented(202, Run, 404, 409))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from pco_core.clock import Clock, utc_now
 from pco_core.connection import PcoConnection
+from pco_core.runs.schedule_info import ScheduledRun, deployment_schedules
 from pco_core.runs.service import RunService
 from pco_core.settings import AdminApiEnv
 from pco_core.store.deliveries import DeliveryLog
@@ -22,8 +23,10 @@ class AdminServices:
     connection: PcoConnection
     deliveries: DeliveryLog
     dead_letters: DeadLetterQueue
-    # When local record edits happen (their `updated_at`).
+    # When local record edits happen (their `updated_at`), and what the schedule's next start counts from.
     clock: Clock = field(default=utc_now)
+    # The deployment's schedules (none: not configured, e.g. in tests that do not need them).
+    schedules: list[ScheduledRun] = field(default_factory=list)
 
     @classmethod
     def from_env(cls, env: AdminApiEnv) -> AdminServices:
@@ -34,4 +37,5 @@ class AdminServices:
             connection=PcoConnection.from_env(env),
             deliveries=DeliveryLog(env.state_table),
             dead_letters=DeadLetterQueue(env.webhook_dlq_url),
+            schedules=deployment_schedules(env),
         )

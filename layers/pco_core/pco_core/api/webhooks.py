@@ -9,15 +9,20 @@ from pydantic import BaseModel
 
 from pco_core.api.answers import documented
 from pco_core.api.common import services
+from pco_core.store.records import RecordStore
 
 router = APIGatewayHttpRouter()
 RECENT_LIMIT = 50
+# The PCO resource types whose records are kept here by PCO id, so a delivery can show their name.
+_NAMED_KINDS = frozenset({"Person", "Household", "Group"})
 
 
 class Delivery(BaseModel):
     id: str | None
     event: str | None
     resource: str
+    # The person's, household's or group's name when it is linked here; None otherwise.
+    name: str | None = None
     received_at: str | None  # as logged (ISO 8601)
     outcome: str | None
 
@@ -42,11 +47,39 @@ def _delivery(item: dict[str, Any]) -> Delivery:
     )
 
 
+def _named(deliveries: list[Delivery], records: RecordStore) -> list[Delivery]:
+    """Each delivery with the name of the record it is about, when that record is linked here (one batch
+    read per kind)."""
+    wanted: dict[str, set[str]] = {}
+    for delivery in deliveries:
+        kind, pco_id = _about(delivery)
+        if kind in _NAMED_KINDS and pco_id:
+            wanted.setdefault(kind, set()).add(pco_id)
+    names: dict[tuple[str, str], str] = {}
+    if "Person" in wanted:
+        for pco_id, person in records.people_by_pco_ids(wanted["Person"]).items():
+            names["Person", pco_id] = f"{person.first_name} {person.last_name}".strip()
+    if "Household" in wanted:
+        for pco_id, family in records.families_by_pco_ids(wanted["Household"]).items():
+            names["Household", pco_id] = family.name
+    if "Group" in wanted:
+        for pco_id, group in records.groups_by_pco_ids(wanted["Group"]).items():
+            names["Group", pco_id] = group.name
+    return [d.model_copy(update={"name": names.get(_about(d)) or None}) for d in deliveries]
+
+
+def _about(delivery: Delivery) -> tuple[str, str]:
+    """The PCO type and id a delivery's resource names ("Person 10000400")."""
+    kind, _, pco_id = delivery.resource.partition(" ")
+    return kind, pco_id
+
+
 @router.get("/api/webhooks/deliveries", responses=documented(200, Deliveries, 502))
 def list_deliveries() -> Deliveries:
     found = services()
+    recent = [_delivery(item) for item in found.deliveries.recent(RECENT_LIMIT)]
     return Deliveries(
-        deliveries=[_delivery(item) for item in found.deliveries.recent(RECENT_LIMIT)],
+        deliveries=_named(recent, found.records),
         dead_letter_count=found.dead_letters.waiting(),
     )
 

@@ -17,7 +17,7 @@ from pco_core.errors import InvalidPosition
 from pco_core.merge.common import Outcome
 from pco_core.pco.paginate import Keyset
 from pco_core.records import ConflictPolicy
-from pco_core.runstate import PageCounts, RecordTotals, TotalsKind, Watermark
+from pco_core.runstate import PageCounts, RecordFailure, RecordTotals, TotalsKind, Watermark
 
 PER_PAGE = 100
 
@@ -41,6 +41,11 @@ class DomainContext:
     audit: AuditLedger | None = None
     # What a field both sides changed differently keeps (the ConflictPolicy deployment parameter).
     policy: ConflictPolicy = "review"
+    # The records this page could not sync, with why: committed with the page's counts.
+    failures: list[RecordFailure] = field(default_factory=list)
+
+    def report(self, failure: RecordFailure) -> None:
+        self.failures.append(failure)
 
     @property
     def watermark_cap(self) -> datetime:
@@ -149,3 +154,7 @@ class Domain[P: Position](ABC):
 
     @abstractmethod
     def page(self, ctx: DomainContext, position: P) -> DomainPage: ...
+
+    def count(self, ctx: DomainContext) -> int | None:
+        """How many records this domain will walk, if that can be told cheaply before it starts."""
+        return None

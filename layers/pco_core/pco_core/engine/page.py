@@ -18,6 +18,7 @@ from aws_lambda_powertools import Logger
 
 from pco_core.clock import Clock, Sleep
 from pco_core.engine.domain import Domain, DomainContext, DomainPage
+from pco_core.engine.overall import needs_totals, read_totals, whole_run
 from pco_core.engine.ports import AuditLedger, Pco, Records, RunLedger
 from pco_core.errors import LeaseLost, RateLimited
 from pco_core.observability import Metric, count, count_run
@@ -27,9 +28,11 @@ from pco_core.runstate import (
     Cursor,
     PageCounts,
     PageResult,
+    RecordFailure,
     RecordTotals,
     Run,
     RunProgress,
+    RunWait,
     TotalsKind,
     Watermark,
 )
@@ -101,6 +104,7 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps, reads_until: datetime
     run_id = run.id
     index = run.cursor.domain_index
     counts = PageCounts()
+    failures: list[RecordFailure] = []
     reached: dict[str, Watermark] = dict(run.reached)
     totals: dict[TotalsKind, RecordTotals] = dict(run.totals)
     if index >= len(run.domains):
@@ -120,17 +124,21 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps, reads_until: datetime
             policy=deps.policy,
         )
         try:
+            step_totals = read_totals(run, deps.domains, context) if needs_totals(run) else {}
             page = deps.domains[domain].run(context, run.cursor.position)
         except RateLimited as exc:
             wait = min(exc.retry_after, max_wait_seconds)
             logger.info("rate limited: nothing committed", extra={"domain": domain, "wait_seconds": wait})
+            deps.runs.note_wait(run_id, _rate_wait(deps, wait))
             return PageResult(run_id=run_id, cursor=run.cursor.model_dump(mode="json"), wait_seconds=wait)
-        counts = page.counts
+        counts, failures = page.counts, context.failures
         cursor, progress, done = _advance(run, index, page)
+        progress = whole_run(run, cursor, progress, done=done, totals=step_totals)
         reached.update(page.reached)
         totals.update(page.totals)
 
     pages = run.pages_in_execution + 1
+    wait = 0 if done else min(deps.pco.suggested_wait(RATE_RESERVE), max_wait_seconds)
     committed = deps.runs.commit_page(
         run_id,
         seen_seq=run.page_seq,
@@ -139,6 +147,10 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps, reads_until: datetime
         progress=progress,
         pages_in_execution=pages,
         complete_at=deps.clock() if done else None,
+        failures=failures,
+        failures_before=run.failed,
+        domain=run.domains[index] if index < len(run.domains) else None,
+        waiting=_rate_wait(deps, wait),
         reached=reached,
         totals=totals,
     )
@@ -161,9 +173,16 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps, reads_until: datetime
     return PageResult(
         run_id=run_id,
         cursor=cursor.model_dump(mode="json"),
-        wait_seconds=min(deps.pco.suggested_wait(RATE_RESERVE), max_wait_seconds),
+        wait_seconds=wait,
         continue_as_new=pages >= PAGES_BEFORE_CONTINUE_AS_NEW,
     )
+
+
+def _rate_wait(deps: PageDeps, seconds: int) -> RunWait | None:
+    """What the run shows while the state machine waits `seconds` for PCO's rate limit."""
+    if seconds <= 0:
+        return None
+    return RunWait(reason="rate_limit", until=deps.clock() + timedelta(seconds=seconds))
 
 
 def _count_page(run: Run, counts: PageCounts, done: bool) -> None:

@@ -14,7 +14,17 @@ from pco_core.merge.family import HouseholdStore
 from pco_core.merge.matching import PersonLookup
 from pco_core.pco.jsonapi import Document
 from pco_core.records import ConflictEvent, Family, Group, Person
-from pco_core.runstate import Cursor, PageCounts, RecordTotals, Run, RunProgress, TotalsKind, Watermark
+from pco_core.runstate import (
+    Cursor,
+    PageCounts,
+    RecordFailure,
+    RecordTotals,
+    Run,
+    RunProgress,
+    RunWait,
+    TotalsKind,
+    Watermark,
+)
 
 QueryParams = Mapping[str, str | int]
 
@@ -115,9 +125,15 @@ class RunLedger(Protocol):
         complete_at: datetime | None = None,
         reached: Mapping[str, Watermark] | None = None,
         totals: Mapping[TotalsKind, RecordTotals] | None = None,
+        failures: Sequence[RecordFailure] = (),
+        failures_before: int = 0,
+        domain: str | None = None,
+        waiting: RunWait | None = None,
     ) -> bool: ...
 
     def release_lock(self, run_id: str) -> bool: ...
+
+    def note_wait(self, run_id: str, waiting: RunWait | None) -> None: ...
 
     def save_watermarks(self, watermarks: Mapping[str, Watermark], *, run_id: str) -> None:
         """Store the deployment's watermarks; one never moves back."""

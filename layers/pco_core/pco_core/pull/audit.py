@@ -203,7 +203,9 @@ class AuditPeople(Audit):
         return set(ctx.records.people_by_pco_ids(pco_ids)) if pco_ids else set()
 
     def merge_fetched(self, ctx: DomainContext, document: Document, tally: Tally, read_at: datetime) -> None:
-        PullPeople().merge(ctx, PullPeople().parse(document.resources(), document, tally), tally, read_at)
+        PullPeople().merge(
+            ctx, PullPeople().parse(ctx, document.resources(), document, tally), tally, read_at
+        )
 
     def unlink(self, ctx: DomainContext, pco_id: str, tally: Tally) -> None:
         person = ctx.records.people_by_pco_ids([pco_id]).get(pco_id)
@@ -229,7 +231,9 @@ class AuditHouseholds(Audit):
         return set(ctx.records.families_by_pco_ids(pco_ids)) if pco_ids else set()
 
     def merge_fetched(self, ctx: DomainContext, document: Document, tally: Tally, read_at: datetime) -> None:
-        PullFamilies().merge(ctx, PullFamilies().parse(document.resources(), document, tally), tally, read_at)
+        PullFamilies().merge(
+            ctx, PullFamilies().parse(ctx, document.resources(), document, tally), tally, read_at
+        )
 
     def unlink(self, ctx: DomainContext, pco_id: str, tally: Tally) -> None:
         family = ctx.records.families_by_pco_ids([pco_id]).get(pco_id)

@@ -27,12 +27,14 @@ from pco_core.pco.models import PcoAddress, PcoEmail, PcoPhone
 from pco_core.pco.paginate import DEEP_OFFSET, DRAIN_OVERLAP, MAX_PER_PAGE, stamp
 from pco_core.pull.listing import PcoKeysetListing, RecordMerging
 from pco_core.records import ConflictEvent, Person
-from pco_core.runstate import Watermark
+from pco_core.runstate import RecordKind, Watermark
 
 logger = Logger(child=True)
 
 
 class _ContactMerge[C: (PcoEmail, PcoPhone, PcoAddress)](RecordMerging[C]):
+    # An email, phone or address PCO cannot read is reported as its person's failure.
+    kind: ClassVar[RecordKind] = "person"
     attribute: ClassVar[ContactList]
     watermark_name: ClassVar[str]
 
@@ -171,7 +173,7 @@ class PullAddressChanges(_ContactMerge[PcoAddress], Domain[NewestFirstPosition])
             elif row.id not in position.recent and not (moment == floor and row.id in position.floor_ids):
                 fresh.append(row)
         tally = Tally()
-        records = self.parse(fresh, document, tally)
+        records = self.parse(ctx, fresh, document, tally)
         if records:
             self.merge(ctx, records, tally, read_at)
         processed = position.processed + len(fresh)

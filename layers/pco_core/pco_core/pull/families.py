@@ -23,6 +23,7 @@ class PullFamilies(PcoKeysetListing[PcoHousehold]):
     # Re-read every hour: five PCO pages an invocation cuts the walk's invocations and transitions fivefold.
     requests_per_page = 5
     model = PcoHousehold
+    kind = "family"
 
     def merge(self, ctx: DomainContext, records: list[PcoHousehold], tally: Tally, read_at: datetime) -> None:
         merged = merge_households(

@@ -26,6 +26,7 @@ class PullGroups(PcoListing[PcoGroup]):
     path = paths.GROUPS
     query = {"include": "group_type"}
     model = PcoGroup
+    kind = "group"
 
     def merge(self, ctx: DomainContext, records: list[PcoGroup], tally: Tally, read_at: datetime) -> None:
         existing = ctx.records.groups_by_pco_ids([g.id for g in records])

@@ -29,7 +29,7 @@ from pco_core.engine.domain import (
 from pco_core.errors import SkippableRecordError
 from pco_core.pco.jsonapi import Document, Resource
 from pco_core.pco.paginate import OffsetPaginator, stamp
-from pco_core.runstate import RecordTotals, TotalsKind, Watermark
+from pco_core.runstate import RecordFailure, RecordKind, RecordTotals, TotalsKind, Watermark
 
 logger = Logger(child=True)
 
@@ -43,9 +43,13 @@ class RecordMerging[R: PcoRecordModel]:
     """Parse a page's PCO resources into records and merge them (what each pull domain declares)."""
 
     model: type[R]
+    kind: ClassVar[RecordKind]
 
-    def parse(self, resources: Sequence[Resource], document: Document, tally: Tally) -> list[R]:
-        """The records of `resources`; one PCO cannot read is counted failed and the rest go on."""
+    def parse(
+        self, ctx: DomainContext, resources: Sequence[Resource], document: Document, tally: Tally
+    ) -> list[R]:
+        """The records of `resources`; one PCO cannot read is counted failed (and reported) and the rest
+        go on."""
         records: list[R] = []
         for resource in resources:
             try:
@@ -53,6 +57,15 @@ class RecordMerging[R: PcoRecordModel]:
             except SkippableRecordError as exc:
                 logger.warning("PCO record skipped", extra={"pco_id": resource.id, "reason": str(exc)})
                 tally.failed()
+                ctx.report(
+                    RecordFailure(
+                        kind=self.kind,
+                        pco_id=resource.id,
+                        operation="pull from PCO",
+                        message=f"PCO's record could not be read: {exc}",
+                        at=ctx.clock(),
+                    )
+                )
         return records
 
     @abstractmethod
@@ -71,7 +84,7 @@ class PcoListing[R: PcoRecordModel](RecordMerging[R], Domain[OffsetPosition]):
         read_at = ctx.clock()
         document = ctx.pco.get(self.path, {**paginator.params(), **self.query})
         tally = Tally()
-        records = self.parse(document.resources(), document, tally)
+        records = self.parse(ctx, document.resources(), document, tally)
         if records:
             self.merge(ctx, records, tally, read_at)
         processed = position.processed + len(document.resources())
@@ -85,6 +98,10 @@ class PcoListing[R: PcoRecordModel](RecordMerging[R], Domain[OffsetPosition]):
             total=document.total_count,
             totals=self.totals(ctx, document) if following is None else {},
         )
+
+    def count(self, ctx: DomainContext) -> int | None:
+        """PCO's total for the listing, from a one-record page (one request)."""
+        return ctx.pco.get(self.path, {"per_page": 1}).total_count
 
     def totals(self, ctx: DomainContext, last_page: Document) -> dict[TotalsKind, RecordTotals]:
         """What the walk, once done, tells the run's drift check (nothing by default)."""
@@ -105,6 +122,12 @@ class PcoKeysetListing[R: PcoRecordModel](RecordMerging[R], Domain[KeysetPositio
     # transitions for a long walk. The engine waits before a page once fewer than RATE_RESERVE requests are
     # left in PCO's window, so this stays below it.
     requests_per_page: ClassVar[int] = 1
+
+    def count(self, ctx: DomainContext) -> int | None:
+        """PCO's total for a whole walk (one one-record request); an incremental walk's is not known."""
+        if self.watermark is not None:
+            return None
+        return ctx.pco.get(self.path, {"per_page": 1}).total_count
 
     def start(self, ctx: DomainContext) -> KeysetPosition:
         """Where the walk begins: the stored watermark (its second, and the ids already read there)."""
@@ -138,7 +161,7 @@ class PcoKeysetListing[R: PcoRecordModel](RecordMerging[R], Domain[KeysetPositio
         read_at = ctx.clock()
         document = ctx.pco.get(self.path, {**keyset.params(), **self.query})
         step = keyset.advance(document)
-        records = self.parse(step.fresh, document, tally)
+        records = self.parse(ctx, step.fresh, document, tally)
         if records:
             self.merge(ctx, records, tally, read_at)
         processed = position.processed + len(step.fresh)

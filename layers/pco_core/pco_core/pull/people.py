@@ -20,6 +20,7 @@ from pco_core.pco import paths
 from pco_core.pco.models import PcoPerson
 from pco_core.pull.listing import PcoKeysetListing
 from pco_core.records import Person
+from pco_core.runstate import RecordFailure
 
 logger = Logger(child=True)
 
@@ -39,6 +40,7 @@ class PullPeople(PcoKeysetListing[PcoPerson]):
     reaches: ClassVar[tuple[str, ...]] = ("people", *CONTACT_WATERMARKS)
     requests_per_page = 3
     model = PcoPerson
+    kind = "person"
 
     def merge(self, ctx: DomainContext, records: list[PcoPerson], tally: Tally, read_at: datetime) -> None:
         matches = PersonMatch(ctx.records).match_page(records)
@@ -74,6 +76,7 @@ class PullPeople(PcoKeysetListing[PcoPerson]):
         for pco_id, result in merged.items():
             if pco_id in refused:
                 tally.failed()
+                ctx.report(_not_linked(pco_id, result, records, now))
                 continue
             if pco_id in newer:
                 tally.add("skipped")
@@ -91,3 +94,17 @@ class PullPeopleChanges(PullPeople):
     attr = "updated_at"
     watermark = "people"
     reaches = ("people",)
+
+
+def _not_linked(pco_id: str, result: Merged[Person], records: list[PcoPerson], at: datetime) -> RecordFailure:
+    pco = next((p for p in records if p.id == pco_id), None)
+    name = f"{pco.first_name} {pco.last_name}".strip() if pco is not None else ""
+    return RecordFailure(
+        kind="person",
+        record_id=result.record.id if result.record is not None else None,
+        pco_id=pco_id,
+        name=name or None,
+        operation="link to PCO",
+        message="Another person here is already linked to this PCO person, so this one was not linked.",
+        at=at,
+    )

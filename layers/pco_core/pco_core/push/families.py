@@ -44,6 +44,10 @@ class PushFamilies(PushDomain[Family, dict[str, Person]]):
     def cost(self, record: Family, prepared: dict[str, Person]) -> int:
         return 0 if _skip_reason(record, prepared) else 5 + len(record.member_ids)
 
+    def linked_now(self, records: Records, record: Family) -> str | None:
+        stored = records.get_families([record.id]).get(record.id)
+        return stored.pco_id if stored is not None else None
+
     def push(
         self, ctx: DomainContext, pco: CountingPco, record: Family, prepared: dict[str, Person]
     ) -> Mapping[str, int]:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from aws_lambda_powertools import Logger
 
 from pco_core.engine.domain import DomainContext
+from pco_core.engine.failures import record_name, refusal_words
 from pco_core.engine.groups_people import GroupsPeople
 from pco_core.engine.ports import Records
 from pco_core.errors import PcoRequestError
@@ -24,6 +25,7 @@ from pco_core.pco.paginate import read_all
 from pco_core.pco.paths import memberships_path
 from pco_core.push.walk import CountingPco, Lister, PushDomain, is_duplicate
 from pco_core.records import Group, GroupMember, Person, has_pending_changes
+from pco_core.runstate import RecordFailure
 
 logger = Logger(child=True)
 
@@ -87,7 +89,12 @@ def _push_group(
         if member.joined_at is not None:
             attributes["joined_at"] = _iso(member.joined_at)
         sent = _sent(
-            counts, group, member.person_id, pco.post, path, _membership(attributes), duplicate_ok=True
+            (ctx, counts, group, people.get(member.person_id)),
+            "add to the group in PCO",
+            pco.post,
+            path,
+            _membership(attributes),
+            duplicate_ok=True,
         )
         if sent:
             counts["created" if sent == "sent" else "skipped"] += 1
@@ -95,12 +102,14 @@ def _push_group(
     for member in plan.roles:
         membership_id = in_pco.ids[member.person_id]
         patch = {"data": {"type": "Membership", "id": membership_id, "attributes": {"role": member.role}}}
-        if _sent(counts, group, member.person_id, pco.patch, f"{path}/{membership_id}", patch):
+        about = (ctx, counts, group, people.get(member.person_id))
+        if _sent(about, "change the role in PCO", pco.patch, f"{path}/{membership_id}", patch):
             counts["updated"] += 1
             after[member.person_id] = after[member.person_id].model_copy(update={"role": member.role})
     for person_id in plan.remove:
         membership_id = in_pco.ids[person_id]
-        if _sent(counts, group, person_id, pco.delete, f"{path}/{membership_id}"):
+        about = (ctx, counts, group, people.get(person_id))
+        if _sent(about, "remove from the group in PCO", pco.delete, f"{path}/{membership_id}"):
             counts["updated"] += 1
             after.pop(person_id, None)
     unchanged = (
@@ -150,25 +159,43 @@ def _membership(attributes: dict[str, Any]) -> dict[str, Any]:
     return {"data": {"type": "Membership", "attributes": attributes}}
 
 
+type _About = tuple[DomainContext, dict[str, int], Group, Person | None]
+
+
 def _sent(
-    counts: dict[str, int],
-    group: Group,
-    person_id: str,
+    about: _About,
+    operation: str,
     write: Callable[..., object],
     *args: Any,
     duplicate_ok: bool = False,
 ) -> Literal["sent", "already", ""]:
     """Send one membership write: "sent", "already" (PCO's duplicate answer: what we wanted), or ""
-    (refused: counted as failed)."""
+    (refused: counted as failed, and reported with the member and the group)."""
+    ctx, counts, group, person = about
     try:
         write(*args)
     except PcoRequestError as exc:
         if duplicate_ok and is_duplicate(exc):
             return "already"
+        person_id = person.id if person is not None else None
         logger.warning(
             "membership not pushed", extra={"group_id": group.id, "person_id": person_id, "reason": str(exc)}
         )
         counts["failed"] += 1
+        status, words = refusal_words(exc)
+        who = record_name(person) if person is not None else "a member"
+        ctx.report(
+            RecordFailure(
+                kind="membership",
+                record_id=group.id,
+                pco_id=group.pco_id,
+                name=f"{who} in {group.name}",
+                operation=operation,
+                status=status,
+                message=words,
+                at=ctx.clock(),
+            )
+        )
         return ""
     return "sent"
 

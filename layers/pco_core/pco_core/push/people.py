@@ -61,6 +61,10 @@ class PushPeople(PushDomain[Person, None]):
     def cost(self, record: Person, prepared: None) -> int:
         return _estimated_requests(record, local_fields(record))
 
+    def linked_now(self, records: Records, record: Person) -> str | None:
+        stored = records.get_people([record.id]).get(record.id)
+        return stored.pco_id if stored is not None else None
+
     def push(self, ctx: DomainContext, pco: CountingPco, record: Person, prepared: None) -> Mapping[str, int]:
         return _push_person(ctx, pco, ctx.records, record, local_fields(record))
 

@@ -17,10 +17,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from pco_core.engine.domain import Domain, DomainContext, DomainPage, Tally, WalkPosition
+from pco_core.engine.failures import failure_of
 from pco_core.engine.ports import Pco, QueryParams, Records
 from pco_core.errors import FatalError, PcoRequestError, PcoUnavailable, RunStopped, SkippableRecordError
 from pco_core.pco.jsonapi import Document, Resource
 from pco_core.records import Family, Group, Person
+from pco_core.runstate import RecordFailure
 
 logger = Logger(child=True)
 
@@ -135,12 +137,29 @@ class PushDomain[R: Person | Family | Group, Prepared](Domain[WalkPosition]):
                     extra={"domain": type(self).__name__, "id": record.id, "reason": str(exc)},
                 )
                 tally.failed()
+                ctx.report(self.failure(ctx, record, exc))
             done.append(record)
         return DomainPage(
             counts=tally.counts,
             next_position=walk.position_after(done),
             processed=position.processed + len(done),
         )
+
+    def failure(self, ctx: DomainContext, record: R, exc: Exception) -> RecordFailure:
+        """The failure entry of `record`; one PCO created before a later write was refused is a partial
+        create (its PCO id was saved at once), and says so."""
+        at = ctx.clock()
+        if record.pco_id is not None:
+            return failure_of(record, "update in PCO", exc, at)
+        created = self.linked_now(ctx.records, record)
+        if created is None:
+            return failure_of(record, "create in PCO", exc, at)
+        before = f"Created in PCO (id {created}), but not completely:"
+        return failure_of(record, "create in PCO", exc, at, pco_id=created, before=before)
+
+    def linked_now(self, records: Records, record: R) -> str | None:
+        """The PCO id `record` holds in the store now (a create that went through); None by default."""
+        return None
 
     @abstractmethod
     def lister(self, records: Records) -> Lister[R]:

@@ -19,7 +19,7 @@ from pco_core.errors import (
 )
 from pco_core.observability import Metric, count_run, logger
 from pco_core.runs.ids import new_run_id
-from pco_core.runstate import RUN_DOMAINS, RUN_LABELS, Run, RunProgress
+from pco_core.runstate import RUN_DOMAINS, RUN_LABELS, SKIPPED_ACTIVE, Run, RunFailures, RunProgress
 from pco_core.settings import RunEnv
 from pco_core.store.executions import ExecutionStarter
 from pco_core.store.runs import RunLock, RunStore
@@ -164,6 +164,12 @@ class RunService:
             raise RunNotFound(run_id)
         return run
 
+    def list_failures(self, run_id: str) -> RunFailures:
+        """The records the run could not sync (the first MAX_KEPT_FAILURES) and how many failed in all."""
+        run = self.get_run(run_id)
+        kept = self.runs.list_failures(run_id)
+        return RunFailures(run_id=run_id, total=max(run.failed, len(kept)), kept=len(kept), failures=kept)
+
     def list_runs(self, limit: int) -> list[Run]:
         if not 1 <= limit <= MAX_HISTORY:
             raise InvalidLimit(1, MAX_HISTORY)
@@ -207,11 +213,11 @@ class RunService:
             finished_at=now,
             duration_seconds=0.0,
             started_by=started_by,
-            error=f"skipped: run {active_run_id or '(unknown)'} was active",
+            skip_reason=SKIPPED_ACTIVE,
             domains=list(RUN_DOMAINS.get(run_type, [])),
         )
         self.runs.put_run(run)
-        logger.info("run skipped", extra={"run_id": run.id, "active_run_id": active_run_id})
+        logger.info("run skipped", extra={"run_id": run.id, "active_run_id": active_run_id or "(unknown)"})
         return run
 
     def continue_run(self, run_id: str, max_wait_seconds: int) -> str:

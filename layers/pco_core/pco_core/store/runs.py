@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -12,12 +12,15 @@ from botocore.exceptions import ClientError
 
 from pco_core.errors import LeaseLost, RunNotFound
 from pco_core.runstate import (
+    MAX_KEPT_FAILURES,
     Cursor,
     PageCounts,
+    RecordFailure,
     RecordTotals,
     Run,
     RunProgress,
     RunStatus,
+    RunWait,
     TotalsKind,
     Watermark,
 )
@@ -32,9 +35,20 @@ from pco_core.store._dynamo import (
 )
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        TransactWriteItemTypeDef,
+        UpdateTypeDef,
+    )
 
 RUN_PK = "RUN"
+# A run's failed records: pk RUN#<run id>, sk FAILURE#<n> (beside the runs, never in their listing).
+FAILURE_SK = "FAILURE#"
+# Each step's counters are flat attributes, `counts.<domain>.<outcome>`, so ADD creates them as it counts.
+DOMAIN_COUNT_PREFIX = "counts."
+DOMAIN_COUNT_SEPARATOR = "."
+# DynamoDB's limit on the actions of one transaction (the run update is one).
+MAX_TRANSACTION_ITEMS = 100
 LOCK_KEY = ("LOCK", "RUN")
 WATERMARK_PK = "WATERMARK"
 # Kept on the run item so a conditional update can compute the duration without reading the run first.
@@ -61,7 +75,7 @@ def _optional_int(value: Any) -> int | None:
 
 
 def _run_item(run: Run) -> Item:
-    item: Item = run.model_dump(mode="json")
+    item: Item = run.model_dump(mode="json", exclude={"outcome", "counts_by_domain"})
     # The internal fields are excluded from API dumps but are the run's state.
     item.update(
         domains=list(run.domains),
@@ -74,6 +88,27 @@ def _run_item(run: Run) -> Item:
     return {"pk": RUN_PK, "sk": run.id, _STARTED_EPOCH: _epoch(run.started_at), **item}
 
 
+def _failures_pk(run_id: str) -> str:
+    return f"{RUN_PK}#{run_id}"
+
+
+def _failure_item(run_id: str, n: int, failure: RecordFailure) -> Item:
+    # Zero-padded so the sort key orders failures as they happened.
+    return {"pk": _failures_pk(run_id), "sk": f"{FAILURE_SK}{n:05d}", **failure.model_dump(mode="json")}
+
+
+def _transaction_condition_failed(exc: ClientError) -> bool:
+    """A transaction cancelled because a condition (the run update's) was false."""
+    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return False
+    reasons = exc.response.get("CancellationReasons") or []
+    return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
+
+
+def _domain_count_name(domain: str, outcome: str) -> str:
+    return f"{DOMAIN_COUNT_PREFIX}{domain}{DOMAIN_COUNT_SEPARATOR}{outcome}"
+
+
 def _watermarks_json(watermarks: Mapping[str, Watermark]) -> dict[str, Any]:
     return {name: mark.model_dump(mode="json") for name, mark in watermarks.items()}
 
@@ -83,7 +118,17 @@ def _totals_json(totals: Mapping[TotalsKind, RecordTotals]) -> dict[str, Any]:
 
 
 def _run_from_item(item: Item) -> Run:
-    return Run.model_validate({k: v for k, v in item.items() if k not in _STORAGE_KEYS})
+    values: dict[str, Any] = {}
+    by_domain: dict[str, dict[str, int]] = {}
+    for name, value in item.items():
+        if name in _STORAGE_KEYS:
+            continue
+        if name.startswith(DOMAIN_COUNT_PREFIX):
+            domain, _, outcome = name.removeprefix(DOMAIN_COUNT_PREFIX).rpartition(DOMAIN_COUNT_SEPARATOR)
+            by_domain.setdefault(domain, {})[outcome] = int(value)
+        else:
+            values[name] = value
+    return Run.model_validate({**values, "counts_by_domain": by_domain})
 
 
 @dataclass(frozen=True)
@@ -146,11 +191,18 @@ class RunStore(DynamoTable):
         complete_at: datetime | None = None,
         reached: Mapping[str, Watermark] | None = None,
         totals: Mapping[TotalsKind, RecordTotals] | None = None,
+        failures: Sequence[RecordFailure] = (),
+        failures_before: int = 0,
+        domain: str | None = None,
+        waiting: RunWait | None = None,
     ) -> bool:
         """Count one page and move the run's cursor, exactly once: False if this page was already
         committed (page_seq moved on) or the run is no longer RUNNING. With `complete_at` the same
         update marks the run COMPLETED; the lock is then released (a separate, conditional delete).
         `reached` and `totals` replace the run's own (the page read them with the run and added its own).
+        With `domain` (the step the page worked on) its counts are also added to that step's counters.
+        The page's `failures` are kept with the run in the same transaction, numbered on from
+        `failures_before` (the run's failed count before this page) while fewer than MAX_KEPT_FAILURES.
         """
         sets = [
             "#cursor = :cursor",
@@ -186,26 +238,87 @@ class RunStore(DynamoTable):
             values[":completed"] = {"S": "COMPLETED"}
             values[":finished_at"] = {"S": _iso(complete_at)}
             values[":end"] = {"N": str(_epoch(complete_at))}
+        adds = ["created :created", "updated :updated", "skipped :skipped", "failed :failed"]
+        adds.append("conflicts :conflicts")
+        names = {"#cursor": "cursor", "#status": "status"}
+        if domain is not None:
+            for n, outcome in enumerate(("created", "updated", "skipped", "failed", "conflicts")):
+                if getattr(counts, outcome):
+                    names[f"#d{n}"] = _domain_count_name(domain, outcome)
+                    adds.append(f"#d{n} :{outcome}")
+        if waiting is not None:
+            sets.append("waiting = :waiting")
+            values[":waiting"] = serialise_value(waiting.model_dump(mode="json"))
+        clear = "" if waiting is not None else " REMOVE waiting"
+        update: UpdateTypeDef = {
+            "TableName": self.table_name,
+            "Key": key(RUN_PK, run_id),
+            "UpdateExpression": f"SET {', '.join(sets)} ADD {', '.join(adds)}{clear}",
+            "ConditionExpression": "page_seq = :seen AND #status = :running",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        kept = [
+            (n, failure) for n, failure in enumerate(failures, start=failures_before) if n < MAX_KEPT_FAILURES
+        ][: MAX_TRANSACTION_ITEMS - 1]
         try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key=key(RUN_PK, run_id),
-                UpdateExpression=(
-                    f"SET {', '.join(sets)} "
-                    "ADD created :created, updated :updated, skipped :skipped, failed :failed, "
-                    "conflicts :conflicts"
-                ),
-                ConditionExpression="page_seq = :seen AND #status = :running",
-                ExpressionAttributeNames={"#cursor": "cursor", "#status": "status"},
-                ExpressionAttributeValues=values,
-            )
+            if kept:
+                # One transaction: the failures are kept exactly when the page's counts are.
+                puts: list[TransactWriteItemTypeDef] = [
+                    {"Put": {"TableName": self.table_name, "Item": serialise(_failure_item(run_id, n, f))}}
+                    for n, f in kept
+                ]
+                self.client.transact_write_items(TransactItems=[{"Update": update}, *puts])
+            else:
+                self.client.update_item(**update)
         except ClientError as exc:
-            if condition_failed(exc):
+            if condition_failed(exc) or _transaction_condition_failed(exc):
                 return False
             raise
         if complete_at is not None:
             self.release_lock(run_id)
         return True
+
+    def list_failures(self, run_id: str) -> list[RecordFailure]:
+        """The failures kept with the run, in the order they happened (at most MAX_KEPT_FAILURES)."""
+        answer = self.client.query(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :failure)",
+            ExpressionAttributeValues={":pk": {"S": _failures_pk(run_id)}, ":failure": {"S": FAILURE_SK}},
+            Limit=MAX_KEPT_FAILURES,
+        )
+        return [
+            RecordFailure.model_validate({k: v for k, v in deserialise(raw).items() if k not in ("pk", "sk")})
+            for raw in answer.get("Items", [])
+        ]
+
+    def note_wait(self, run_id: str, waiting: RunWait | None) -> None:
+        """Say what the RUNNING run waits for (None: nothing); a run that is over is left alone."""
+        try:
+            if waiting is None:
+                self.client.update_item(
+                    TableName=self.table_name,
+                    Key=key(RUN_PK, run_id),
+                    UpdateExpression="REMOVE waiting",
+                    ConditionExpression="#status = :running",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={":running": {"S": "RUNNING"}},
+                )
+                return
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=key(RUN_PK, run_id),
+                UpdateExpression="SET waiting = :waiting",
+                ConditionExpression="#status = :running",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":waiting": serialise_value(waiting.model_dump(mode="json")),
+                    ":running": {"S": "RUNNING"},
+                },
+            )
+        except ClientError as exc:
+            if not condition_failed(exc):
+                raise
 
     def finish_run(self, run_id: str, status: RunStatus, *, error: str | None, finished_at: datetime) -> bool:
         """End a RUNNING run with `status`; False if the run is missing or already over."""
