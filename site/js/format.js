@@ -195,8 +195,12 @@ export function waitSecondsLeft(run, nowMs) {
   return left > 0 ? left : null;
 }
 
-/** "Waiting for Planning Center's rate limit: continuing in 14 s". */
-export function waitText(seconds) {
+/** What the run waits for, in words: PCO's rate limit, or PCO being unavailable (which attempt comes). */
+export function waitText(seconds, waiting = null) {
+  if (waiting?.reason === "pco_unavailable") {
+    const which = waiting.attempt && waiting.attempts ? ` (attempt ${waiting.attempt} of ${waiting.attempts})` : "";
+    return `Planning Center is not answering: trying again${which} in ${formatDuration(seconds)}`;
+  }
   return `Waiting for Planning Center's rate limit (it allows 100 requests per 20 s): continuing in ${formatDuration(seconds)}`;
 }
 

@@ -114,7 +114,7 @@ export class RunsCard {
     }
     if (!this.waits.has(run.waiting.until)) this.waits.set(run.waiting.until, now);
     const elapsed = formatDuration(elapsedSeconds(run.started_at, now));
-    this.el.eta.textContent = `${waitText(left)} · running for ${elapsed}`;
+    this.el.eta.textContent = `${waitText(left, run.waiting)} · running for ${elapsed}`;
     if (!this.waitTicker) {
       this.waitTicker = setInterval(() => {
         if (!this.activeRun || this.renderWait(this.activeRun, Date.now()) === false) this.stopWaitTicker();

@@ -894,6 +894,23 @@ def test_a_rate_limit_wait_is_said_in_words_with_a_countdown_and_left_out_of_the
     expect(eta).to_contain_text("left")
 
 
+def test_pco_unavailable_is_said_in_words_with_the_attempt_and_a_countdown(make_harness: Any) -> None:
+    h = make_harness()
+    start_full_sync(h)
+    # Given PCO failing a read, which the page tries again (attempt 2 of 4) 4 s after it started
+    h.api.active["waiting"] = {  # type: ignore[index]
+        "reason": "pco_unavailable",
+        "until": iso(T0 + timedelta(seconds=POLL_MS // 1000 + 4)),
+        "attempt": 2,
+        "attempts": 4,
+    }
+    h.advance(POLL_MS)
+    eta = h.page.locator("#progress-eta")
+    expect(eta).to_contain_text("Planning Center is not answering: trying again (attempt 2 of 4) in 4 s")
+    h.advance(1000)
+    expect(eta).to_contain_text("in 3 s")
+
+
 def test_cancel_stops_the_run_and_shows_a_grey_cancelled_badge(make_harness: Any) -> None:
     h = make_harness()
     start_full_sync(h)

@@ -196,8 +196,11 @@ class Run(BaseModel):
 class RunWait(BaseModel):
     """What a running run is waiting for, and until when (the page shows it with a countdown)."""
 
-    reason: Literal["rate_limit"]
+    reason: Literal["rate_limit", "pco_unavailable"]
     until: datetime
+    # For "pco_unavailable": the read's attempt about to be made, of how many a page makes.
+    attempt: int | None = None
+    attempts: int | None = None
 
 
 class RecordFailure(BaseModel):

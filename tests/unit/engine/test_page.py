@@ -12,7 +12,7 @@ from pco_core.errors import LeaseLost
 from pco_core.pull.families import PullFamilies
 from pco_core.pull.people import PullPeople
 from pco_core.runs.page import DOMAINS, PageRequest, run_sync_page
-from pco_core.runstate import Cursor, PageCounts, RecordFailure, Watermark
+from pco_core.runstate import Cursor, PageCounts, RecordFailure, RunWait, Watermark
 from tests.unit.fakes import START, FakeClock, FakePco, FakeRecords, FakeRuns, make_run, pco_person
 
 
@@ -315,6 +315,15 @@ def test_given_pco_fails_a_read_twice_then_the_page_retries_in_place_and_commits
     failures = iter([True, True])
     pco.unavailable = lambda request: next(failures, False)
     runs = FakeRuns(make_run(["people"]))
+    noted: list[RunWait] = []
+    note_wait = runs.note_wait
+
+    def noting(run_id: str, waiting: RunWait | None) -> None:
+        if waiting is not None:
+            noted.append(waiting)
+        note_wait(run_id, waiting)
+
+    runs.note_wait = noting  # type: ignore[method-assign]
     deps, pauses = paused_deps(pco, records, runs)
     # When one page runs
     result = run_page("R1", 60, deps, page_seconds=120)
@@ -323,6 +332,11 @@ def test_given_pco_fails_a_read_twice_then_the_page_retries_in_place_and_commits
     assert pauses.taken == [0.5, 1.0]
     assert len(pco.requests) == 3
     assert (runs.commits, runs.run().created, runs.run().status) == (1, 1, "COMPLETED")
+    # ... and while it paused the run said so, attempt by attempt
+    assert [(w.reason, w.attempt, w.attempts) for w in noted] == [
+        ("pco_unavailable", 2, 4),
+        ("pco_unavailable", 3, 4),
+    ]
 
 
 def test_given_a_page_without_time_to_spare_then_a_failed_read_fails_the_page_for_the_state_machine() -> None:

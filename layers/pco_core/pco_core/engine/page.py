@@ -113,7 +113,15 @@ def _page(run: Run, max_wait_seconds: int, deps: PageDeps, reads_until: datetime
     else:
         domain = run.domains[index]
         context = DomainContext(
-            pco=RetryingReads(deps.pco, deadline=reads_until, clock=deps.clock, sleep=deps.sleep),
+            pco=RetryingReads(
+                deps.pco,
+                deadline=reads_until,
+                clock=deps.clock,
+                sleep=deps.sleep,
+                on_retry=lambda attempt, attempts, at: deps.runs.note_wait(
+                    run_id, RunWait(reason="pco_unavailable", until=at, attempt=attempt, attempts=attempts)
+                ),
+            ),
             records=deps.records,
             run_id=run_id,
             clock=deps.clock,

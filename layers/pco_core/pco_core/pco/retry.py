@@ -59,8 +59,11 @@ class RetryingReads:
         clock: Clock,
         sleep: Sleep,
         policy: ReadRetry | None = None,
+        on_retry: Callable[[int, int, datetime], None] | None = None,
     ) -> None:
         self._pco = pco
+        # Told before each pause: the attempt coming, of how many, and when it will be made.
+        self._on_retry = on_retry
         self._deadline = deadline
         self._clock = clock
         self._sleep = sleep
@@ -100,6 +103,8 @@ class RetryingReads:
                 )
                 count(Metric.PCO_READS_RETRIED)
                 self.retries += 1
+                if self._on_retry is not None:
+                    self._on_retry(attempt + 1, policy.attempts, self._clock() + timedelta(seconds=wait))
                 self._sleep(wait)
                 attempt += 1
                 pause = min(pause * 2, policy.longest_pause)
