@@ -72,7 +72,7 @@ chaos: $(VENV)/.stamp
 	$(PY) -m pytest -q tests/chaos --chaos
 
 test: lint typecheck layers cfn build chromium
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 bench: $(VENV)/.stamp
 	$(PY) -m bench

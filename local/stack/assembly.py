@@ -14,6 +14,7 @@ from flask import Flask
 from local.stack.apigw import DEFAULT_ROUTES, ApiFunction, create_api_app
 from local.stack.auth import LOCAL_CLIENT_ID, DevIssuer
 from local.stack.lambdas import Handler, install_lambda_dispatcher, load_handlers
+from local.stack.moto_dynamodb_lock import install as install_dynamodb_lock
 from local.stack.moto_fast_json import install as install_fast_json
 from local.stack.resources import LocalResources, create_resources
 from local.stack.scheduler import LocalSchedule, local_schedules
@@ -91,6 +92,7 @@ def assemble(
     """Create everything, set os.environ for the handlers (see lambdas.py), install the dispatcher."""
     install_sqs_move_tasks()  # the dead-letter replay, which moto lacks
     install_fast_json()  # DynamoDB item answers as JSON, not through moto's shape-walking serializer
+    install_dynamodb_lock()  # one DynamoDB request at a time, as a real item's reads and writes are atomic
     template = Template.load(template_path, context=StackContext(api_endpoint=api_endpoint))
     resources = create_resources(
         template,
