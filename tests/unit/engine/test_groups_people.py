@@ -9,7 +9,7 @@ from pco_core.engine.groups_people import PEOPLE_EMAILS, GroupsPeople, known_gro
 from pco_core.engine.ports import QueryParams
 from pco_core.pco.jsonapi import Document
 from pco_core.pco.models import PcoMembership
-from pco_core.records import Person, PersonFields, PersonSync
+from pco_core.records import Email, Person, PersonFields, PersonSync
 from tests.unit.fakes import START, FakeRecords
 
 
@@ -133,11 +133,30 @@ def test_given_a_local_rename_not_yet_pushed_then_the_name_pco_holds_still_match
     assert found == {"100": renamed}
 
 
-def test_given_no_email_and_a_different_name_then_nobody_is_guessed() -> None:
+def test_given_a_person_renamed_in_pco_since_our_last_read_then_the_shared_id_still_answers() -> None:
+    records = FakeRecords()
+    ann = person("L1", "100", "Ann", "Lee").model_copy(
+        update={"emails": [Email(address="ann@example.org", primary=True)]}
+    )
+    records.add(ann)
+    pco = EmailsPco({})
+    resolver = GroupsPeople(pco, records)
+
+    # Renamed with her email (shared) and renamed with none: nothing contradicts PCO's own id
+    assert resolver.resolve([membership("100", "Annie", "Lee-Wong", "ANN@example.org")]) == {"100": ann}
+    assert resolver.resolve([membership("100", "Annie", "Lee-Wong")]) == {"100": ann}
+    assert pco.asked == []
+
+
+def test_given_another_name_and_another_email_that_pco_gives_nobody_then_nobody_is_guessed() -> None:
     records = FakeRecords()
     records.add(person("L1", "100", "Ann", "Lee"))
+    pco = EmailsPco({})
 
-    assert GroupsPeople(EmailsPco({}), records).resolve([membership("100", "Zed", "Other")]) == {}
+    found = GroupsPeople(pco, records).resolve([membership("100", "Zed", "Other", "zed@example.org")])
+
+    assert found == {}
+    assert pco.asked == ["zed@example.org"]
 
 
 def test_a_webhooks_groups_id_names_the_learned_person_never_one_known_by_another_groups_id() -> None:

@@ -4,12 +4,13 @@ PCO's Groups API names people by its own person ids; whether they equal the Peop
 (developers#764 reports a membership's person id differing from the same person's id elsewhere, #729
 found them equal). So a membership's person id G resolves, in order:
 1. to the person we already learned G for (`sync.groups_person_id`, one lookup item per G);
-2. to the person linked to People id G, when the Groups person PCO included with the membership has the
-   same name as PCO last held for them (the ids are shared, the common case: no extra request);
+2. to the person linked to People id G, unless the Groups person PCO included with the membership
+   contradicts it: another name (than PCO last held, or than ours) and emails, none of them theirs (the
+   ids are shared, the common case: no extra request; a rename alone contradicts nothing);
 3. otherwise through PCO: the People emails equal to one of the Groups person's addresses
-   (`/people/v2/emails?where[address]=`), their People person, and our person linked to it, again
-   with the same name; exactly one such person, or none. What is learned is saved on the person, so
-   each G costs that request once.
+   (`/people/v2/emails?where[address]=`), their People person, and our person linked to it; one such
+   person, or among several (a family's shared address) the one of that name, or none. What is learned
+   is saved on the person, so each G costs that request once.
 A G that resolves to nobody (not imported, ambiguous, no email) is left out, as before: never guessed.
 """
 
@@ -24,7 +25,7 @@ from aws_lambda_powertools import Logger
 from pco_core.engine.ports import QueryParams, Records
 from pco_core.pco.jsonapi import Document, Resource
 from pco_core.pco.models import PcoMembership
-from pco_core.records import Person, normalise_name
+from pco_core.records import Person, normalise_email, normalise_name
 
 logger = Logger(child=True)
 
@@ -51,11 +52,29 @@ def _name(first: object, last: object) -> tuple[str, str]:
     return (normalise_name(str(first or "")), normalise_name(str(last or "")))
 
 
-def _known_name(person: Person) -> tuple[str, str]:
-    """The name PCO last held for the person (its base), else the local one."""
+def _names(person: Person) -> set[tuple[str, str]]:
+    """The names the person goes by here: as PCO last held it (the base) and as it is locally."""
     base = person.sync.base
-    held = base if base is not None else person
-    return _name(held.first_name, held.last_name)
+    names = {_name(person.first_name, person.last_name)}
+    if base is not None:
+        names.add(_name(base.first_name, base.last_name))
+    return names
+
+
+def _emails(person: Person) -> set[str]:
+    base = person.sync.base
+    items = [*person.emails, *(base.emails if base is not None else ())]
+    return {normalise_email(e.address) for e in items}
+
+
+def _is(person: Person, groups_person: Resource) -> bool:
+    """Whether nothing the Groups API says of its person contradicts it being `person`: the same name (as
+    PCO held it, or as it is here), or an email in common; a Groups person with no email and another name
+    (renamed since our last read) contradicts nothing either."""
+    if _groups_name(groups_person) in _names(person):
+        return True
+    theirs = {normalise_email(a) for a in _groups_emails(groups_person)}
+    return not theirs or bool(theirs & _emails(person))
 
 
 def _groups_name(resource: Resource) -> tuple[str, str]:
@@ -88,9 +107,7 @@ class GroupsPeople:
         for g in rest:
             person = same_ids.get(g)
             groups_person = included[g]
-            if person is not None and (
-                groups_person is None or _groups_name(groups_person) == _known_name(person)
-            ):
+            if person is not None and (groups_person is None or _is(person, groups_person)):
                 found[g] = person
             elif groups_person is not None:
                 through_email = self._through_email(groups_person)
@@ -124,7 +141,8 @@ class GroupsPeople:
         for address in _groups_emails(groups_person):
             document = self.pco.get(PEOPLE_EMAILS, {"where[address]": address, "per_page": 25})
             people_ids.update(pid for email in document.resources() for pid in email.related_ids("person"))
-        candidates = [
-            p for p in self.records.people_by_pco_ids(people_ids).values() if _known_name(p) == wanted
-        ]
-        return candidates[0] if len(candidates) == 1 else None
+        found = list(self.records.people_by_pco_ids(people_ids).values())
+        if len(found) > 1:
+            # An address several people share (a family's): the name tells them apart, or nobody is taken.
+            found = [p for p in found if wanted in _names(p)]
+        return found[0] if len(found) == 1 else None
