@@ -414,3 +414,10 @@ def normalise_name(name: str) -> str:
     """Casefolded, NFKC-normalised, trimmed, inner whitespace collapsed: ' ZOË  Ann ' -> 'zoë ann'."""
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
     return " ".join(folded.split())
+
+
+def display_name(record: Person | Family | Group) -> str:
+    """How an admin knows the record: a person's first and last name, a family's or group's name."""
+    if isinstance(record, Person):
+        return f"{record.first_name} {record.last_name}".strip()
+    return record.name

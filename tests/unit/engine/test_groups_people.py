@@ -91,6 +91,8 @@ def test_given_shared_ids_when_resolved_then_the_linked_person_answers_without_a
 
     assert found == {"100": ann}
     assert pco.asked == []
+    # ... and no learned-id lookup either: shared ids cost one DynamoDB lookup, as before
+    assert records.calls["people_by_groups_person_ids"] == 0
 
 
 def test_given_a_groups_id_that_is_another_persons_people_id_then_email_resolves_it_once() -> None:

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from pco_core.api.answers import documented
 from pco_core.api.common import services
+from pco_core.records import display_name
 from pco_core.store.records import RecordStore
 
 router = APIGatewayHttpRouter()
@@ -58,7 +59,7 @@ def _named(deliveries: list[Delivery], records: RecordStore) -> list[Delivery]:
     names: dict[tuple[str, str], str] = {}
     if "Person" in wanted:
         for pco_id, person in records.people_by_pco_ids(wanted["Person"]).items():
-            names["Person", pco_id] = f"{person.first_name} {person.last_name}".strip()
+            names["Person", pco_id] = display_name(person)
     if "Household" in wanted:
         for pco_id, family in records.families_by_pco_ids(wanted["Household"]).items():
             names["Household", pco_id] = family.name

@@ -8,16 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from pco_core.errors import PcoRequestError
-from pco_core.records import Family, Group, Person
+from pco_core.records import Family, Group, Person, display_name
 from pco_core.runstate import RecordFailure, RecordKind
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-
-
-def record_name(record: Person | Family | Group) -> str:
-    if isinstance(record, Person):
-        return f"{record.first_name} {record.last_name}".strip()
-    return record.name
 
 
 def record_kind(record: Person | Family | Group) -> RecordKind:
@@ -66,7 +60,7 @@ def failure_of(
         kind=record_kind(record),
         record_id=record.id,
         pco_id=pco_id or record.pco_id,
-        name=record_name(record) or None,
+        name=display_name(record) or None,
         operation=operation,
         status=status,
         message=f"{before} {words}".strip(),

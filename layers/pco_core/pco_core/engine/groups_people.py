@@ -3,10 +3,11 @@
 PCO's Groups API names people by its own person ids; whether they equal the People ids is not settled
 (developers#764 reports a membership's person id differing from the same person's id elsewhere, #729
 found them equal). So a membership's person id G resolves, in order:
-1. to the person we already learned G for (`sync.groups_person_id`, one lookup item per G);
-2. to the person linked to People id G, unless the Groups person PCO included with the membership
-   contradicts it: another name (than PCO last held, or than ours) and emails, none of them theirs (the
-   ids are shared, the common case: no extra request; a rename alone contradicts nothing);
+1. to the person linked to People id G (and known in Groups by no other id), unless the Groups person
+   PCO included with the membership contradicts it: another name (than PCO last held, or than ours) and
+   emails, none of them theirs (the ids are shared, the common case: no extra request; a rename alone
+   contradicts nothing);
+2. else to the person we already learned G for (`sync.groups_person_id`, one lookup item per G);
 3. otherwise through PCO: the People emails equal to one of the Groups person's addresses
    (`/people/v2/emails?where[address]=`), their People person, and our person linked to it; one such
    person, or among several (a family's shared address) the one of that name, or none. What is learned
@@ -101,18 +102,24 @@ class GroupsPeople:
         for membership in memberships:
             if membership.person_id:
                 included.setdefault(membership.person_id, membership.person)
-        found = self.records.people_by_groups_person_ids(included)
-        rest = [g for g in included if g not in found]
-        same_ids = self.records.people_by_pco_ids(rest)
-        for g in rest:
-            person = same_ids.get(g)
+        # The common case first (shared ids): one lookup by People id; the learned ids only for the rest.
+        same_ids = self.records.people_by_pco_ids(included)
+        found: dict[str, Person] = {}
+        for g, person in same_ids.items():
             groups_person = included[g]
-            if person is not None and (groups_person is None or _is(person, groups_person)):
+            if person.sync.groups_person_id in (None, g) and (
+                groups_person is None or _is(person, groups_person)
+            ):
                 found[g] = person
-            elif groups_person is not None:
-                through_email = self._through_email(groups_person)
-                if through_email is not None:
-                    found[g] = self._learn(g, through_email)
+        rest = [g for g in included if g not in found]
+        found.update(self.records.people_by_groups_person_ids(rest) if rest else {})
+        for g in rest:
+            groups_person = included[g]
+            if g in found or groups_person is None:
+                continue
+            through_email = self._through_email(groups_person)
+            if through_email is not None:
+                found[g] = self._learn(g, through_email)
         return found
 
     def groups_id_of(self, person: Person) -> str | None:

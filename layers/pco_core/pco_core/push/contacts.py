@@ -30,6 +30,10 @@ def _all_attributes(item: Contact) -> dict[str, Any]:
     return {name: None if value == "" else value for name, value in values.items()}
 
 
+# Fields PCO fills in itself when left empty (a location defaults to "Home" or "Mobile"): emptying one
+# here sends nothing, as a new item would get PCO's default again.
+PCO_DEFAULTS = frozenset({"location"})
+
 _MODELS: dict[str, type[PcoEmail] | type[PcoPhone] | type[PcoAddress]] = {
     "Email": PcoEmail,
     "PhoneNumber": PcoPhone,
@@ -49,14 +53,17 @@ def write_contacts[C: (Email, Phone, Address)](
     # Non-primary first: a primary written last is the one PCO keeps (it demotes the others).
     for item in sorted(plan.patch, key=lambda i: i.primary):
         assert item.pco_id is not None
-        # An item edited here is sent where it differs from PCO's, a field emptied here as null.
+        # An item edited here is sent where it differs from PCO's. PCO ignores a null or empty value
+        # (developers#815, addresses), so an item with a field emptied here is replaced by a new one.
         held = after.get(item.pco_id)
         was = _all_attributes(held) if held is not None else {}
         now = _all_attributes(item)
-        changed = {name: value for name, value in now.items() if not same_value(was.get(name), value)}
-        if type_ == "Address" and any(now[name] is None and was.get(name) is not None for name in changed):
-            # PCO ignores null (and "") for an address's fields (developers#815): the only way to empty
-            # one is a new address in its place.
+        changed = {
+            name: value
+            for name, value in now.items()
+            if not same_value(was.get(name), value) and not (value is None and name in PCO_DEFAULTS)
+        }
+        if any(value is None for value in changed.values()):
             pco.delete(f"{path}/{item.pco_id}")
             after.pop(item.pco_id, None)
             posts.append(item.model_copy(update={"pco_id": None}))

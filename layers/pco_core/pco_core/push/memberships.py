@@ -15,7 +15,7 @@ from typing import Any, Literal
 from aws_lambda_powertools import Logger
 
 from pco_core.engine.domain import DomainContext
-from pco_core.engine.failures import record_name, refusal_words
+from pco_core.engine.failures import refusal_words
 from pco_core.engine.groups_people import GroupsPeople
 from pco_core.engine.ports import Records
 from pco_core.errors import PcoRequestError
@@ -24,7 +24,7 @@ from pco_core.pco.models import PcoMembership
 from pco_core.pco.paginate import read_all
 from pco_core.pco.paths import memberships_path
 from pco_core.push.walk import CountingPco, Lister, PushDomain, is_duplicate
-from pco_core.records import Group, GroupMember, Person, has_pending_changes
+from pco_core.records import Group, GroupMember, Person, display_name, has_pending_changes
 from pco_core.runstate import RecordFailure
 
 logger = Logger(child=True)
@@ -183,7 +183,7 @@ def _sent(
         )
         counts["failed"] += 1
         status, words = refusal_words(exc)
-        who = record_name(person) if person is not None else "a member"
+        who = display_name(person) if person is not None else "a member"
         ctx.report(
             RecordFailure(
                 kind="membership",
